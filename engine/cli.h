@@ -1,0 +1,9 @@
+/* The kiln command line. */
+#ifndef KILN_CLI_H
+#define KILN_CLI_H
+
+/* `kiln devices [--json]`: lists platforms and devices.  Returns the exit
+ * status. */
+int cli_devices(int argc, char **argv);
+
+#endif

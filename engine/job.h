@@ -1,0 +1,129 @@
+/* Job files: INI read by iniparser, every key validated against one table
+ * of keys (engine/job_keys.c) that also holds each default and its
+ * documentation. */
+#ifndef KILN_JOB_H
+#define KILN_JOB_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+#define JOB_PATH_MAX 4096
+
+/* A validated job with every default applied. */
+typedef struct job_config {
+    char path[JOB_PATH_MAX];          /* the job file, for messages */
+    /* [job] */
+    char name[128];                   /* name: report title (default: file stem) */
+    char inputs[JOB_PATH_MAX];        /* inputs: directory, glob or @list file;
+                                         relative to the job file's directory */
+    char output_dir[JOB_PATH_MAX];    /* output_dir: relative to the job file's dir */
+    uint64_t max_failures;            /* max_failures: stop after this many (0: never) */
+    uint64_t max_pixels;              /* max_pixels: decompression-bomb limit */
+    uint64_t prefetch_items;          /* prefetch_items: queue bound in items */
+    uint64_t prefetch_bytes;          /* prefetch_bytes: queue bound in bytes */
+    /* [device] */
+    char device_select[256];          /* select: selector (KILN_DEVICE overrides) */
+    /* [memory] */
+    uint64_t device_budget;           /* device_budget: bytes, 0 = auto */
+    /* [resize] */
+    int resize_enabled;               /* enabled */
+    uint64_t resize_width;            /* width: 0 = from height keeping aspect */
+    uint64_t resize_height;           /* height: 0 = from width keeping aspect */
+    uint64_t resize_max_side;         /* max_side: fit longest side (0: off) */
+    int resize_filter;                /* filter: resize_filter enum */
+    /* [composite] */
+    int composite_enabled;            /* enabled */
+    float composite_colour[3];        /* colour: "#rrggbb" */
+    char composite_image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
+    int composite_premultiplied;      /* premultiplied: input alpha mode */
+    /* [output] */
+    uint64_t output_bit_depth;        /* bit_depth: 8 or 16 */
+    char output_suffix[64];           /* suffix: appended to the input stem */
+    int output_skip_existing;         /* skip_existing: restartable batches */
+} job_config;
+
+/* Loads and validates `path`, then applies `sets` overrides
+ * ("section.key=value", nsets of them) before validation.  Unknown
+ * section or key, wrong type, out-of-range or malformed value: returns
+ * KILN_E_CONFIG with a message naming the file, section and key.  A
+ * missing or unreadable file: KILN_E_IO naming it.
+ *
+ * Details: section and key names are case-insensitive (iniparser
+ * lower-cases them); a value holding '#' or ';' must be quoted
+ * (colour = "#ffffff"), since both start a comment.  A relative path in
+ * the file is joined to the file's directory; a relative path given by a
+ * --set stays relative to the current directory, as any command-line
+ * path.  A malformed set, or one naming an unknown key, is KILN_E_CONFIG
+ * naming "--set".  An empty job.name means the file's stem.  *out is
+ * written only on success.  Not safe to call from two threads at once
+ * (iniparser's error callback is process-wide). */
+kiln_status job_load(const char *path, const char *const *sets, size_t nsets,
+                     job_config *out);
+
+/* Fills *out with every default (as if from an empty job file named
+ * `path`).  Relative paths stay relative. */
+void job_defaults(job_config *out, const char *path);
+
+/* Writes the documented reference of every section, key, type, range and
+ * default, as an INI file with comments (conf/reference.ini is this). */
+void job_write_reference(FILE *out);
+
+/* ---- The table of keys (engine/job_keys.c) ----
+ * One row per key says where the key lives, how its value parses, its
+ * range, its default (as the text a job file would hold), a one-line
+ * documentation and the job_config field it fills.  job.c validates,
+ * fills defaults and writes the reference from this table alone, so a new
+ * key is one new row (and one field).  Section and key names are
+ * lower-case: iniparser lower-cases both, so a job file may write them in
+ * any case. */
+
+typedef enum job_key_type {
+    JOB_KEY_STRING,     /* char[size]: at most size - 1 bytes */
+    JOB_KEY_PATH,       /* char[size]: a relative path in a job file is
+                           taken from the job file's directory */
+    JOB_KEY_BOOL,       /* int 0/1: true/false, yes/no, on/off, 1/0 */
+    JOB_KEY_INT,        /* uint64_t: decimal in min..max (and in `allowed`) */
+    JOB_KEY_SIZE,       /* uint64_t: size_parse() syntax ("256M"), min..max */
+    JOB_KEY_SIZE_AUTO,  /* uint64_t: "auto" or 0 (both 0), else a size */
+    JOB_KEY_ENUM,       /* int: one of `names`, stored as its value */
+    JOB_KEY_COLOUR      /* float[3]: "#rrggbb", each channel in [0,1] */
+} job_key_type;
+
+/* One allowed name of a JOB_KEY_ENUM key and the value it stores. */
+typedef struct job_enum_name {
+    const char *name;
+    int value;
+} job_enum_name;
+
+/* A section of the job file, in reference order. */
+typedef struct job_section {
+    const char *name;
+    const char *doc;
+} job_section;
+
+/* A key: see the table in engine/job_keys.c. */
+typedef struct job_key {
+    const char *section;
+    const char *name;
+    job_key_type type;
+    uint64_t min, max;              /* JOB_KEY_INT, _SIZE, _SIZE_AUTO (non-0) */
+    const uint64_t *allowed;        /* JOB_KEY_INT: the only values (or NULL) */
+    size_t nallowed;
+    const job_enum_name *names;     /* JOB_KEY_ENUM: the allowed names */
+    size_t nnames;
+    int required;                   /* an empty value is an error */
+    const char *default_text;       /* parsed like a value from a job file */
+    const char *doc;                /* one line for the reference */
+    size_t offset;                  /* offsetof(job_config, field) */
+    size_t size;                    /* sizeof the field */
+} job_key;
+
+extern const job_section job_sections[];
+extern const size_t job_section_count;
+extern const job_key job_keys[];
+extern const size_t job_key_count;
+
+#endif

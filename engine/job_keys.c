@@ -1,0 +1,145 @@
+/* The one table of job keys: every section and key a job file may hold,
+ * with its type, range, default and documentation.  engine/job.c reads
+ * nothing else: validation, defaults and conf/reference.ini all come from
+ * here.  Sizes are powers of 1024 (size_parse). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+
+#define KIB UINT64_C(1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+/* The job_config field a key fills. */
+#define FIELD(member) \
+    .offset = offsetof(job_config, member), \
+    .size = sizeof(((job_config *)0)->member)
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* [resize] filter names; the values are ops_image.h's resize_filter
+ * (RESIZE_BILINEAR, RESIZE_AREA, RESIZE_LANCZOS3), kept here so that
+ * the job layer does not depend on the image ops. */
+enum { JOB_RESIZE_BILINEAR = 0, JOB_RESIZE_AREA = 1, JOB_RESIZE_LANCZOS3 = 2 };
+
+static const job_enum_name resize_filters[] = {
+    { "bilinear", JOB_RESIZE_BILINEAR },
+    { "area", JOB_RESIZE_AREA },
+    { "lanczos3", JOB_RESIZE_LANCZOS3 },
+};
+
+static const uint64_t bit_depths[] = { 8, 16 };
+
+const job_section job_sections[] = {
+    { "job", "The batch: where inputs come from, where outputs go, limits." },
+    { "device", "Which OpenCL device runs the job." },
+    { "memory", "Device memory bounds." },
+    { "resize", "Resizing each image (after decoding, before compositing)." },
+    { "composite", "Compositing the RGBA result over a colour or an image." },
+    { "output", "The files written for each input." },
+};
+
+const size_t job_section_count = COUNT(job_sections);
+
+const job_key job_keys[] = {
+    /* [job] */
+    { .section = "job", .name = "name", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Report title; empty: the job file's name without its extension.",
+      FIELD(name) },
+    { .section = "job", .name = "inputs", .type = JOB_KEY_PATH,
+      .required = 1, .default_text = "",
+      .doc = "A directory (its *.png files), a glob, or a list file "
+             "(@FILE, *.txt, *.list: one path a line).",
+      FIELD(inputs) },
+    { .section = "job", .name = "output_dir", .type = JOB_KEY_PATH,
+      .required = 1, .default_text = "",
+      .doc = "Directory for the outputs (named after the inputs).",
+      FIELD(output_dir) },
+    { .section = "job", .name = "max_failures", .type = JOB_KEY_INT,
+      .min = 0, .max = UINT32_MAX, .default_text = "0",
+      .doc = "Stop the batch after this many failed items; 0: never stop.",
+      FIELD(max_failures) },
+    { .section = "job", .name = "max_pixels", .type = JOB_KEY_SIZE,
+      .min = 1, .max = 16 * GIB, .default_text = "256M",
+      .doc = "Largest input in pixels (width x height); larger inputs fail "
+             "before decoding.",
+      FIELD(max_pixels) },
+    { .section = "job", .name = "prefetch_items", .type = JOB_KEY_INT,
+      .min = 1, .max = 1024, .default_text = "4",
+      .doc = "Decoded inputs queued ahead of the device, at most.",
+      FIELD(prefetch_items) },
+    { .section = "job", .name = "prefetch_bytes", .type = JOB_KEY_SIZE,
+      .min = 1, .max = 1024 * GIB, .default_text = "256M",
+      .doc = "Bytes of decoded inputs queued ahead of the device, at most.",
+      FIELD(prefetch_bytes) },
+    /* [device] */
+    { .section = "device", .name = "select", .type = JOB_KEY_STRING,
+      .default_text = "auto",
+      .doc = "auto, cpu, gpu, all, an index, a vendor or name substring, or "
+             "type:index (gpu:1); KILN_DEVICE overrides it.",
+      FIELD(device_select) },
+    /* [memory] */
+    { .section = "memory", .name = "device_budget", .type = JOB_KEY_SIZE_AUTO,
+      .min = 1, .max = 1024 * GIB, .default_text = "auto",
+      .doc = "Hard cap on each device's pool (live + cached buffers); "
+             "auto (or 0): a fraction of the device's memory.",
+      FIELD(device_budget) },
+    /* [resize] */
+    { .section = "resize", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Resize each image; needs width, height or max_side.",
+      FIELD(resize_enabled) },
+    { .section = "resize", .name = "width", .type = JOB_KEY_INT,
+      .min = 0, .max = 65536, .default_text = "0",
+      .doc = "Output width; 0: from height, keeping the aspect ratio.",
+      FIELD(resize_width) },
+    { .section = "resize", .name = "height", .type = JOB_KEY_INT,
+      .min = 0, .max = 65536, .default_text = "0",
+      .doc = "Output height; 0: from width, keeping the aspect ratio.",
+      FIELD(resize_height) },
+    { .section = "resize", .name = "max_side", .type = JOB_KEY_INT,
+      .min = 0, .max = 65536, .default_text = "0",
+      .doc = "Shrink so that the longest side is at most this; 0: off.",
+      FIELD(resize_max_side) },
+    { .section = "resize", .name = "filter", .type = JOB_KEY_ENUM,
+      .names = resize_filters, .nnames = COUNT(resize_filters),
+      .default_text = "lanczos3",
+      .doc = "Resampling filter; area and lanczos3 antialias when shrinking.",
+      FIELD(resize_filter) },
+    /* [composite] */
+    { .section = "composite", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Composite the result over `colour` or `image`.",
+      FIELD(composite_enabled) },
+    { .section = "composite", .name = "colour", .type = JOB_KEY_COLOUR,
+      .default_text = "#ffffff",
+      .doc = "Background colour, quoted (\"#rrggbb\"): '#' starts a comment.",
+      FIELD(composite_colour) },
+    { .section = "composite", .name = "image", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Background PNG, resized to each image; empty: use colour.",
+      FIELD(composite_image) },
+    { .section = "composite", .name = "premultiplied", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Whether the input's colour is already multiplied by alpha.",
+      FIELD(composite_premultiplied) },
+    /* [output] */
+    { .section = "output", .name = "bit_depth", .type = JOB_KEY_INT,
+      .min = 8, .max = 16, .allowed = bit_depths, .nallowed = COUNT(bit_depths),
+      .default_text = "8",
+      .doc = "Bits per channel of the PNGs written: 8 or 16.",
+      FIELD(output_bit_depth) },
+    { .section = "output", .name = "suffix", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Appended to the input's stem to name the output (no '/').",
+      FIELD(output_suffix) },
+    { .section = "output", .name = "skip_existing", .type = JOB_KEY_BOOL,
+      .default_text = "true",
+      .doc = "Skip inputs whose output exists (outputs are renamed into "
+             "place when complete, so an existing one is whole).",
+      FIELD(output_skip_existing) },
+};
+
+const size_t job_key_count = COUNT(job_keys);

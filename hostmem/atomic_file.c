@@ -1,0 +1,141 @@
+/* Atomic file writes: a temporary file in the target's directory, renamed
+ * over the target when complete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "status.h"
+
+/* Distinguishes temporary files of the same process (several threads may
+ * write the same final path). */
+static atomic_ulong tmp_counter;
+
+/* Splits `path` into its directory ("." when it has none) and base name.
+ * Returns 0, or -1 when the base name is empty or a part does not fit. */
+static int split_path(const char *path, char *dir, size_t dir_size,
+                      const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len;
+
+    if (!slash) {
+        *base = path;
+        snprintf(dir, dir_size, ".");
+        return path[0] != '\0' ? 0 : -1;
+    }
+    *base = slash + 1;
+    dir_len = (slash == path) ? 1 : (size_t)(slash - path);
+    if (dir_len >= dir_size || **base == '\0')
+        return -1;
+    memcpy(dir, path, dir_len);
+    dir[dir_len] = '\0';
+    return 0;
+}
+
+/* Creates the temporary file next to final_path; see atomic_file.h. */
+kiln_status atomic_file_open(atomic_file *af, const char *final_path)
+{
+    char dir[ATOMIC_FILE_PATH_MAX];
+    const char *base;
+    unsigned long serial;
+    int n, fd;
+
+    if (!af)
+        return kiln_fail(KILN_E_INVAL, "atomic_file_open: NULL handle");
+    memset(af, 0, sizeof(*af));
+    if (!final_path || strlen(final_path) >= sizeof(af->final_path))
+        return kiln_fail(KILN_E_INVAL, "%s: path missing or too long",
+                         final_path ? final_path : "(null)");
+    if (split_path(final_path, dir, sizeof(dir), &base) != 0)
+        return kiln_fail(KILN_E_INVAL, "%s: not a file path", final_path);
+    serial = atomic_fetch_add(&tmp_counter, 1);
+    /* The directory part of final_path, slash included, then ".<base>...". */
+    n = snprintf(af->tmp_path, sizeof(af->tmp_path), "%.*s.%s.tmp.%ld.%lu",
+                 (int)(base - final_path), final_path, base, (long)getpid(), serial);
+    if (n < 0 || (size_t)n >= sizeof(af->tmp_path)) {
+        af->tmp_path[0] = '\0';
+        return kiln_fail(KILN_E_INVAL, "%s: path too long for a temporary name",
+                         final_path);
+    }
+    fd = open(af->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int err = errno;
+        af->tmp_path[0] = '\0';
+        return kiln_fail(KILN_E_IO, "%s: cannot create a file in directory %s: %s",
+                         final_path, dir, strerror(err));
+    }
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int err = errno;
+        close(fd);
+        unlink(af->tmp_path);
+        af->tmp_path[0] = '\0';
+        return kiln_fail(KILN_E_IO, "%s: cannot open a stream in directory %s: %s",
+                         final_path, dir, strerror(err));
+    }
+    memcpy(af->final_path, final_path, strlen(final_path) + 1);
+    return KILN_OK;
+}
+
+/* Finishes the temporary file and renames it into place; see
+ * atomic_file.h.  `what` names the first step that failed. */
+kiln_status atomic_file_commit(atomic_file *af)
+{
+    const char *what = NULL;
+    int err = 0;
+    FILE *fp;
+
+    if (!af || !af->fp)
+        return kiln_fail(KILN_E_INVAL, "atomic_file_commit: %s: not pending",
+                         af ? af->final_path : "(null)");
+    fp = af->fp;
+    af->fp = NULL;
+    if (ferror(fp)) {
+        what = "an earlier write failed";
+        err = EIO;
+    } else if (fflush(fp) != 0) {
+        what = "flush failed";
+        err = errno;
+    } else if (fsync(fileno(fp)) != 0 && errno != EINVAL && errno != EROFS) {
+        what = "fsync failed";
+        err = errno;
+    }
+    if (fclose(fp) != 0 && !what) {
+        what = "close failed";
+        err = errno;
+    }
+    if (!what && rename(af->tmp_path, af->final_path) != 0) {
+        what = "rename failed";
+        err = errno;
+    }
+    if (what) {
+        unlink(af->tmp_path);
+        af->tmp_path[0] = '\0';
+        return kiln_fail(KILN_E_IO, "%s: %s: %s", af->final_path, what, strerror(err));
+    }
+    af->tmp_path[0] = '\0';
+    return KILN_OK;
+}
+
+/* Drops a pending temporary file; see atomic_file.h. */
+void atomic_file_abort(atomic_file *af)
+{
+    int saved_errno = errno;
+
+    if (!af)
+        return;
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp_path[0] != '\0') {
+        unlink(af->tmp_path);
+        af->tmp_path[0] = '\0';
+    }
+    errno = saved_errno;
+}

@@ -1,0 +1,44 @@
+/* Writing a file atomically: the data goes to a temporary file in the
+ * same directory, which is renamed over the final path only when it is
+ * complete, so the final path either does not exist (or keeps its old
+ * content) or holds the whole new file.  Used for PNG outputs, the
+ * program cache and the JSON report. */
+#ifndef KILN_ATOMIC_FILE_H
+#define KILN_ATOMIC_FILE_H
+
+#include <stdio.h>
+
+#include "kiln.h"
+
+#define ATOMIC_FILE_PATH_MAX 4096
+
+/* One file being written.  `fp` is open for writing while the file is
+ * pending and NULL once it was committed or aborted.  The temporary file is
+ * named "<dir>/.<base>.tmp.<pid>.<counter>". */
+typedef struct atomic_file {
+    FILE *fp;
+    char final_path[ATOMIC_FILE_PATH_MAX];
+    char tmp_path[ATOMIC_FILE_PATH_MAX];
+} atomic_file;
+
+/* Creates the temporary file for `final_path` and opens af->fp on it
+ * (binary, write-only, mode 0666 less the umask).  Always initialises *af,
+ * so atomic_file_abort is safe afterwards even when this fails.  A path too
+ * long or naming a directory ("out/") is KILN_E_INVAL; a missing or
+ * unwritable directory is KILN_E_IO naming the directory and the reason. */
+kiln_status atomic_file_open(atomic_file *af, const char *final_path);
+
+/* Flushes, fsyncs and closes af->fp, then renames the temporary file over
+ * the final path.  A write error seen earlier on af->fp (ferror) or any
+ * failure here removes the temporary file and returns KILN_E_IO naming the
+ * final path; the final path is then untouched.  Either way the file is no
+ * longer pending afterwards (a second commit is KILN_E_INVAL). */
+kiln_status atomic_file_commit(atomic_file *af);
+
+/* Closes and removes a pending temporary file, leaving the final path
+ * untouched.  A no-op after commit, after a previous abort or after a
+ * failed open.  Preserves errno, so a caller may report the error that made
+ * it abort. */
+void atomic_file_abort(atomic_file *af);
+
+#endif

@@ -1,0 +1,31 @@
+/* Host images: interleaved 8- or 16-bit samples, 1 to 4 channels. */
+#ifndef KILN_HOST_IMAGE_H
+#define KILN_HOST_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kiln.h"
+
+/* An interleaved host image.  16-bit samples are stored as native-endian
+ * uint16_t.  Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
+typedef struct host_image {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    uint32_t bit_depth;   /* 8 or 16 */
+    void *pixels;         /* width*height*channels*(bit_depth/8) bytes */
+} host_image;
+
+/* Bytes held by an image's pixels. */
+size_t host_image_bytes(const host_image *img);
+
+/* Allocates pixels for a width x height x channels image at bit_depth
+ * (8 or 16), zeroed.  Returns KILN_OK, KILN_E_INVAL or KILN_E_HOSTMEM. */
+kiln_status host_image_alloc(host_image *img, uint32_t width, uint32_t height,
+                             uint32_t channels, uint32_t bit_depth);
+
+/* Frees the pixels and zeroes the struct.  Safe on a zeroed image. */
+void host_image_free(host_image *img);
+
+#endif

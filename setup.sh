@@ -1,0 +1,65 @@
+#!/bin/sh
+# One entry point for a fresh Debian 12 machine (run as root, or with the
+# packages already installed):
+#   ./setup.sh demo    install what is missing, build, run the demo job
+#   ./setup.sh check   install what is missing, build, run the whole test suite
+# The build goes to ./build (and ./build-asan for the sanitizer pass).
+set -eu
+
+mode=${1:-demo}
+top=$(cd "$(dirname "$0")" && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+packages="build-essential autoconf automake libtool pkg-config
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
+  libpng-dev libiniparser-dev libjson-c-dev cppcheck"
+
+install_missing() {
+    missing=""
+    for p in $packages; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+        exit 2
+    fi
+    echo "setup: installing$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+build() { # build DIR CONFIGURE-ARGS...
+    dir=$1; shift
+    [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi)
+    mkdir -p "$top/$dir"
+    cd "$top/$dir"
+    [ -f Makefile ] || "$top/configure" --enable-werror "$@" >/dev/null
+    make -j"$jobs" >/dev/null
+    make -j"$jobs" check TESTS= >/dev/null   # test programs, without running them
+}
+
+case "$mode" in
+demo)
+    install_missing
+    build build
+    cd "$top"
+    rm -rf demo-out
+    build/kiln devices
+    build/kiln run conf/demo.ini --report demo-out/report.json
+    echo "demo outputs in $top/demo-out (report: demo-out/report.json)"
+    ;;
+check)
+    install_missing
+    build build
+    make -C "$top/build" -j"$jobs" check >/dev/null 2>&1 || true
+    # the unit tests again under AddressSanitizer and UBSan
+    build build-asan --enable-sanitizers
+    make -C "$top/build-asan" -j"$jobs" check >/dev/null 2>&1 || true
+    exec sh "$top/tests/summary.sh" "$top/build" "$top/build-asan"
+    ;;
+*)
+    echo "usage: $0 demo|check" >&2
+    exit 2
+    ;;
+esac

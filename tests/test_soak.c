@@ -1,0 +1,97 @@
+/* Soak: 1000 small images through the image stages in one process.  Pool
+ * peak, device buffer creations and process RSS must stop growing after
+ * the first 100 items (RSS growth under 1 MB). */
+#include <stdint.h>
+
+#include "batch.h"
+#include "job.h"
+#include "rss.h"
+#include "testutil.h"
+
+#define SOAK_ITEMS 1000
+#define SOAK_WARMUP 100
+
+/* Figures taken after the warm-up and at the end. */
+typedef struct soak_figures {
+    pool_ledger warm;
+    size_t warm_rss;
+    pool_ledger end;
+    size_t end_rss;
+    size_t max_rss_after_warmup;
+} soak_figures;
+
+/* The per-item hook: snapshots after warm-up, tracks RSS afterwards. */
+static void on_item(void *user, kiln_device *dev, size_t done)
+{
+    soak_figures *f = user;
+    size_t rss = rss_current_bytes();
+    if (done == SOAK_WARMUP) {
+        pool_ledger_get(dev->pool, &f->warm);
+        f->warm_rss = rss;
+    }
+    if (done >= SOAK_WARMUP && rss > f->max_rss_after_warmup)
+        f->max_rss_after_warmup = rss;
+    if (done == SOAK_ITEMS) {
+        pool_ledger_get(dev->pool, &f->end);
+        f->end_rss = rss;
+    }
+}
+
+/* Writes the inputs with the image generator (three kinds, odd sizes). */
+static int make_inputs(const char *dir)
+{
+    char cmd[16384];
+    const char *env = getenv("TOP_BUILDDIR");
+    char gen[1024];
+    snprintf(gen, sizeof(gen), "%s", env ? env : ".");
+    snprintf(cmd, sizeof(cmd),
+             "%s/tests/make_images %s %d 37 29 rgba8 a && %s/tests/make_images %s %d 40 24 rgb8 b && "
+             "%s/tests/make_images %s %d 31 31 gray8 c",
+             gen, dir, SOAK_ITEMS / 2, gen, dir, SOAK_ITEMS / 4,
+             gen, dir, SOAK_ITEMS - SOAK_ITEMS / 2 - SOAK_ITEMS / 4);
+    return system(cmd);
+}
+
+/* Runs the soak batch and checks flatness. */
+int main(void)
+{
+    char in_dir[1024], out_dir[1024], rm[4096];
+    const char *tmp = test_tmpdir("soak");
+    job_config job;
+    batch_options options = { NULL, NULL, 0, 1, on_item, NULL };
+    batch_result result;
+    soak_figures f;
+
+    memset(&f, 0, sizeof(f));
+    options.hook_user = &f;
+    snprintf(in_dir, sizeof(in_dir), "%s/in", tmp);
+    snprintf(out_dir, sizeof(out_dir), "%s/out", tmp);
+    snprintf(rm, sizeof(rm), "rm -rf %s %s && mkdir -p %s", in_dir, out_dir, in_dir);
+    if (system(rm) != 0 || make_inputs(in_dir) != 0) {
+        fprintf(stderr, "cannot prepare the soak inputs\n");
+        return 1;
+    }
+    job_defaults(&job, "soak.ini");
+    snprintf(job.inputs, sizeof(job.inputs), "%s", in_dir);
+    snprintf(job.output_dir, sizeof(job.output_dir), "%s", out_dir);
+    job.resize_enabled = 1;
+    job.resize_width = 24;
+    job.resize_filter = 2; /* lanczos3 */
+    job.composite_enabled = 1;
+    snprintf(job.device_select, sizeof(job.device_select), "%s", getenv("KILN_DEVICE") ? getenv("KILN_DEVICE") : "auto");
+
+    CHECK_OK(batch_run(&job, &options, &result));
+    CHECK(result.succeeded == SOAK_ITEMS && result.failed == 0);
+    printf("soak: %d items; after %d: pool peak %zu B, creations %llu, RSS %.2f MB; "
+           "at the end: pool peak %zu B, creations %llu, RSS %.2f MB (max after warm-up %.2f MB); "
+           "pool hits %llu, misses %llu\n",
+           SOAK_ITEMS, SOAK_WARMUP, f.warm.peak_bytes, (unsigned long long)f.warm.creations,
+           f.warm_rss / 1e6, f.end.peak_bytes, (unsigned long long)f.end.creations, f.end_rss / 1e6,
+           f.max_rss_after_warmup / 1e6, (unsigned long long)f.end.hits, (unsigned long long)f.end.misses);
+    CHECK(f.warm.creations > 0);
+    CHECK(f.end.creations == f.warm.creations);
+    CHECK(f.end.peak_bytes == f.warm.peak_bytes);
+    CHECK(f.max_rss_after_warmup < f.warm_rss + 1000000);
+    CHECK(f.end.live_objects == 0);
+    return test_summary("test_soak");
+}

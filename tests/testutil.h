@@ -1,0 +1,72 @@
+/* A small test harness: CHECK macros that count failures, and helpers to
+ * open the test device and prove the pool ledger is empty at the end.
+ * A test program exits 0 when every check passed, 1 otherwise, 77 to
+ * skip (automake's convention). */
+#ifndef KILN_TESTUTIL_H
+#define KILN_TESTUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "status.h"
+
+extern int test_failures;
+extern int test_checks;
+
+#define CHECK(cond) do { \
+    test_checks++; \
+    if (!(cond)) { \
+        test_failures++; \
+        fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    } \
+} while (0)
+
+#define CHECK_OK(expr) do { \
+    kiln_status check_ok_status_ = (expr); \
+    test_checks++; \
+    if (check_ok_status_ != KILN_OK) { \
+        test_failures++; \
+        fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #expr, \
+                kiln_status_name(check_ok_status_), kiln_last_error()); \
+    } \
+} while (0)
+
+#define CHECK_STATUS(expr, want) do { \
+    kiln_status check_st_ = (expr); \
+    test_checks++; \
+    if (check_st_ != (want)) { \
+        test_failures++; \
+        fprintf(stderr, "%s:%d: %s returned %s, wanted %s (%s)\n", __FILE__, __LINE__, \
+                #expr, kiln_status_name(check_st_), kiln_status_name(want), kiln_last_error()); \
+    } \
+} while (0)
+
+/* Checks that the last error message contains `needle`. */
+#define CHECK_MSG(needle) do { \
+    test_checks++; \
+    if (!strstr(kiln_last_error(), (needle))) { \
+        test_failures++; \
+        fprintf(stderr, "%s:%d: message lacks \"%s\": %s\n", __FILE__, __LINE__, \
+                (needle), kiln_last_error()); \
+    } \
+} while (0)
+
+/* Opens the device named by $KILN_DEVICE (default "auto") with a pool of
+ * `budget` bytes (0: default).  Exits 77 (skip) when no OpenCL device
+ * exists, 1 on any other failure. */
+kiln_device *test_device_open(size_t budget);
+
+/* Closes the device and counts a failure when the pool still had live
+ * buffers (the ledger must be empty at the end of every test). */
+void test_device_close(kiln_device *dev);
+
+/* Prints "<name>: N checks, N failed" and returns the exit status. */
+int test_summary(const char *name);
+
+/* Directory for scratch files of this test (created): $TEST_TMPDIR or
+ * ./tmp-<name>. */
+const char *test_tmpdir(const char *name);
+
+#endif
