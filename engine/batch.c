@@ -75,7 +75,7 @@ static void record_item(batch_state *b, const char *input, kiln_status status, c
         b->succeeded++;
     } else {
         b->failed++;
-        snprintf(line, sizeof(line), "kiln: error: %s: %s", input, message);
+        snprintf(line, sizeof(line), "kiln: error: %s: %s [%s]", input, message, kiln_status_name(status));
         progress_message(&b->progress, line);
         if (b->failures_kept < BATCH_FAILURES_KEPT) {
             report_failure *f = &b->failures[b->failures_kept];

@@ -71,7 +71,7 @@ int cli_devices(int argc, char **argv)
         json_object *arr = json_object_new_array();
         for (size_t i = 0; i < count; i++)
             json_object_array_add(arr, device_json(&all[i]));
-        printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(arr);
     } else if (count == 0) {
         printf("no OpenCL device found (is an ICD such as pocl-opencl-icd installed?)\n");

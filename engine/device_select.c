@@ -34,9 +34,10 @@ static cl_device_type parse_type(const char *text)
     return 0;
 }
 
-/* Adds index i to picked[] unless already there. */
-static void pick(size_t *picked, size_t *npicked, size_t i)
+/* Adds index i to picked[] unless already there; counts the match. */
+static void pick(size_t *picked, size_t *npicked, size_t i, size_t *matches)
 {
+    (*matches)++;
     for (size_t k = 0; k < *npicked; k++)
         if (picked[k] == i)
             return;
@@ -47,23 +48,23 @@ static void pick(size_t *picked, size_t *npicked, size_t i)
 static size_t select_term(const char *term, const device_info *all, size_t n,
                           size_t *picked, size_t *npicked)
 {
-    size_t before = *npicked, idx;
+    size_t matches = 0, idx;
     cl_device_type type;
     const char *colon = strchr(term, ':');
 
     if (strcasecmp(term, "all") == 0) {
         for (size_t i = 0; i < n; i++)
-            pick(picked, npicked, i);
+            pick(picked, npicked, i, &matches);
     } else if (strcasecmp(term, "auto") == 0) {
         if (n > 0)
-            pick(picked, npicked, 0); /* the stable order puts GPUs first */
+            pick(picked, npicked, 0, &matches); /* the stable order puts GPUs first */
     } else if (parse_index(term, &idx)) {
         if (idx < n)
-            pick(picked, npicked, idx);
+            pick(picked, npicked, idx, &matches);
     } else if ((type = parse_type(term)) != 0) {
         for (size_t i = 0; i < n; i++)
             if (all[i].type & type)
-                pick(picked, npicked, i);
+                pick(picked, npicked, i, &matches);
     } else if (colon && colon != term) {
         char type_name[32];
         size_t len = (size_t)(colon - term), seen = 0;
@@ -75,7 +76,7 @@ static size_t select_term(const char *term, const device_info *all, size_t n,
                 if (!(all[i].type & type))
                     continue;
                 if (seen++ == idx) {
-                    pick(picked, npicked, i);
+                    pick(picked, npicked, i, &matches);
                     break;
                 }
             }
@@ -84,9 +85,9 @@ static size_t select_term(const char *term, const device_info *all, size_t n,
         for (size_t i = 0; i < n; i++)
             if (strcasestr(all[i].name, term) || strcasestr(all[i].vendor, term) ||
                 strcasestr(all[i].platform_name, term))
-                pick(picked, npicked, i);
+                pick(picked, npicked, i, &matches);
     }
-    return *npicked - before;
+    return matches;
 }
 
 /* Appends "  i: type name (vendor)" lines for every device to buf. */

@@ -136,7 +136,7 @@ static json_object *report_json(const report_data *r)
 kiln_status report_write(const char *path, const report_data *data)
 {
     json_object *root = report_json(data);
-    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
     atomic_file af;
     kiln_status st = atomic_file_open(&af, path);
     if (st == KILN_OK) {

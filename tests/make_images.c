@@ -1,7 +1,8 @@
 /* make_images: writes synthetic test images (deterministic patterns).
- * Usage: make_images DIR COUNT WIDTH HEIGHT KIND [PREFIX]
+ * Usage: make_images DIR COUNT WIDTH HEIGHT KIND [PREFIX [START STEP]]
  * KIND: gray8 ga8 rgb8 rgba8 gray16 rgb16 rgba16.  Image i is named
- * PREFIX%05d.png (PREFIX default "img").  The pattern: colour gradients,
+ * PREFIX%05d.png with the number START + i * STEP (PREFIX default "img",
+ * START 0, STEP 1), so several kinds can interleave in sorted order.  The pattern: colour gradients,
  * rings and a soft-edged disc in alpha, shifted per image.  The demo
  * images in conf/demo were made with it. */
 #include <math.h>
@@ -54,10 +55,13 @@ int main(int argc, char **argv)
     uint32_t channels, depth;
     host_image img = { 0 };
     const char *prefix = argc > 6 ? argv[6] : "img";
+    unsigned long start = argc > 7 ? strtoul(argv[7], NULL, 10) : 0;
+    unsigned long step = argc > 8 ? strtoul(argv[8], NULL, 10) : 1;
     char path[4096];
 
     if (argc < 6 || !parse_kind(argv[5], &channels, &depth)) {
-        fprintf(stderr, "usage: make_images DIR COUNT WIDTH HEIGHT gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16 [PREFIX]\n");
+        fprintf(stderr, "usage: make_images DIR COUNT WIDTH HEIGHT gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16 "
+                "[PREFIX [START STEP]]\n");
         return 2;
     }
     unsigned long count = strtoul(argv[2], NULL, 10);
@@ -70,7 +74,7 @@ int main(int argc, char **argv)
         for (uint32_t y = 0; y < h; y++) {
             for (uint32_t x = 0; x < w; x++) {
                 for (uint32_t c = 0; c < channels; c++) {
-                    double v = pattern((uint32_t)n, c, channels, (x + 0.5) / w, (y + 0.5) / h);
+                    double v = pattern((uint32_t)(start + n * step), c, channels, (x + 0.5) / w, (y + 0.5) / h);
                     size_t i = ((size_t)y * w + x) * channels + c;
                     if (depth == 8)
                         ((uint8_t *)img.pixels)[i] = (uint8_t)lrint(v * 255.0);
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
                 }
             }
         }
-        snprintf(path, sizeof(path), "%s/%s%05lu.png", argv[1], prefix, n);
+        snprintf(path, sizeof(path), "%s/%s%05lu.png", argv[1], prefix, start + n * step);
         if (png_write_file(path, &img) != KILN_OK) {
             fprintf(stderr, "make_images: %s\n", kiln_last_error());
             host_image_free(&img);
