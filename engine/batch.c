@@ -68,12 +68,12 @@ static size_t device_bytes(batch_state *b)
 /* Records a finished item (status KILN_OK or a failure with message). */
 static void record_item(batch_state *b, const char *input, kiln_status status, const char *message)
 {
-    char line[2048];
     pthread_mutex_lock(&b->lock);
     b->done++;
     if (status == KILN_OK) {
         b->succeeded++;
     } else {
+        char line[2048];
         b->failed++;
         snprintf(line, sizeof(line), "kiln: error: %s: %s [%s]", input, message, kiln_status_name(status));
         progress_message(&b->progress, line);
@@ -334,6 +334,15 @@ static void fail_collisions(batch_state *b, input_list *list, char **collisions,
     list->count = kept;
 }
 
+/* Copies one worker's end-of-batch figures into a report entry. */
+static void report_device_fill(report_device *entry, const worker *w)
+{
+    entry->info = &w->dev->info;
+    entry->items = w->items;
+    pool_ledger_get(w->dev->pool, &entry->ledger);
+    program_stats_get(w->dev->programs, &entry->compile);
+}
+
 /* Fills the report and writes it. */
 static kiln_status write_report(batch_state *b, const batch_result *res, size_t shard_index,
                                 size_t shard_count, double elapsed_s, size_t rss_start)
@@ -350,10 +359,7 @@ static kiln_status write_report(batch_state *b, const batch_result *res, size_t 
     r.devices = devices;
     r.times = b->decode_times;
     for (size_t i = 0; i < b->nworkers; i++) {
-        devices[i].info = &b->workers[i].dev->info;
-        devices[i].items = b->workers[i].items;
-        pool_ledger_get(b->workers[i].dev->pool, &devices[i].ledger);
-        program_stats_get(b->workers[i].dev->programs, &devices[i].compile);
+        report_device_fill(&devices[i], &b->workers[i]);
         stage_times_merge(&r.times, &b->workers[i].times);
     }
     prefetch_stats(b->queue, &r.prefetch_peak_items, &r.prefetch_peak_bytes);
@@ -480,7 +486,7 @@ kiln_status kiln_run_job(const char *job_path, const char *const *sets,
 {
     job_config *job = malloc(sizeof(*job));
     batch_options options = { shard, report_path, -1, 0, NULL, NULL };
-    batch_result result;
+    batch_result result = { 0 };
     kiln_status st;
 
     if (failed)

@@ -67,8 +67,9 @@ static size_t select_term(const char *term, const device_info *all, size_t n,
                 pick(picked, npicked, i, &matches);
     } else if (colon && colon != term) {
         char type_name[32];
-        size_t len = (size_t)(colon - term), seen = 0;
+        size_t len = (size_t)(colon - term);
         if (len < sizeof(type_name) && parse_index(colon + 1, &idx)) {
+            size_t seen = 0;
             memcpy(type_name, term, len);
             type_name[len] = '\0';
             type = parse_type(type_name);

@@ -186,7 +186,6 @@ static void store_binary(kiln_device *dev, cl_program program, const char *path,
 {
     size_t size = 0;
     unsigned char *binary;
-    char dir[4096];
     if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof(size), &size, NULL) != CL_SUCCESS ||
         size == 0)
         return;
@@ -194,6 +193,7 @@ static void store_binary(kiln_device *dev, cl_program program, const char *path,
     if (!binary)
         return;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof(binary), &binary, NULL) == CL_SUCCESS) {
+        char dir[4096];
         program_cache_dir(dir, sizeof(dir));
         if (dir_create_parents(dir) != KILN_OK || program_disk_store(path, key, binary, size) != KILN_OK)
             fprintf(stderr, "kiln: warning: program cache not written: %s\n", kiln_last_error());

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "png_failure.h"
 #include "png_io.h"
 #include "status.h"
 
@@ -34,46 +35,8 @@ typedef struct png_decoder {
     size_t head_len;
     size_t head_pos;
     int read_errno;                     /* errno of a failed fread, 0 if none */
-    int out_of_memory;                  /* a libpng allocation failed */
-    char message[256];                  /* libpng's error message */
+    png_failure failure;                /* what libpng reported */
 } png_decoder;
-
-/* libpng error callback: keeps the message and longjmps back to the
- * protected function that is running.  Never returns. */
-static void decoder_error(png_structp png, png_const_charp msg)
-{
-    png_decoder *d = png_get_error_ptr(png);
-
-    snprintf(d->message, sizeof(d->message), "%s", msg ? msg : "unknown libpng error");
-    png_longjmp(png, 1);
-}
-
-/* libpng warning callback: warnings (bad ancillary chunks, sRGB profile
- * notes) are not errors for us and are not printed. */
-static void decoder_warning(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
-/* libpng allocator: malloc, remembering a failure so that it is reported
- * as KILN_E_HOSTMEM rather than as corrupt data. */
-static png_voidp decoder_malloc(png_structp png, png_alloc_size_t size)
-{
-    png_decoder *d = png_get_mem_ptr(png);
-    void *p = malloc(size);
-
-    if (!p && d)
-        d->out_of_memory = 1;
-    return p;
-}
-
-/* libpng deallocator: free. */
-static void decoder_free(png_structp png, png_voidp ptr)
-{
-    (void)png;
-    free(ptr);
-}
 
 /* libpng read callback: serves the bytes the pre-check already read, then
  * the file.  A short read is a libpng error: "unexpected end of file", or
@@ -146,8 +109,8 @@ static kiln_status decoder_read_head(png_decoder *d, uint64_t max_pixels)
 /* Creates the libpng read and info structs with our callbacks. */
 static kiln_status decoder_create(png_decoder *d)
 {
-    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, d, decoder_error,
-                                      decoder_warning, d, decoder_malloc, decoder_free);
+    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &d->failure, png_failure_error,
+                                      png_failure_warning, &d->failure, png_failure_malloc, png_failure_free);
     if (!d->png)
         return kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng reader", d->path);
     d->info = png_create_info_struct(d->png);
@@ -211,11 +174,11 @@ static kiln_status decoder_failure(const png_decoder *d)
 {
     if (d->read_errno)
         return kiln_fail(KILN_E_IO, "%s: read error: %s", d->path, strerror(d->read_errno));
-    if (d->out_of_memory)
+    if (d->failure.out_of_memory)
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of memory while decoding: %s",
-                         d->path, d->message);
+                         d->path, d->failure.message);
     return kiln_fail(KILN_E_FORMAT, "%s: truncated or corrupt PNG data: %s",
-                     d->path, d->message);
+                     d->path, d->failure.message);
 }
 
 /* Fills *shape (pixels NULL) with the decoded layout libpng reports after

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "png_failure.h"
 #include "png_io.h"
 #include "status.h"
 
@@ -22,44 +23,8 @@ typedef struct png_encoder {
     png_structp png;
     png_infop info;
     int write_errno;          /* errno of a failed fwrite, 0 if none */
-    int out_of_memory;        /* a libpng allocation failed */
-    char message[256];        /* libpng's error message */
+    png_failure failure;                /* what libpng reported */
 } png_encoder;
-
-/* libpng error callback: keeps the message and longjmps back to the
- * protected function.  Never returns. */
-static void encoder_error(png_structp png, png_const_charp msg)
-{
-    png_encoder *e = png_get_error_ptr(png);
-
-    snprintf(e->message, sizeof(e->message), "%s", msg ? msg : "unknown libpng error");
-    png_longjmp(png, 1);
-}
-
-/* libpng warning callback: not printed. */
-static void encoder_warning(png_structp png, png_const_charp msg)
-{
-    (void)png;
-    (void)msg;
-}
-
-/* libpng allocator: malloc, remembering a failure. */
-static png_voidp encoder_malloc(png_structp png, png_alloc_size_t size)
-{
-    png_encoder *e = png_get_mem_ptr(png);
-    void *p = malloc(size);
-
-    if (!p && e)
-        e->out_of_memory = 1;
-    return p;
-}
-
-/* libpng deallocator: free. */
-static void encoder_free(png_structp png, png_voidp ptr)
-{
-    (void)png;
-    free(ptr);
-}
 
 /* libpng write callback: fwrite; a short write is a libpng error with
  * write_errno set. */
@@ -129,10 +94,10 @@ static kiln_status encoder_failure(const png_encoder *e)
 {
     if (e->write_errno)
         return kiln_fail(KILN_E_IO, "%s: write error: %s", e->path, strerror(e->write_errno));
-    if (e->out_of_memory)
+    if (e->failure.out_of_memory)
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of memory while encoding: %s",
-                         e->path, e->message);
-    return kiln_fail(KILN_E_IO, "%s: PNG encoding failed: %s", e->path, e->message);
+                         e->path, e->failure.message);
+    return kiln_fail(KILN_E_IO, "%s: PNG encoding failed: %s", e->path, e->failure.message);
 }
 
 /* Checks that img is something png_write_file can encode. */
@@ -170,8 +135,8 @@ kiln_status png_write_file(const char *path, const host_image *img)
     memset(&e, 0, sizeof(e));
     e.path = path;
     e.fp = af.fp;
-    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e, encoder_error,
-                                      encoder_warning, &e, encoder_malloc, encoder_free);
+    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e.failure, png_failure_error,
+                                      png_failure_warning, &e.failure, png_failure_malloc, png_failure_free);
     if (!e.png) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng writer", path);
         goto out_finish_file;

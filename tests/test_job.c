@@ -26,16 +26,9 @@ static const char *tmp;   /* this test's scratch directory */
 static const char *job_file(const char *name, const char *text)
 {
     static char path[4096];
-    FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", tmp, name);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-    fputs(text, f);
-    fclose(f);
+    test_write_text(path, text);
     return path;
 }
 

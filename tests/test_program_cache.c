@@ -93,6 +93,7 @@ int main(void)
     /* truncated cache file: rejected and rebuilt */
     clear_cache(dir);
     s = build_once("-DFACTOR=2.0f", &st);
+    CHECK(s.builds == 1);
     CHECK(find_cache_file(dir, file, sizeof(file)) == 1);
     CHECK(truncate(file, 100) == 0);
     s = build_once("-DFACTOR=2.0f", &st);

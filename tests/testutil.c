@@ -69,3 +69,15 @@ const char *test_tmpdir(const char *name)
     }
     return path;
 }
+
+/* Writes a text file or exits. */
+void test_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}

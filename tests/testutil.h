@@ -69,4 +69,7 @@ int test_summary(const char *name);
  * ./tmp-<name>. */
 const char *test_tmpdir(const char *name);
 
+/* Writes `text` to `path` (exits 1 when it cannot). */
+void test_write_text(const char *path, const char *text);
+
 #endif

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Static analysis: cppcheck must report nothing on the project's C code.
+command -v cppcheck >/dev/null 2>&1 || { echo "cppcheck not installed: skipping"; exit 77; }
+cd "$TOP_SRCDIR" || exit 1
+cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr -q \
+    --suppress=missingIncludeSystem -Iengine -Ihostmem -I/usr/include/iniparser \
+    engine hostmem tests/*.c
