@@ -69,6 +69,12 @@ POCL_DEVICES="pthread pthread" KILN_DEVICE=all run_kiln 0 "$d/log5" run "$d/job.
     --set output.suffix=_two --report "$d/two.json"
 ok "two devices in the report" test "$(grep -c '"driver_version"' "$d/two.json")" -eq 2
 expect_in "$d/two.json" '"succeeded": 14'
+# the progress line redraws in place when asked (as on a terminal)
+run_kiln 0 "$d/log6" run "$d/job.ini" --set output.suffix=_p --progress
+expect_in "$d/log6" "ETA"
+expect_in "$d/log6" "device memory"
+ok "progress redraws in place" grep -q "$(printf '\r')" "$d/log6"
+
 # the documented reference is what the code validates against
 "$KILN" config --reference > "$d/reference.ini"
 ok "conf/reference.ini matches kiln config --reference" cmp -s "$d/reference.ini" "$TOP_SRCDIR/conf/reference.ini"
