@@ -12,7 +12,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="build-essential autoconf automake libtool pkg-config
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
-  libpng-dev libiniparser-dev libjson-c-dev cppcheck"
+  libpng-dev libiniparser-dev libjson-c-dev cppcheck
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
 
 install_missing() {
     missing=""
