@@ -56,7 +56,8 @@ demo)
     rm -rf demo-out
     build/kiln devices
     build/kiln run conf/demo.ini --report demo-out/report.json
-    echo "demo outputs in $top/demo-out (report: demo-out/report.json)"
+    build/kiln run conf/demo_refine.ini --report demo-out/refine-report.json
+    echo "demo outputs in $top/demo-out (reports: demo-out/report.json, demo-out/refine-report.json)"
     ;;
 check)
     install_missing

@@ -99,15 +99,50 @@ static void record_item(batch_state *b, const char *input, kiln_status status, c
     pthread_mutex_unlock(&b->lock);
 }
 
+/* The mask (or trimap) file of an input: DIR/<stem><mask_suffix>.png with
+ * DIR the job's trimaps directory when set, else its masks directory. */
+static void mask_path(const job_config *job, const char *input, char *buf, size_t len)
+{
+    const char *base = strrchr(input, '/');
+    const char *dir = job->refine_trimaps[0] ? job->refine_trimaps : job->refine_masks;
+    const char *dot;
+    base = base ? base + 1 : input;
+    dot = strrchr(base, '.');
+    snprintf(buf, len, "%s/%.*s%s.png", dir, (int)(dot && dot != base ? dot - base : (long)strlen(base)),
+             base, job->refine_mask_suffix);
+}
+
+/* Logs an item's warning line. */
+static void log_note(batch_state *b, const char *input, const char *note)
+{
+    char line[2048];
+    snprintf(line, sizeof(line), "kiln: warning: %s: %s", input, note);
+    pthread_mutex_lock(&b->lock);
+    progress_message(&b->progress, line);
+    pthread_mutex_unlock(&b->lock);
+}
+
 /* Runs the stages on one decoded item and writes its output. */
 static kiln_status process_item(worker *w, prefetch_item *item)
 {
     batch_state *b = w->batch;
-    host_image out = { 0 };
+    host_image out = { 0 }, mask = { 0 };
+    char note[1024] = "";
     double t0;
     kiln_status st;
 
-    st = stages_run(w->dev, b->job, &w->background, &item->image, &out, &w->times);
+    if (b->job->refine_enabled) {
+        char path[JOB_PATH_MAX + 256];
+        mask_path(b->job, item->path, path, sizeof(path));
+        st = png_read_file(path, b->job->max_pixels, &mask);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s file", b->job->refine_trimaps[0] ? "trimap" : "mask");
+    }
+    st = stages_run(w->dev, b->job, &w->background, &item->image, b->job->refine_enabled ? &mask : NULL,
+                    &out, &w->times, note, sizeof(note), NULL);
+    host_image_free(&mask);
+    if (note[0])
+        log_note(b, item->path, note);
     if (st != KILN_OK)
         return st;
     t0 = stage_clock_ms();

@@ -24,6 +24,8 @@ static void usage(FILE *out)
             "      --shard i/n              take every n-th input starting at i (0-based)\n"
             "      --progress | --no-progress  force the progress line on or off\n"
             "      --quiet                  only errors\n"
+            "  refine IN.png MASK.png -o OUT.png [--trimap] [--set k=v ...]\n"
+            "                             refine one image's mask into alpha / a cut-out\n"
             "  config --reference         print every job key with its default\n"
             "  version                    print the version\n"
             "\n"
@@ -133,6 +135,8 @@ int main(int argc, char **argv)
         return cli_devices(argc - 2, argv + 2);
     if (strcmp(argv[1], "run") == 0)
         return cli_run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "refine") == 0)
+        return cli_refine(argc - 2, argv + 2);
     if (strcmp(argv[1], "config") == 0)
         return cli_config(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -6,4 +6,8 @@
  * status. */
 int cli_devices(int argc, char **argv);
 
+/* `kiln refine IN.png MASK.png -o OUT.png [--trimap] [--set k=v ...]`:
+ * refines one image.  Returns the exit status. */
+int cli_refine(int argc, char **argv);
+
 #endif

@@ -283,3 +283,29 @@ out_free_host:
     host_image_free(host);
     return st;
 }
+
+/* Copies one channel plane into a new 1-channel image. */
+kiln_status dev_image_extract_channel(kiln_device *dev, const dev_image *in,
+                                      uint32_t channel, dev_image *out)
+{
+    size_t plane;
+    cl_int err;
+    kiln_status st = dev_image_check(in, "extract channel: input");
+
+    if (st != KILN_OK)
+        return st;
+    if (channel >= in->channels)
+        return kiln_fail(KILN_E_INVAL, "extract channel: channel %u of a %u-channel image",
+                         channel, in->channels);
+    st = dev_image_acquire(dev, in->width, in->height, 1, "image.channel", out);
+    if (st != KILN_OK)
+        return st;
+    plane = (size_t)in->width * in->height * sizeof(float);
+    err = clEnqueueCopyBuffer(dev->queue, in->buf->mem, out->buf->mem, plane * channel, 0, plane,
+                              0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        dev_image_release(dev, out);
+        return kiln_fail_cl(err, "extract channel: copying the plane");
+    }
+    return KILN_OK;
+}

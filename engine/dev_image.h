@@ -79,4 +79,9 @@ kiln_status dev_image_launch(kiln_device *dev, const char *source,
                              const char *kernel_name, const dev_kernel_arg *args,
                              cl_uint nargs, cl_uint dims, const size_t *global);
 
+/* Copies channel `channel` of `in` into a new 1-channel image (tag
+ * "image.channel"). */
+kiln_status dev_image_extract_channel(kiln_device *dev, const dev_image *in,
+                                      uint32_t channel, dev_image *out);
+
 #endif

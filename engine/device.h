@@ -52,16 +52,22 @@ kiln_status device_select(const char *selector, const device_info *all,
                           size_t all_count, size_t *picked, size_t *npicked);
 
 typedef struct program_cache program_cache;
+typedef struct kiln_device kiln_device;
+
+/* Opens the first device `selector` picks ($KILN_DEVICE wins over it when
+ * set) with a pool of `budget` bytes (0: default).  KILN_E_NODEV lists
+ * the devices when nothing matches. */
+kiln_status device_open_selected(const char *selector, size_t budget, kiln_device **out);
 
 /* An opened device: one context, one in-order queue, one pool, and its
  * compiled programs.  Owned by one worker. */
-typedef struct kiln_device {
+struct kiln_device {
     device_info info;
     cl_context context;
     cl_command_queue queue;
     kiln_pool *pool;
     program_cache *programs;
-} kiln_device;
+};
 
 /* Opens `info`'s device with a pool capped at `budget` bytes (0: the
  * default fraction of global memory, see device_default_budget). */

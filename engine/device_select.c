@@ -139,3 +139,24 @@ kiln_status device_select(const char *selector, const device_info *all,
     }
     return KILN_OK;
 }
+
+/* Lists, selects and opens the first selected device. */
+kiln_status device_open_selected(const char *selector, size_t budget, kiln_device **out)
+{
+    device_info *all = NULL;
+    size_t count = 0, picked[64], npicked = 0;
+    const char *env = getenv("KILN_DEVICE");
+    kiln_status st;
+
+    *out = NULL;
+    if (env && *env)
+        selector = env;
+    st = device_list(&all, &count);
+    if (st != KILN_OK)
+        return st;
+    st = device_select(selector, all, count > 64 ? 64 : count, picked, &npicked);
+    if (st == KILN_OK)
+        st = device_open(&all[picked[0]], budget, out);
+    free(all);
+    return st;
+}

@@ -9,6 +9,7 @@
  *   "--set resize.width: 70000 is out of range 0..65536" */
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,6 +397,25 @@ static kiln_status colour_store(const job_key *key, const char *text, job_config
     return KILN_OK;
 }
 
+/* Stores a finite decimal number within fmin..fmax in key's float field. */
+static kiln_status float_store(const job_key *key, const char *text, job_config *cfg,
+                               const char *where)
+{
+    char *end = NULL;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return kiln_fail(KILN_E_CONFIG, "%s: '%s' is not a number", where, text);
+    if (v < key->fmin || v > key->fmax)
+        return kiln_fail(KILN_E_CONFIG, "%s: %s is out of range %g..%g", where, text,
+                         key->fmin, key->fmax);
+    assert(key->size == sizeof(float));
+    *(float *)key_field(key, cfg) = (float)v;
+    return KILN_OK;
+}
+
 /* Parses `text` as a value of `key` and stores it in cfg.  A malformed or
  * out-of-range value returns KILN_E_CONFIG with a message starting with
  * `where` ("job.ini: [resize] width"); cfg is then unchanged. */
@@ -416,6 +436,8 @@ static kiln_status value_parse(const job_key *key, const char *text, job_config 
         return enum_store(key, text, cfg, where);
     case JOB_KEY_COLOUR:
         return colour_store(key, text, cfg, where);
+    case JOB_KEY_FLOAT:
+        return float_store(key, text, cfg, where);
     default:
         return kiln_fail(KILN_E_INVAL, "%s: key of unknown type %d", where, (int)key->type);
     }
@@ -660,6 +682,17 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         cfg->resize_max_side == 0)
         return kiln_fail(KILN_E_CONFIG, "%s: [resize] enabled needs width, height or "
                          "max_side (all are 0)", cfg->path);
+    if (cfg->refine_enabled && cfg->refine_masks[0] == '\0' && cfg->refine_trimaps[0] == '\0')
+        return kiln_fail(KILN_E_CONFIG, "%s: [refine] enabled needs masks or trimaps "
+                         "(a directory of mask or trimap files)", cfg->path);
+    if (cfg->refine_bg_threshold > cfg->refine_fg_threshold)
+        return kiln_fail(KILN_E_CONFIG, "%s: [refine] background_threshold (%llu) is above "
+                         "foreground_threshold (%llu)", cfg->path,
+                         (unsigned long long)cfg->refine_bg_threshold,
+                         (unsigned long long)cfg->refine_fg_threshold);
+    if (strchr(cfg->refine_mask_suffix, '/'))
+        return kiln_fail(KILN_E_CONFIG, "%s: [refine] mask_suffix: '%s' must not contain '/'",
+                         cfg->path, cfg->refine_mask_suffix);
     if (strchr(cfg->output_suffix, '/'))
         return kiln_fail(KILN_E_CONFIG, "%s: [output] suffix: '%s' must not contain '/'",
                          cfg->path, cfg->output_suffix);
@@ -675,14 +708,21 @@ kiln_status job_load(const char *path, const char *const *sets, size_t nsets,
     job_config cfg;
     kiln_status st;
 
-    if (!path || !out || (nsets > 0 && !sets))
+    if (!out || (nsets > 0 && !sets))
         return kiln_fail(KILN_E_INVAL, "job_load: NULL argument");
-    st = job_file_check(path);
-    if (st != KILN_OK)
-        return st;
-    st = job_file_parse(path, &dict);
-    if (st != KILN_OK)
-        return st;
+    if (path) {
+        st = job_file_check(path);
+        if (st != KILN_OK)
+            return st;
+        st = job_file_parse(path, &dict);
+        if (st != KILN_OK)
+            return st;
+    } else {
+        dict = dictionary_new(0);
+        if (!dict)
+            return kiln_fail(KILN_E_HOSTMEM, "command line: out of memory");
+        path = "command line";
+    }
     from_set = calloc(job_key_count, sizeof(*from_set));
     if (!from_set) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of memory", path);
@@ -754,6 +794,9 @@ static void key_describe(const job_key *key, char *buf, size_t len)
         break;
     case JOB_KEY_COLOUR:
         snprintf(buf, len, "colour \"#rrggbb\"");
+        break;
+    case JOB_KEY_FLOAT:
+        snprintf(buf, len, "number %g..%g", key->fmin, key->fmax);
         break;
     default:
         snprintf(buf, len, "?");

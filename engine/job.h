@@ -39,17 +39,50 @@ typedef struct job_config {
     float composite_colour[3];        /* colour: "#rrggbb" */
     char composite_image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
     int composite_premultiplied;      /* premultiplied: input alpha mode */
+    /* [refine] */
+    int refine_enabled;               /* enabled */
+    char refine_masks[JOB_PATH_MAX];  /* masks: directory of mask files */
+    char refine_mask_suffix[64];      /* mask_suffix: after the input stem */
+    char refine_trimaps[JOB_PATH_MAX]; /* trimaps: directory of trimap files */
+    int refine_method;                /* method: refine_method enum */
+    uint64_t refine_fg_threshold;     /* foreground_threshold */
+    uint64_t refine_bg_threshold;     /* background_threshold */
+    uint64_t refine_erode_size;       /* erode_size */
+    uint64_t refine_erode_reference;  /* erode_reference_size: 0 = fixed */
+    float refine_epsilon;             /* epsilon */
+    uint64_t refine_radius;           /* radius */
+    uint64_t refine_max_iterations;   /* max_iterations */
+    float refine_tolerance;           /* tolerance */
+    uint64_t refine_guided_radius;    /* guided_radius */
+    float refine_guided_epsilon;      /* guided_epsilon */
+    int refine_foreground;            /* foreground: ml or none */
+    float refine_fg_regularization;   /* fg_regularization */
+    uint64_t refine_fg_small_iterations; /* fg_small_iterations */
+    uint64_t refine_fg_big_iterations;   /* fg_big_iterations */
+    uint64_t refine_fg_small_size;    /* fg_small_size */
+    int refine_on_empty_trimap;       /* on_empty_trimap: mask or fail */
+    int refine_mask_mismatch;         /* mask_size_mismatch: resize or fail */
+    int refine_output;                /* output: alpha or cutout */
     /* [output] */
     uint64_t output_bit_depth;        /* bit_depth: 8 or 16 */
     char output_suffix[64];           /* suffix: appended to the input stem */
     int output_skip_existing;         /* skip_existing: restartable batches */
 } job_config;
 
+/* [refine] enum values. */
+enum { REFINE_METHOD_CF = 0, REFINE_METHOD_GUIDED = 1 };
+enum { REFINE_FOREGROUND_NONE = 0, REFINE_FOREGROUND_ML = 1 };
+enum { REFINE_EMPTY_MASK = 0, REFINE_EMPTY_FAIL = 1 };
+enum { REFINE_MISMATCH_RESIZE = 0, REFINE_MISMATCH_FAIL = 1 };
+enum { REFINE_OUTPUT_CUTOUT = 0, REFINE_OUTPUT_ALPHA = 1 };
+
 /* Loads and validates `path`, then applies `sets` overrides
  * ("section.key=value", nsets of them) before validation.  Unknown
  * section or key, wrong type, out-of-range or malformed value: returns
  * KILN_E_CONFIG with a message naming the file, section and key.  A
- * missing or unreadable file: KILN_E_IO naming it.
+ * missing or unreadable file: KILN_E_IO naming it.  path NULL: no file,
+ * only the defaults and `sets` ("command line" in messages; relative paths
+ * stay relative to the current directory).
  *
  * Details: section and key names are case-insensitive (iniparser
  * lower-cases them); a value holding '#' or ';' must be quoted
@@ -89,7 +122,8 @@ typedef enum job_key_type {
     JOB_KEY_SIZE,       /* uint64_t: size_parse() syntax ("256M"), min..max */
     JOB_KEY_SIZE_AUTO,  /* uint64_t: "auto" or 0 (both 0), else a size */
     JOB_KEY_ENUM,       /* int: one of `names`, stored as its value */
-    JOB_KEY_COLOUR      /* float[3]: "#rrggbb", each channel in [0,1] */
+    JOB_KEY_COLOUR,     /* float[3]: "#rrggbb", each channel in [0,1] */
+    JOB_KEY_FLOAT       /* float: a finite decimal number in fmin..fmax */
 } job_key_type;
 
 /* One allowed name of a JOB_KEY_ENUM key and the value it stores. */
@@ -110,6 +144,7 @@ typedef struct job_key {
     const char *name;
     job_key_type type;
     uint64_t min, max;              /* JOB_KEY_INT, _SIZE, _SIZE_AUTO (non-0) */
+    double fmin, fmax;              /* JOB_KEY_FLOAT */
     const uint64_t *allowed;        /* JOB_KEY_INT: the only values (or NULL) */
     size_t nallowed;
     const job_enum_name *names;     /* JOB_KEY_ENUM: the allowed names */

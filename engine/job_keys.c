@@ -31,11 +31,38 @@ static const job_enum_name resize_filters[] = {
 
 static const uint64_t bit_depths[] = { 8, 16 };
 
+static const job_enum_name refine_methods[] = {
+    { "cf", REFINE_METHOD_CF },
+    { "guided", REFINE_METHOD_GUIDED },
+};
+
+static const job_enum_name refine_foregrounds[] = {
+    { "ml", REFINE_FOREGROUND_ML },
+    { "none", REFINE_FOREGROUND_NONE },
+};
+
+static const job_enum_name refine_empty[] = {
+    { "mask", REFINE_EMPTY_MASK },
+    { "fail", REFINE_EMPTY_FAIL },
+};
+
+static const job_enum_name refine_mismatch[] = {
+    { "resize", REFINE_MISMATCH_RESIZE },
+    { "fail", REFINE_MISMATCH_FAIL },
+};
+
+static const job_enum_name refine_outputs[] = {
+    { "cutout", REFINE_OUTPUT_CUTOUT },
+    { "alpha", REFINE_OUTPUT_ALPHA },
+};
+
 const job_section job_sections[] = {
     { "job", "The batch: where inputs come from, where outputs go, limits." },
     { "device", "Which OpenCL device runs the job." },
     { "memory", "Device memory bounds." },
-    { "resize", "Resizing each image (after decoding, before compositing)." },
+    { "refine", "Alpha matting: from a coarse mask (or a trimap) to a clean alpha "
+                "and a colour-decontaminated cut-out, before resizing." },
+    { "resize", "Resizing each image (after refining, before compositing)." },
     { "composite", "Compositing the RGBA result over a colour or an image." },
     { "output", "The files written for each input." },
 };
@@ -86,6 +113,109 @@ const job_key job_keys[] = {
       .doc = "Hard cap on each device's pool (live + cached buffers); "
              "auto (or 0): a fraction of the device's memory.",
       FIELD(device_budget) },
+    /* [refine] */
+    { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Refine each input with its mask (or trimap) file.",
+      FIELD(refine_enabled) },
+    { .section = "refine", .name = "masks", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Directory of 8- or 16-bit masks: input DIR/x.png uses "
+             "MASKS/x<mask_suffix>.png.",
+      FIELD(refine_masks) },
+    { .section = "refine", .name = "mask_suffix", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Appended to the input's stem to name its mask or trimap file.",
+      FIELD(refine_mask_suffix) },
+    { .section = "refine", .name = "trimaps", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Directory of trimap files (0 background, 255 foreground, other "
+             "values unknown), used instead of masks when set.",
+      FIELD(refine_trimaps) },
+    { .section = "refine", .name = "method", .type = JOB_KEY_ENUM,
+      .names = refine_methods, .nnames = COUNT(refine_methods), .default_text = "cf",
+      .doc = "cf: closed-form matting over the trimap's unknown band; guided: "
+             "guided-filter refinement of the mask (fast).",
+      FIELD(refine_method) },
+    { .section = "refine", .name = "foreground_threshold", .type = JOB_KEY_INT,
+      .min = 0, .max = 255, .default_text = "240",
+      .doc = "Mask values above this are foreground in the trimap.",
+      FIELD(refine_fg_threshold) },
+    { .section = "refine", .name = "background_threshold", .type = JOB_KEY_INT,
+      .min = 0, .max = 255, .default_text = "10",
+      .doc = "Mask values below this are background in the trimap.",
+      FIELD(refine_bg_threshold) },
+    { .section = "refine", .name = "erode_size", .type = JOB_KEY_INT,
+      .min = 0, .max = 1024, .default_text = "10",
+      .doc = "Side of the square eroding both foreground and background (the "
+             "unknown band's width); 0: no erosion.",
+      FIELD(refine_erode_size) },
+    { .section = "refine", .name = "erode_reference_size", .type = JOB_KEY_INT,
+      .min = 0, .max = 65536, .default_text = "0",
+      .doc = "When set (e.g. the model's input side, 320), erode_size is scaled "
+             "by the image's longest side / this, so the band keeps its width "
+             "relative to the mask's resolution; 0: erode_size as given.",
+      FIELD(refine_erode_reference) },
+    { .section = "refine", .name = "epsilon", .type = JOB_KEY_FLOAT,
+      .fmin = 1e-12, .fmax = 1.0, .default_text = "1e-7",
+      .doc = "Closed-form matting regularisation (pymatting's default).",
+      FIELD(refine_epsilon) },
+    { .section = "refine", .name = "radius", .type = JOB_KEY_INT,
+      .min = 1, .max = 4, .default_text = "1",
+      .doc = "Closed-form matting window radius.",
+      FIELD(refine_radius) },
+    { .section = "refine", .name = "max_iterations", .type = JOB_KEY_INT,
+      .min = 1, .max = 100000, .default_text = "2000",
+      .doc = "Solver iteration cap.",
+      FIELD(refine_max_iterations) },
+    { .section = "refine", .name = "tolerance", .type = JOB_KEY_FLOAT,
+      .fmin = 1e-12, .fmax = 1.0, .default_text = "1e-6",
+      .doc = "Solver stops at this relative residual.",
+      FIELD(refine_tolerance) },
+    { .section = "refine", .name = "guided_radius", .type = JOB_KEY_INT,
+      .min = 1, .max = 1024, .default_text = "8",
+      .doc = "Guided filter window radius (method = guided).",
+      FIELD(refine_guided_radius) },
+    { .section = "refine", .name = "guided_epsilon", .type = JOB_KEY_FLOAT,
+      .fmin = 1e-12, .fmax = 10.0, .default_text = "1e-4",
+      .doc = "Guided filter regularisation (method = guided).",
+      FIELD(refine_guided_epsilon) },
+    { .section = "refine", .name = "foreground", .type = JOB_KEY_ENUM,
+      .names = refine_foregrounds, .nnames = COUNT(refine_foregrounds), .default_text = "ml",
+      .doc = "ml: estimate foreground colours (multi-level, Germer et al. 2020) so "
+             "edges carry no background colour; none: keep the image's colours.",
+      FIELD(refine_foreground) },
+    { .section = "refine", .name = "fg_regularization", .type = JOB_KEY_FLOAT,
+      .fmin = 0.0, .fmax = 1.0, .default_text = "1e-5",
+      .doc = "Foreground estimation regularisation.",
+      FIELD(refine_fg_regularization) },
+    { .section = "refine", .name = "fg_small_iterations", .type = JOB_KEY_INT,
+      .min = 1, .max = 1000, .default_text = "10",
+      .doc = "Foreground estimation iterations per small level.",
+      FIELD(refine_fg_small_iterations) },
+    { .section = "refine", .name = "fg_big_iterations", .type = JOB_KEY_INT,
+      .min = 1, .max = 1000, .default_text = "2",
+      .doc = "Foreground estimation iterations per large level.",
+      FIELD(refine_fg_big_iterations) },
+    { .section = "refine", .name = "fg_small_size", .type = JOB_KEY_INT,
+      .min = 1, .max = 65536, .default_text = "32",
+      .doc = "Levels up to this side count as small.",
+      FIELD(refine_fg_small_size) },
+    { .section = "refine", .name = "on_empty_trimap", .type = JOB_KEY_ENUM,
+      .names = refine_empty, .nnames = COUNT(refine_empty), .default_text = "mask",
+      .doc = "A trimap without foreground or background: mask (use the mask as "
+             "alpha, with a warning) or fail (the item fails).",
+      FIELD(refine_on_empty_trimap) },
+    { .section = "refine", .name = "mask_size_mismatch", .type = JOB_KEY_ENUM,
+      .names = refine_mismatch, .nnames = COUNT(refine_mismatch), .default_text = "resize",
+      .doc = "A mask whose size differs from the image's: resize (bilinear, with "
+             "a warning) or fail.",
+      FIELD(refine_mask_mismatch) },
+    { .section = "refine", .name = "output", .type = JOB_KEY_ENUM,
+      .names = refine_outputs, .nnames = COUNT(refine_outputs), .default_text = "cutout",
+      .doc = "cutout: RGBA with the estimated foreground; alpha: the alpha matte "
+             "(8- or 16-bit gray, see [output] bit_depth).",
+      FIELD(refine_output) },
     /* [resize] */
     { .section = "resize", .name = "enabled", .type = JOB_KEY_BOOL,
       .default_text = "false",

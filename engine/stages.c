@@ -7,7 +7,7 @@
 #include "status.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-    "decode", "upload", "resize", "composite", "download", "encode"
+    "decode", "upload", "refine", "resize", "composite", "download", "encode"
 };
 
 /* Name of a stage. */
@@ -125,7 +125,8 @@ out_release_rgba:
 /* Runs upload, resize, composite and download for one image. */
 kiln_status stages_run(kiln_device *dev, const job_config *job,
                        const dev_image *background, const host_image *in,
-                       host_image *out, stage_times *times)
+                       const host_image *mask, host_image *out, stage_times *times,
+                       char *note, size_t note_len, refine_stats *refine)
 {
     dev_image img = { 0 }, next = { 0 };
     uint32_t w, h;
@@ -140,6 +141,20 @@ kiln_status stages_run(kiln_device *dev, const job_config *job,
     if ((st = device_finish(dev)) != KILN_OK)
         goto out_release_img;
     stage_times_add(times, STAGE_UPLOAD, stage_clock_ms() - t0);
+
+    if (job->refine_enabled) {
+        if (!mask) {
+            st = kiln_fail(KILN_E_INVAL, "refine: no mask for this item");
+            goto out_release_img;
+        }
+        t0 = stage_clock_ms();
+        st = stage_refine(dev, job, &img, mask, note, note_len, refine);
+        if (st == KILN_OK)
+            st = device_finish(dev);
+        if (st != KILN_OK)
+            goto out_release_img;
+        stage_times_add(times, STAGE_REFINE, stage_clock_ms() - t0);
+    }
 
     stages_output_size(job, in->width, in->height, &w, &h);
     if (job->resize_enabled && (w != img.width || h != img.height)) {

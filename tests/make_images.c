@@ -1,10 +1,14 @@
 /* make_images: writes synthetic test images (deterministic patterns).
  * Usage: make_images DIR COUNT WIDTH HEIGHT KIND [PREFIX [START STEP]]
- * KIND: gray8 ga8 rgb8 rgba8 gray16 rgb16 rgba16.  Image i is named
- * PREFIX%05d.png with the number START + i * STEP (PREFIX default "img",
- * START 0, STEP 1), so several kinds can interleave in sorted order.  The pattern: colour gradients,
- * rings and a soft-edged disc in alpha, shifted per image.  The demo
- * images in conf/demo were made with it. */
+ * KIND: gray8 ga8 rgb8 rgba8 gray16 rgb16 rgba16: colour gradients,
+ * rings and a soft-edged disc in alpha, shifted per image; black8 /
+ * white8: constant gray (masks without foreground or background); scene8:
+ * RGB, a ringed disc with a wavy soft edge over a checkered background;
+ * disc8: the hard (binary) mask of scene8's disc, as a coarse network mask
+ * would give it.  Image i is named PREFIX%05d.png with the number START +
+ * i * STEP (PREFIX default "img", START 0, STEP 1), so several kinds can
+ * interleave in sorted order.  The demo images in conf/demo were made
+ * with it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@ static int parse_kind(const char *kind, uint32_t *channels, uint32_t *depth)
     static const struct { const char *name; uint32_t channels, depth; } kinds[] = {
         { "gray8", 1, 8 }, { "ga8", 2, 8 }, { "rgb8", 3, 8 }, { "rgba8", 4, 8 },
         { "gray16", 1, 16 }, { "rgb16", 3, 16 }, { "rgba16", 4, 16 },
+        { "black8", 1, 8 }, { "white8", 1, 8 }, { "scene8", 3, 8 }, { "disc8", 1, 8 },
     };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (strcmp(kinds[i].name, kind) == 0) {
@@ -49,6 +54,34 @@ static double pattern(uint32_t n, uint32_t c, uint32_t channels, double x, doubl
     }
 }
 
+/* The scene's alpha at (x, y) of image n: a disc with a wavy soft edge. */
+static double scene_alpha(uint32_t n, double x, double y)
+{
+    double cx = 0.5 + 0.1 * sin(n * 0.7), cy = 0.5 + 0.1 * cos(n * 1.3);
+    double r = sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy));
+    double edge = 0.3 + 0.03 * sin(12 * atan2(y - cy, x - cx) + n);
+    double a = (edge - r) / 0.03;
+    return a > 1 ? 1 : a < 0 ? 0 : a;
+}
+
+/* The value in [0,1] of channel c at (x, y) of image n of `kind`. */
+static double kind_value(const char *kind, uint32_t n, uint32_t c, uint32_t channels, double x, double y)
+{
+    if (strcmp(kind, "white8") == 0)
+        return 1.0;
+    if (strcmp(kind, "black8") == 0)
+        return 0.0;
+    if (strcmp(kind, "disc8") == 0)
+        return scene_alpha(n, x, y) >= 0.5 ? 1.0 : 0.0;
+    if (strcmp(kind, "scene8") == 0) {
+        double a = scene_alpha(n, x, y);
+        double check = ((int)floor(x * 8) + (int)floor(y * 8)) % 2 ? 0.75 : 0.35;
+        double background = check * (c == 0 ? 0.9 : c == 1 ? 0.8 : 0.5);
+        return a * pattern(n, c, channels, x, y) + (1 - a) * background;
+    }
+    return pattern(n, c, channels, x, y);
+}
+
 /* Writes COUNT images into DIR. */
 int main(int argc, char **argv)
 {
@@ -60,7 +93,8 @@ int main(int argc, char **argv)
     char path[4096];
 
     if (argc < 6 || !parse_kind(argv[5], &channels, &depth)) {
-        fprintf(stderr, "usage: make_images DIR COUNT WIDTH HEIGHT gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16 "
+        fprintf(stderr, "usage: make_images DIR COUNT WIDTH HEIGHT "
+                "gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16|black8|white8|scene8|disc8 "
                 "[PREFIX [START STEP]]\n");
         return 2;
     }
@@ -74,7 +108,8 @@ int main(int argc, char **argv)
         for (uint32_t y = 0; y < h; y++) {
             for (uint32_t x = 0; x < w; x++) {
                 for (uint32_t c = 0; c < channels; c++) {
-                    double v = pattern((uint32_t)(start + n * step), c, channels, (x + 0.5) / w, (y + 0.5) / h);
+                    double v = kind_value(argv[5], (uint32_t)(start + n * step), c, channels,
+                                          (x + 0.5) / w, (y + 0.5) / h);
                     size_t i = ((size_t)y * w + x) * channels + c;
                     if (depth == 8)
                         ((uint8_t *)img.pixels)[i] = (uint8_t)lrint(v * 255.0);

@@ -1,6 +1,9 @@
-/* Soak: 1000 small images through the image stages in one process.  Pool
- * peak, device buffer creations and process RSS must stop growing after
- * the first 100 items (RSS growth under 1 MB). */
+/* Soak: many small images through the stages in one process.  Pool peak,
+ * device buffer creations and process RSS must stop growing after the
+ * warm-up (RSS growth under 1 MB).
+ *   test_soak          1000 images through resize and composite
+ *   test_soak refine   200 refinements (trimap, closed-form alpha,
+ *                      foreground estimation, cut-out, composite) */
 #include <stdint.h>
 
 #include "batch.h"
@@ -8,8 +11,9 @@
 #include "rss.h"
 #include "testutil.h"
 
-#define SOAK_ITEMS 1000
-#define SOAK_WARMUP 100
+/* The run's size: items in all and items of warm-up. */
+static int soak_items = 1000;
+static int soak_warmup = 100;
 
 /* Figures taken after the warm-up and at the end. */
 typedef struct soak_figures {
@@ -25,49 +29,62 @@ static void on_item(void *user, kiln_device *dev, size_t done)
 {
     soak_figures *f = user;
     size_t rss = rss_current_bytes();
-    if (done == SOAK_WARMUP) {
+    if (done == (size_t)soak_warmup) {
         pool_ledger_get(dev->pool, &f->warm);
         f->warm_rss = rss;
     }
-    if (done >= SOAK_WARMUP && rss > f->max_rss_after_warmup)
+    if (done >= (size_t)soak_warmup && rss > f->max_rss_after_warmup)
         f->max_rss_after_warmup = rss;
-    if (done == SOAK_ITEMS) {
+    if (done == (size_t)soak_items) {
         pool_ledger_get(dev->pool, &f->end);
         f->end_rss = rss;
     }
 }
 
 /* Writes the inputs with the image generator: three kinds of odd sizes,
- * interleaved in sorted order so that the warm-up sees every kind. */
-static int make_inputs(const char *dir)
+ * interleaved in sorted order so that the warm-up sees every kind; for
+ * refinement, RGBA images whose alpha (a soft disc) is their own mask. */
+static int make_inputs(const char *dir, int refine)
 {
     char cmd[16384];
     const char *env = getenv("TOP_BUILDDIR");
     char gen[1024];
     snprintf(gen, sizeof(gen), "%s", env ? env : ".");
+    if (refine) {
+        snprintf(cmd, sizeof(cmd), "%s/tests/make_images %s %d 64 48 rgba8 i 0 2 && "
+                 "%s/tests/make_images %s %d 57 61 rgba8 i 1 2",
+                 gen, dir, (soak_items + 1) / 2, gen, dir, soak_items / 2);
+        return system(cmd);
+    }
     snprintf(cmd, sizeof(cmd),
              "%s/tests/make_images %s %d 37 29 rgba8 i 0 3 && %s/tests/make_images %s %d 40 24 rgb8 i 1 3 && "
              "%s/tests/make_images %s %d 31 31 gray8 i 2 3",
-             gen, dir, (SOAK_ITEMS + 2) / 3, gen, dir, (SOAK_ITEMS + 1) / 3, gen, dir, SOAK_ITEMS / 3);
+             gen, dir, (soak_items + 2) / 3, gen, dir, (soak_items + 1) / 3, gen, dir, soak_items / 3);
     return system(cmd);
 }
 
 /* Runs the soak batch and checks flatness. */
-int main(void)
+int main(int argc, char **argv)
 {
+    int refine = argc > 1 && strcmp(argv[1], "refine") == 0;
     char in_dir[1024], out_dir[1024], rm[4096];
-    const char *tmp = test_tmpdir("soak");
+    const char *tmp;
     job_config job;
     batch_options options = { NULL, NULL, 0, 1, on_item, NULL };
     batch_result result;
     soak_figures f;
 
+    if (refine) {
+        soak_items = 200;
+        soak_warmup = 20;
+    }
+    tmp = test_tmpdir(refine ? "soak_refine" : "soak");
     memset(&f, 0, sizeof(f));
     options.hook_user = &f;
     snprintf(in_dir, sizeof(in_dir), "%s/in", tmp);
     snprintf(out_dir, sizeof(out_dir), "%s/out", tmp);
     snprintf(rm, sizeof(rm), "rm -rf %s %s && mkdir -p %s", in_dir, out_dir, in_dir);
-    if (system(rm) != 0 || make_inputs(in_dir) != 0) {
+    if (system(rm) != 0 || make_inputs(in_dir, refine) != 0) {
         fprintf(stderr, "cannot prepare the soak inputs\n");
         return 1;
     }
@@ -78,14 +95,20 @@ int main(void)
     job.resize_width = 24;
     job.resize_filter = 2; /* lanczos3 */
     job.composite_enabled = 1;
+    if (refine) {
+        job.refine_enabled = 1;
+        job.refine_erode_size = 2;
+        snprintf(job.refine_masks, sizeof(job.refine_masks), "%s", in_dir);
+        job.resize_width = 32;
+    }
     snprintf(job.device_select, sizeof(job.device_select), "%s", getenv("KILN_DEVICE") ? getenv("KILN_DEVICE") : "auto");
 
     CHECK_OK(batch_run(&job, &options, &result));
-    CHECK(result.succeeded == SOAK_ITEMS && result.failed == 0);
-    printf("soak: %d items; after %d: pool peak %zu B, creations %llu, RSS %.2f MB; "
+    CHECK(result.succeeded == (size_t)soak_items && result.failed == 0);
+    printf("soak%s: %d items; after %d: pool peak %zu B, creations %llu, RSS %.2f MB; "
            "at the end: pool peak %zu B, creations %llu, RSS %.2f MB (max after warm-up %.2f MB); "
            "pool hits %llu, misses %llu\n",
-           SOAK_ITEMS, SOAK_WARMUP, f.warm.peak_bytes, (unsigned long long)f.warm.creations,
+           refine ? " (refine)" : "", soak_items, soak_warmup, f.warm.peak_bytes, (unsigned long long)f.warm.creations,
            f.warm_rss / 1e6, f.end.peak_bytes, (unsigned long long)f.end.creations, f.end_rss / 1e6,
            f.max_rss_after_warmup / 1e6, (unsigned long long)f.end.hits, (unsigned long long)f.end.misses);
     CHECK(f.warm.creations > 0);
@@ -93,5 +116,5 @@ int main(void)
     CHECK(f.end.peak_bytes == f.warm.peak_bytes);
     CHECK(f.max_rss_after_warmup < f.warm_rss + 1000000);
     CHECK(f.end.live_objects == 0);
-    return test_summary("test_soak");
+    return test_summary(refine ? "test_soak refine" : "test_soak");
 }

@@ -1,0 +1,133 @@
+/* `kiln refine IN.png MASK.png -o OUT.png`: one refinement, outside a
+ * batch, with the same [refine] keys as jobs (--set refine.key=value). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "job.h"
+#include "png_io.h"
+#include "rss.h"
+#include "stages.h"
+#include "status.h"
+
+#define REFINE_MAX_SETS 128
+
+/* Prints the usage of the command. */
+static void refine_usage(FILE *out)
+{
+    fprintf(out, "usage: kiln refine IN.png MASK.png -o OUT.png [--trimap] [--set section.key=value ...]\n"
+                 "  MASK.png is a coarse mask (or, with --trimap, a trimap: 0 background,\n"
+                 "  255 foreground, other values unknown).  The [refine] keys of a job\n"
+                 "  apply (kiln config --reference); --set refine.output=alpha writes the\n"
+                 "  alpha matte, --set composite.enabled=yes composites the cut-out.\n");
+}
+
+/* Loads the inputs, runs the stages on one device, writes OUT. */
+static kiln_status refine_files(const job_config *job, const char *in_path, const char *mask_path,
+                                const char *out_path, char *note, size_t note_len)
+{
+    host_image in = { 0 }, mask = { 0 }, out = { 0 };
+    kiln_device *dev = NULL;
+    stage_times times;
+    refine_stats refine;
+    pool_ledger ledger;
+    kiln_status st, close_st;
+
+    memset(&times, 0, sizeof(times));
+    st = png_read_file(in_path, job->max_pixels, &in);
+    if (st != KILN_OK)
+        return st;
+    st = png_read_file(mask_path, job->max_pixels, &mask);
+    if (st != KILN_OK)
+        goto out_free_in;
+    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
+    if (st != KILN_OK)
+        goto out_free_mask;
+    st = stages_run(dev, job, NULL, &in, &mask, &out, &times, note, note_len, &refine);
+    if (st == KILN_OK)
+        st = png_write_file(out_path, &out);
+    pool_ledger_get(dev->pool, &ledger);
+    if (st != KILN_OK)
+        kiln_fail_context(st, "%s", in_path);
+    else
+        printf("refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
+               "iterations, foreground %.1f); device pool peak %.1f MiB, process peak RSS %.1f MiB "
+               "on %s\n", in_path, in.width, in.height, refine.unknown, times.ms[STAGE_REFINE],
+               refine.trimap_ms, refine.alpha_ms, refine.iterations, refine.foreground_ms,
+               ledger.peak_bytes / 1048576.0, rss_peak_bytes() / 1048576.0, dev->info.name);
+    host_image_free(&out);
+    close_st = device_close(dev);
+    if (st == KILN_OK)
+        st = close_st;
+out_free_mask:
+    host_image_free(&mask);
+out_free_in:
+    host_image_free(&in);
+    return st;
+}
+
+/* Parses the command line and refines one image. */
+int cli_refine(int argc, char **argv)
+{
+    const char *sets[REFINE_MAX_SETS];
+    const char *files[2] = { NULL, NULL }, *out_path = NULL;
+    size_t nsets = 0, nfiles = 0;
+    int trimap = 0;
+    job_config *job;
+    char note[1024] = "";
+    kiln_status st;
+
+    sets[nsets++] = "job.inputs=-";
+    sets[nsets++] = "job.output_dir=.";
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--set") == 0) && i + 1 >= argc) {
+            fprintf(stderr, "kiln refine: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (strcmp(argv[i], "-o") == 0) {
+            out_path = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0) {
+            if (nsets == REFINE_MAX_SETS) {
+                fprintf(stderr, "kiln refine: too many --set options\n");
+                return 2;
+            }
+            sets[nsets++] = argv[++i];
+        } else if (strcmp(argv[i], "--trimap") == 0) {
+            trimap = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "kiln refine: unknown option '%s'\n", argv[i]);
+            refine_usage(stderr);
+            return 2;
+        } else if (nfiles < 2) {
+            files[nfiles++] = argv[i];
+        } else {
+            fprintf(stderr, "kiln refine: one image and one mask ('%s' is a third file)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (nfiles != 2 || !out_path) {
+        refine_usage(stderr);
+        return 2;
+    }
+    job = malloc(sizeof(*job));
+    if (!job) {
+        fprintf(stderr, "kiln refine: out of host memory\n");
+        return 2;
+    }
+    st = job_load(NULL, sets, nsets, job);
+    if (st == KILN_OK) {
+        job->refine_enabled = 1;
+        if (trimap)
+            snprintf(job->refine_trimaps, sizeof(job->refine_trimaps), "%s", files[1]);
+        st = refine_files(job, files[0], files[1], out_path, note, sizeof(note));
+    }
+    free(job);
+    if (note[0])
+        fprintf(stderr, "kiln refine: warning: %s: %s\n", files[0], note);
+    if (st != KILN_OK) {
+        fprintf(stderr, "kiln refine: error: %s\n", kiln_last_error());
+        return st == KILN_E_CONFIG || st == KILN_E_NODEV ? 2 : 1;
+    }
+    return 0;
+}

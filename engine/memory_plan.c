@@ -1,0 +1,335 @@
+/* Greedy-by-size arena planning (see memory_plan.h).
+ *
+ * Items inside a parent are first resolved to their root (the outermost
+ * parent) and an offset relative to it; only roots are placed, with
+ * lifetimes widened to cover their children.  Placement sorts the roots
+ * by aligned size (largest first; ties by first step, then index) and
+ * puts each at the lowest gap among the placed roots whose lifetimes
+ * overlap its own.  Quadratic in the number of roots, which is fine for
+ * networks of a few thousand tensors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_lifetime.h"
+#include "memory_plan.h"
+#include "status.h"
+
+/* A root being placed. */
+typedef struct plan_root {
+    size_t item;
+    size_t bytes;                   /* aligned */
+    size_t first, last;
+    size_t offset;
+} plan_root;
+
+/* An occupied byte range, for the gap search. */
+typedef struct plan_span {
+    size_t begin, end;
+} plan_span;
+
+/* A lifetime change at a step, for the lower bound sweep. */
+typedef struct plan_event {
+    size_t step;
+    int add;                        /* 1: becomes live, 0: dies before step */
+    size_t bytes;
+} plan_event;
+
+/* Orders roots largest first, then by first step, then by item. */
+static int root_cmp(const void *pa, const void *pb)
+{
+    const plan_root *a = pa, *b = pb;
+
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return a->item < b->item ? -1 : (a->item > b->item);
+}
+
+/* Orders spans by start. */
+static int span_cmp(const void *pa, const void *pb)
+{
+    const plan_span *a = pa, *b = pb;
+
+    return a->begin < b->begin ? -1 : (a->begin > b->begin);
+}
+
+/* Orders events by step, deaths before births at the same step. */
+static int event_cmp(const void *pa, const void *pb)
+{
+    const plan_event *a = pa, *b = pb;
+
+    if (a->step != b->step)
+        return a->step < b->step ? -1 : 1;
+    return a->add - b->add;
+}
+
+/* Rounds up to the alignment; 0 on overflow (callers check bytes > 0). */
+static size_t align_up(size_t bytes)
+{
+    if (bytes > SIZE_MAX - (MEMORY_PLAN_ALIGN - 1))
+        return 0;
+    return (bytes + MEMORY_PLAN_ALIGN - 1) / MEMORY_PLAN_ALIGN * MEMORY_PLAN_ALIGN;
+}
+
+/* Checks each item and its parent link. */
+static kiln_status items_check(const memory_plan_item *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const memory_plan_item *it = &items[i];
+        if (it->last < it->first)
+            return kiln_fail(KILN_E_INVAL, "memory plan item %zu ends (step %zu) before it "
+                             "starts (step %zu)", i, it->last, it->first);
+        if (it->bytes > 0 && align_up(it->bytes) == 0)
+            return kiln_fail(KILN_E_INVAL, "memory plan item %zu is too large", i);
+        if (it->parent < 0)
+            continue;
+        if ((size_t)it->parent >= count || (size_t)it->parent == i)
+            return kiln_fail(KILN_E_INVAL, "memory plan item %zu has an invalid parent %td", i,
+                             it->parent);
+        const memory_plan_item *p = &items[it->parent];
+        if (it->parent_offset > p->bytes || it->bytes > p->bytes - it->parent_offset)
+            return kiln_fail(KILN_E_INVAL, "memory plan item %zu (%zu bytes at %zu) does not fit "
+                             "its parent %td (%zu bytes)", i, it->bytes, it->parent_offset,
+                             it->parent, p->bytes);
+    }
+    return KILN_OK;
+}
+
+/* Finds each item's root and its offset inside it. */
+static kiln_status roots_resolve(const memory_plan_item *items, size_t count, size_t *root,
+                                 size_t *rel)
+{
+    for (size_t i = 0; i < count; i++) {
+        size_t at = i, off = 0, depth = 0;
+        while (items[at].parent >= 0) {
+            if (++depth > count)
+                return kiln_fail(KILN_E_INVAL, "memory plan item %zu has a cycle of parents", i);
+            off += items[at].parent_offset;
+            at = (size_t)items[at].parent;
+        }
+        root[i] = at;
+        rel[i] = off;
+    }
+    return KILN_OK;
+}
+
+/* Places root r at the lowest gap among the placed roots that overlap it
+ * in time.  spans is scratch for `placed` entries. */
+static size_t root_place(const plan_root *r, const plan_root *placed, size_t nplaced,
+                         plan_span *spans)
+{
+    size_t n = 0, at = 0;
+
+    for (size_t j = 0; j < nplaced; j++) {
+        const plan_root *p = &placed[j];
+        if (p->bytes == 0 || p->last < r->first || r->last < p->first)
+            continue;
+        spans[n].begin = p->offset;
+        spans[n].end = p->offset + p->bytes;
+        n++;
+    }
+    qsort(spans, n, sizeof(*spans), span_cmp);
+    for (size_t j = 0; j < n; j++) {
+        if (spans[j].begin >= at + r->bytes)
+            break;
+        if (spans[j].end > at)
+            at = spans[j].end;
+    }
+    return at;
+}
+
+/* The most bytes live at one step over the roots. */
+static kiln_status lower_bound_sweep(const plan_root *roots, size_t nroots, size_t *bound)
+{
+    plan_event *ev = malloc((2 * nroots + 1) * sizeof(*ev));
+    size_t live = 0, n = 0;
+
+    *bound = 0;
+    if (!ev)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
+    for (size_t i = 0; i < nroots; i++) {
+        if (roots[i].bytes == 0)
+            continue;
+        ev[n++] = (plan_event){ roots[i].first, 1, roots[i].bytes };
+        if (roots[i].last < SIZE_MAX)
+            ev[n++] = (plan_event){ roots[i].last + 1, 0, roots[i].bytes };
+    }
+    qsort(ev, n, sizeof(*ev), event_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].add) {
+            live += ev[i].bytes;
+            if (live > *bound)
+                *bound = live;
+        } else {
+            live -= ev[i].bytes;
+        }
+    }
+    free(ev);
+    return KILN_OK;
+}
+
+/* Places the roots and fills the plan. */
+static kiln_status roots_place(const memory_plan_item *items, size_t count, const size_t *root,
+                               const size_t *rel, memory_plan *plan)
+{
+    plan_root *roots = malloc((count ? count : 1) * sizeof(*roots));
+    plan_span *spans = malloc((count ? count : 1) * sizeof(*spans));
+    size_t *slot = malloc((count ? count : 1) * sizeof(*slot));
+    size_t nroots = 0;
+    kiln_status st = KILN_OK;
+
+    if (!roots || !spans || !slot) {
+        st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
+        goto out_free_scratch;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (root[i] != i)
+            continue;
+        slot[i] = nroots;
+        roots[nroots] = (plan_root){ i, align_up(items[i].bytes), items[i].first, items[i].last, 0 };
+        if (plan->sum_bytes > SIZE_MAX / 2 || roots[nroots].bytes > SIZE_MAX / 2 - plan->sum_bytes) {
+            st = kiln_fail(KILN_E_INVAL, "memory plan sizes overflow");
+            goto out_free_scratch;
+        }
+        plan->sum_bytes += roots[nroots].bytes;
+        nroots++;
+    }
+    /* widen each root's lifetime over its children */
+    for (size_t i = 0; i < count; i++) {
+        plan_root *r = &roots[slot[root[i]]];
+        if (items[i].first < r->first)
+            r->first = items[i].first;
+        if (items[i].last > r->last)
+            r->last = items[i].last;
+        plan->inplace += root[i] != i;
+    }
+    st = lower_bound_sweep(roots, nroots, &plan->lower_bound);
+    if (st != KILN_OK)
+        goto out_free_scratch;
+    qsort(roots, nroots, sizeof(*roots), root_cmp);
+    for (size_t k = 0; k < nroots; k++) {
+        plan_root *r = &roots[k];
+        r->offset = r->bytes ? root_place(r, roots, k, spans) : 0;
+        if (r->offset + r->bytes > plan->arena_bytes)
+            plan->arena_bytes = r->offset + r->bytes;
+        slot[r->item] = k;
+    }
+    for (size_t i = 0; i < count; i++)
+        plan->offsets[i] = roots[slot[root[i]]].offset + rel[i];
+out_free_scratch:
+    free(roots);
+    free(spans);
+    free(slot);
+    return st;
+}
+
+/* Validates, resolves roots, places them. */
+kiln_status memory_plan_build(const memory_plan_item *items, size_t count, memory_plan *plan)
+{
+    size_t *root = NULL, *rel = NULL;
+    kiln_status st;
+
+    memset(plan, 0, sizeof(*plan));
+    st = items_check(items, count);
+    if (st != KILN_OK)
+        return st;
+    plan->count = count;
+    plan->offsets = malloc((count ? count : 1) * sizeof(*plan->offsets));
+    plan->parents = malloc((count ? count : 1) * sizeof(*plan->parents));
+    root = malloc((count ? count : 1) * sizeof(*root));
+    rel = malloc((count ? count : 1) * sizeof(*rel));
+    if (!plan->offsets || !plan->parents || !root || !rel) {
+        st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
+        goto out_free_plan;
+    }
+    for (size_t i = 0; i < count; i++)
+        plan->parents[i] = items[i].parent;
+    st = roots_resolve(items, count, root, rel);
+    if (st == KILN_OK)
+        st = roots_place(items, count, root, rel, plan);
+out_free_plan:
+    free(root);
+    free(rel);
+    if (st != KILN_OK)
+        memory_plan_free(plan);
+    return st;
+}
+
+/* Maps planned tensors to items, plans them, maps offsets back. */
+kiln_status memory_plan_graph(const kiln_graph *g, int inplace_concat, memory_plan *plan)
+{
+    graph_lifetime *life;
+    memory_plan inner;
+    size_t n = 0, nt = g->ntensors ? g->ntensors : 1;
+    kiln_status st;
+
+    memset(plan, 0, sizeof(*plan));
+    st = graph_lifetimes(g, inplace_concat, &life);
+    if (st != KILN_OK)
+        return st;
+    memory_plan_item *items = malloc(nt * sizeof(*items));
+    size_t *item_of = malloc(nt * sizeof(*item_of));
+    if (!items || !item_of) {
+        st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
+        goto out_free_items;
+    }
+    for (size_t t = 0; t < g->ntensors; t++)
+        item_of[t] = life[t].planned ? n++ : MEMORY_PLAN_NONE;
+    for (size_t t = 0; t < g->ntensors; t++) {
+        if (!life[t].planned)
+            continue;
+        memory_plan_item *it = &items[item_of[t]];
+        it->bytes = life[t].bytes;
+        it->first = life[t].first;
+        it->last = life[t].last;
+        it->parent = life[t].parent >= 0 ? (ptrdiff_t)item_of[life[t].parent] : -1;
+        it->parent_offset = life[t].parent_offset;
+    }
+    st = memory_plan_build(items, n, &inner);
+    if (st != KILN_OK)
+        goto out_free_items;
+    plan->count = g->ntensors;
+    plan->offsets = malloc(nt * sizeof(*plan->offsets));
+    plan->parents = malloc(nt * sizeof(*plan->parents));
+    if (!plan->offsets || !plan->parents) {
+        st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
+        memory_plan_free(plan);
+        goto out_free_inner;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        plan->offsets[t] = life[t].planned ? inner.offsets[item_of[t]] : MEMORY_PLAN_NONE;
+        plan->parents[t] = life[t].planned ? life[t].parent : -1;
+    }
+    plan->arena_bytes = inner.arena_bytes;
+    plan->lower_bound = inner.lower_bound;
+    plan->sum_bytes = inner.sum_bytes;
+    plan->inplace = inner.inplace;
+out_free_inner:
+    memory_plan_free(&inner);
+out_free_items:
+    free(items);
+    free(item_of);
+    free(life);
+    return st;
+}
+
+/* One line of figures in MiB. */
+void memory_plan_print(FILE *fp, const memory_plan *plan)
+{
+    const double mib = 1024.0 * 1024.0;
+
+    fprintf(fp, "arena:       %.2f MiB planned (liveness lower bound %.2f MiB, all activations "
+            "%.2f MiB, %zu Concat inputs in place)\n", (double)plan->arena_bytes / mib,
+            (double)plan->lower_bound / mib, (double)plan->sum_bytes / mib, plan->inplace);
+}
+
+/* Frees the arrays. */
+void memory_plan_free(memory_plan *plan)
+{
+    free(plan->offsets);
+    free(plan->parents);
+    plan->offsets = NULL;
+    plan->parents = NULL;
+    plan->count = 0;
+}

@@ -1,0 +1,307 @@
+/* The activation arena planner: invariants on random lifetime sets (with
+ * and without in-place children), small cases with known optimal arenas,
+ * invalid items, and the plan of a folded graph with in-place Concat.
+ * No device is needed. */
+#include <stdint.h>
+
+#include "graph_fold.h"
+#include "graph_lifetime.h"
+#include "memory_plan.h"
+#include "onnx_build.h"
+#include "onnx_load.h"
+#include "testutil.h"
+
+/* A 64-bit xorshift generator. */
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Whether item a is b or one of b's ancestors or descendants. */
+static int related(const memory_plan_item *items, size_t a, size_t b)
+{
+    for (ptrdiff_t p = (ptrdiff_t)a; p >= 0; p = items[p].parent)
+        if ((size_t)p == b)
+            return 1;
+    for (ptrdiff_t p = (ptrdiff_t)b; p >= 0; p = items[p].parent)
+        if ((size_t)p == a)
+            return 1;
+    return 0;
+}
+
+/* The widened lifetime of an item: that of its root's whole family. */
+static void family_life(const memory_plan_item *items, size_t count, size_t i, size_t *first,
+                        size_t *last)
+{
+    size_t root = i;
+
+    while (items[root].parent >= 0)
+        root = (size_t)items[root].parent;
+    *first = items[i].first;
+    *last = items[i].last;
+    for (size_t j = 0; j < count; j++) {
+        size_t r = j;
+        while (items[r].parent >= 0)
+            r = (size_t)items[r].parent;
+        if (r != root)
+            continue;
+        if (items[j].first < *first)
+            *first = items[j].first;
+        if (items[j].last > *last)
+            *last = items[j].last;
+    }
+}
+
+/* Checks every invariant of a plan; returns the number of violations. */
+static int plan_verify(const memory_plan_item *items, size_t count, const memory_plan *plan)
+{
+    int bad = 0;
+    size_t max_step = 0, brute = 0, sum = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        if (items[i].parent >= 0) {
+            size_t p = (size_t)items[i].parent;
+            bad += plan->offsets[i] != plan->offsets[p] + items[i].parent_offset;
+            continue;
+        }
+        bad += plan->offsets[i] % MEMORY_PLAN_ALIGN != 0;
+        bad += plan->offsets[i] + items[i].bytes > plan->arena_bytes;
+        sum += (items[i].bytes + MEMORY_PLAN_ALIGN - 1) / MEMORY_PLAN_ALIGN * MEMORY_PLAN_ALIGN;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t fi, li;
+        family_life(items, count, i, &fi, &li);
+        if (li > max_step)
+            max_step = li;
+        for (size_t j = i + 1; j < count; j++) {
+            size_t fj, lj;
+            if (!items[i].bytes || !items[j].bytes || related(items, i, j))
+                continue;
+            family_life(items, count, j, &fj, &lj);
+            if (li < fj || lj < fi)
+                continue;
+            /* lifetimes overlap: the byte ranges must not */
+            if (plan->offsets[i] < plan->offsets[j] + items[j].bytes &&
+                plan->offsets[j] < plan->offsets[i] + items[i].bytes) {
+                fprintf(stderr, "items %zu and %zu share bytes\n", i, j);
+                bad++;
+            }
+        }
+    }
+    /* the lower bound, by brute force over steps (roots, aligned sizes) */
+    for (size_t s = 0; s <= max_step; s++) {
+        size_t live = 0;
+        for (size_t i = 0; i < count; i++) {
+            size_t f, l;
+            if (items[i].parent >= 0)
+                continue;
+            family_life(items, count, i, &f, &l);
+            if (f <= s && s <= l)
+                live += (items[i].bytes + MEMORY_PLAN_ALIGN - 1) / MEMORY_PLAN_ALIGN *
+                        MEMORY_PLAN_ALIGN;
+        }
+        if (live > brute)
+            brute = live;
+    }
+    bad += plan->lower_bound != brute;
+    bad += plan->arena_bytes < plan->lower_bound;
+    bad += plan->arena_bytes > sum;
+    bad += plan->sum_bytes != sum;
+    return bad;
+}
+
+/* Random lifetime sets, some with in-place children. */
+static void test_random(void)
+{
+    uint64_t rng = 12345;
+    double worst = 1.0, total_ratio = 0.0;
+    int sets = 0;
+
+    for (int round = 0; round < 400; round++) {
+        size_t count = 1 + rng_next(&rng) % 120, steps = 2 + rng_next(&rng) % 60;
+        memory_plan_item *items = calloc(count, sizeof(*items));
+        size_t *cursor = calloc(count, sizeof(*cursor));   /* next free byte per parent */
+        memory_plan plan;
+        int with_children = round % 2;
+
+        for (size_t i = 0; i < count; i++) {
+            size_t a = rng_next(&rng) % steps, b = rng_next(&rng) % steps;
+            items[i].first = a < b ? a : b;
+            items[i].last = a < b ? b : a;
+            items[i].bytes = rng_next(&rng) % 8 == 0 ? 0 : 1 + rng_next(&rng) % 100000;
+            items[i].parent = -1;
+            /* a child takes the next free slice of an earlier item, as
+             * Concat inputs do: siblings never overlap */
+            if (with_children && i > 0 && rng_next(&rng) % 4 == 0) {
+                size_t p = rng_next(&rng) % i;
+                size_t room = items[p].bytes - cursor[p];
+                if (room > 0) {
+                    items[i].parent = (ptrdiff_t)p;
+                    items[i].bytes = 1 + rng_next(&rng) % room;
+                    items[i].parent_offset = cursor[p];
+                    cursor[p] += items[i].bytes;
+                }
+            }
+        }
+        CHECK_OK(memory_plan_build(items, count, &plan));
+        int bad = plan_verify(items, count, &plan);
+        CHECK(bad == 0);
+        if (plan.lower_bound > 0) {
+            double ratio = (double)plan.arena_bytes / (double)plan.lower_bound;
+            total_ratio += ratio;
+            sets++;
+            if (ratio > worst)
+                worst = ratio;
+        }
+        memory_plan_free(&plan);
+        free(items);
+        free(cursor);
+    }
+    printf("random: %d sets, arena / lower bound: mean %.3f, worst %.3f\n", sets,
+           sets ? total_ratio / sets : 0.0, worst);
+}
+
+/* Plans `items` and checks the arena and the lower bound. */
+static void expect_plan(const memory_plan_item *items, size_t count, size_t arena, size_t bound)
+{
+    memory_plan plan;
+
+    CHECK_OK(memory_plan_build(items, count, &plan));
+    CHECK(plan.arena_bytes == arena);
+    CHECK(plan.lower_bound == bound);
+    CHECK(plan_verify(items, count, &plan) == 0);
+    if (plan.arena_bytes != arena || plan.lower_bound != bound)
+        fprintf(stderr, "arena %zu (want %zu), bound %zu (want %zu)\n", plan.arena_bytes, arena,
+                plan.lower_bound, bound);
+    memory_plan_free(&plan);
+}
+
+/* Cases whose optimal arena is known. */
+static void test_known(void)
+{
+    /* a chain: each tensor dies as the next is made; two slots suffice */
+    const memory_plan_item chain[] = {
+        { 1000, 0, 1, -1, 0 }, { 1000, 1, 2, -1, 0 }, { 1000, 2, 3, -1, 0 },
+        { 1000, 3, 4, -1, 0 } };
+    expect_plan(chain, 4, 2048, 2048);
+
+    /* everything live at once: the sum */
+    const memory_plan_item all[] = { { 256, 0, 5, -1, 0 }, { 512, 0, 5, -1, 0 },
+                                     { 768, 0, 5, -1, 0 } };
+    expect_plan(all, 3, 1536, 1536);
+
+    /* a skip connection: the big early tensor stays live to the end */
+    const memory_plan_item skip[] = {
+        { 4096, 0, 4, -1, 0 }, { 1024, 1, 2, -1, 0 }, { 1024, 2, 3, -1, 0 },
+        { 2048, 3, 4, -1, 0 } };
+    expect_plan(skip, 4, 7168, 7168);
+
+    /* in place: two halves written straight into their Concat output; X
+     * dies at step 1, when the first half is made */
+    const memory_plan_item concat[] = {
+        { 1024, 0, 1, -1, 0 },          /* X */
+        { 2048, 3, 5, -1, 0 },          /* the Concat output */
+        { 1024, 1, 3, 1, 0 },           /* first half */
+        { 1024, 2, 3, 1, 1024 } };      /* second half */
+    expect_plan(concat, 4, 3072, 3072);
+
+    /* sizes are aligned to 256 bytes; empty items take nothing */
+    const memory_plan_item odd[] = { { 1, 0, 0, -1, 0 }, { 257, 0, 0, -1, 0 },
+                                     { 0, 0, 0, -1, 0 } };
+    expect_plan(odd, 3, 768, 768);
+    expect_plan(NULL, 0, 0, 0);
+}
+
+/* Items the planner must refuse. */
+static void test_invalid(void)
+{
+    memory_plan plan;
+    const memory_plan_item backwards[] = { { 16, 3, 2, -1, 0 } };
+    const memory_plan_item cycle[] = { { 16, 0, 1, 1, 0 }, { 16, 0, 1, 0, 0 } };
+    const memory_plan_item too_big[] = { { 16, 0, 1, -1, 0 }, { 16, 0, 1, 0, 8 } };
+    const memory_plan_item bad_parent[] = { { 16, 0, 1, 7, 0 } };
+    const memory_plan_item huge[] = { { SIZE_MAX - 3, 0, 1, -1, 0 } };
+
+    CHECK_STATUS(memory_plan_build(backwards, 1, &plan), KILN_E_INVAL);
+    CHECK_MSG("ends (step 2) before it starts (step 3)");
+    CHECK_STATUS(memory_plan_build(cycle, 2, &plan), KILN_E_INVAL);
+    CHECK_MSG("cycle of parents");
+    CHECK_STATUS(memory_plan_build(too_big, 2, &plan), KILN_E_INVAL);
+    CHECK_MSG("does not fit its parent");
+    CHECK_STATUS(memory_plan_build(bad_parent, 1, &plan), KILN_E_INVAL);
+    CHECK_MSG("invalid parent");
+    CHECK_STATUS(memory_plan_build(huge, 1, &plan), KILN_E_INVAL);
+    CHECK_MSG("too large");
+}
+
+/* The mini U-Net's plan: the Resize output is written in place into the
+ * Concat; every tensor pair live together is disjoint. */
+static void test_graph(void)
+{
+    onnx_build *b = onnx_build_new(11);
+    kiln_graph *g = NULL;
+    memory_plan plain, inplace;
+    size_t size;
+
+    onnx_build_mini_unet(b);
+    uint8_t *bytes = onnx_build_pack(b, &size);
+    CHECK_OK(onnx_load_buffer(bytes, size, NULL, &g));
+    free(bytes);
+    onnx_build_free(b);
+    if (!g)
+        return;
+    CHECK_OK(graph_fold(g, NULL, NULL));
+    CHECK_OK(memory_plan_graph(g, 0, &plain));
+    CHECK_OK(memory_plan_graph(g, 1, &inplace));
+    int cat = graph_find_tensor(g, "cat"), up = graph_find_tensor(g, "u1");
+    int r1 = graph_find_tensor(g, "r1");
+    CHECK(cat >= 0 && up >= 0 && r1 >= 0);
+    if (cat >= 0 && up >= 0 && r1 >= 0 && inplace.offsets) {
+        CHECK(inplace.parents[up] == cat);
+        CHECK(inplace.parents[r1] == -1);      /* MaxPool reads it too */
+        CHECK(inplace.offsets[up] == inplace.offsets[cat] + 4 * 8 * 8 * sizeof(float));
+        CHECK(inplace.inplace == 1);
+        CHECK(plain.inplace == 0);
+    }
+    /* constants are outside the arena; check the runtime tensors' pairs */
+    graph_lifetime *life = NULL;
+    CHECK_OK(graph_lifetimes(g, 1, &life));
+    for (size_t t = 0; life && t < g->ntensors; t++)       /* a parent lives from its first child */
+        if (life[t].parent >= 0 && life[t].first < life[life[t].parent].first)
+            life[life[t].parent].first = life[t].first;
+    for (size_t t = 0; life && t < g->ntensors; t++) {
+        CHECK((inplace.offsets[t] == MEMORY_PLAN_NONE) == !life[t].planned);
+        for (size_t u = t + 1; u < g->ntensors; u++) {
+            if (!life[t].planned || !life[u].planned || life[t].parent == (int)u ||
+                life[u].parent == (int)t)
+                continue;
+            size_t ft = life[t].first, lt = life[t].last, fu = life[u].first, lu = life[u].last;
+            if (lt < fu || lu < ft)
+                continue;
+            CHECK(inplace.offsets[t] + life[t].bytes <= inplace.offsets[u] ||
+                  inplace.offsets[u] + life[u].bytes <= inplace.offsets[t]);
+        }
+    }
+    free(life);
+    CHECK(inplace.arena_bytes >= inplace.lower_bound);
+    memory_plan_print(stdout, &inplace);
+    printf("mini U-Net: arena %zu bytes (lower bound %zu, sum %zu); with in-place Concat %zu "
+           "(lower bound %zu, %zu in place)\n", plain.arena_bytes, plain.lower_bound,
+           plain.sum_bytes, inplace.arena_bytes, inplace.lower_bound, inplace.inplace);
+    memory_plan_free(&plain);
+    memory_plan_free(&inplace);
+    graph_free(g);
+}
+
+/* Random invariants, known arenas, refusals, a folded graph. */
+int main(void)
+{
+    test_random();
+    test_known();
+    test_invalid();
+    test_graph();
+    return test_summary("test_memory_plan");
+}
