@@ -32,10 +32,10 @@ static kiln_status mask_upload(kiln_device *dev, const job_config *job, const de
     if (raw.channels == 1) {
         gray = raw;
         memset(&raw, 0, sizeof(raw));
-    } else if (raw.channels == 3) {
-        st = op_convert_channels(dev, &raw, 1, &gray);
     } else {
-        st = dev_image_extract_channel(dev, &raw, raw.channels == 4 ? 3 : 0, &gray);
+        /* as PIL's convert("L"), which rembg and pymatting use: luma of the
+         * colour, alpha ignored */
+        st = op_convert_channels(dev, &raw, 1, &gray);
     }
     dev_image_release(dev, &raw);
     if (st != KILN_OK)

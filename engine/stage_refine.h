@@ -21,8 +21,8 @@ typedef struct refine_stats {
 
 /* Refines *img (1 to 4 channels; its colour is the guide) with `mask` (a
  * host mask, or a trimap when [refine] trimaps is set, 1 to 4 channels:
- * gray is used as is, gray+alpha uses gray, RGB uses luma, RGBA uses
- * alpha) following job's [refine] keys, and replaces *img by the result:
+ * gray as is, colour as its Rec. 601 luma, alpha ignored, as PIL's
+ * convert("L") that rembg and pymatting apply) following job's [refine] keys, and replaces *img by the result:
  * alpha (1 channel) or cut-out (4 channels).  Warnings (mask resized,
  * empty trimap fallback) are written into note (may be NULL).  On error
  * *img is left as it was and nothing leaks. */

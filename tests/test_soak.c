@@ -43,7 +43,8 @@ static void on_item(void *user, kiln_device *dev, size_t done)
 
 /* Writes the inputs with the image generator: three kinds of odd sizes,
  * interleaved in sorted order so that the warm-up sees every kind; for
- * refinement, RGBA images whose alpha (a soft disc) is their own mask. */
+ * refinement, synthetic photos (scene8) of two sizes with their hard
+ * masks (disc8). */
 static int make_inputs(const char *dir, int refine)
 {
     char cmd[16384];
@@ -51,9 +52,15 @@ static int make_inputs(const char *dir, int refine)
     char gen[1024];
     snprintf(gen, sizeof(gen), "%s", env ? env : ".");
     if (refine) {
-        snprintf(cmd, sizeof(cmd), "%s/tests/make_images %s %d 64 48 rgba8 i 0 2 && "
-                 "%s/tests/make_images %s %d 57 61 rgba8 i 1 2",
-                 gen, dir, (soak_items + 1) / 2, gen, dir, soak_items / 2);
+        /* two sizes, alternating; each size the same photo, so that the
+         * warm-up has seen every buffer and kernel shape the run needs */
+        snprintf(cmd, sizeof(cmd),
+                 "set -e; b=%s/../base; m=%s/../masks; mkdir -p $b $m; "
+                 "%s/tests/make_images $b 1 64 48 scene8 a && %s/tests/make_images $b 1 57 61 scene8 b && "
+                 "%s/tests/make_images $b 1 64 48 disc8 ma && %s/tests/make_images $b 1 57 61 disc8 mb; "
+                 "i=0; while [ $i -lt %d ]; do n=$(printf %%05d $i); s=a; [ $((i %% 2)) = 0 ] || s=b; "
+                 "cp $b/${s}00000.png %s/i$n.png; cp $b/m${s}00000.png $m/i$n.png; i=$((i + 1)); done",
+                 dir, dir, gen, gen, gen, gen, soak_items, dir);
         return system(cmd);
     }
     snprintf(cmd, sizeof(cmd),
@@ -83,7 +90,7 @@ int main(int argc, char **argv)
     options.hook_user = &f;
     snprintf(in_dir, sizeof(in_dir), "%s/in", tmp);
     snprintf(out_dir, sizeof(out_dir), "%s/out", tmp);
-    snprintf(rm, sizeof(rm), "rm -rf %s %s && mkdir -p %s", in_dir, out_dir, in_dir);
+    snprintf(rm, sizeof(rm), "rm -rf %s %s %s/masks %s/base && mkdir -p %s", in_dir, out_dir, tmp, tmp, in_dir);
     if (system(rm) != 0 || make_inputs(in_dir, refine) != 0) {
         fprintf(stderr, "cannot prepare the soak inputs\n");
         return 1;
@@ -98,7 +105,7 @@ int main(int argc, char **argv)
     if (refine) {
         job.refine_enabled = 1;
         job.refine_erode_size = 2;
-        snprintf(job.refine_masks, sizeof(job.refine_masks), "%s", in_dir);
+        snprintf(job.refine_masks, sizeof(job.refine_masks), "%s/masks", tmp);
         job.resize_width = 32;
     }
     snprintf(job.device_select, sizeof(job.device_select), "%s", getenv("KILN_DEVICE") ? getenv("KILN_DEVICE") : "auto");
