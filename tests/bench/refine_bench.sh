@@ -7,7 +7,8 @@
 # here, so its figures come from there, measured on that machine).
 # Usage: tests/bench/refine_bench.sh BUILD_DIR [REFDATA_DIR]
 # Prints a table and the ratio pymatting / kiln.  Times are warm (programs
-# cached, one run discarded), the median of 3 runs.
+# cached; in one process, the first run discarded: pymatting's figures are
+# warm too), the median of 3 runs.
 set -eu
 build=$(cd "${1:?usage: refine_bench.sh BUILD_DIR [REFDATA_DIR]}" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,10 +36,7 @@ upscale 2048 mp4
 # run NAME IMAGE MASK MODE EXTRA...: prints "ms peak_pool_MiB peak_rss_MiB unknown"
 run() {
     name=$1; img=$2; mask=$3; mode=$4; shift 4
-    "$kiln" refine "$img" "$mask" $mode -o "$work/$name.png" "$@" > /dev/null   # warm-up
-    for i in 1 2 3; do
-        "$kiln" refine "$img" "$mask" $mode -o "$work/$name.png" "$@"
-    done | sed -n 's/.*, \([0-9]*\) unknown pixels: \([0-9.]*\) ms.*pool peak \([0-9.]*\) MiB, process peak RSS \([0-9.]*\) MiB.*/\2 \3 \4 \1/p' \
+    "$kiln" refine "$img" "$mask" $mode -o "$work/$name.png" --repeat 4 "$@" | sed 1d | sed -n 's/.*, \([0-9]*\) unknown pixels: \([0-9.]*\) ms.*pool peak \([0-9.]*\) MiB, process peak RSS \([0-9.]*\) MiB.*/\2 \3 \4 \1/p' \
         | sort -n | sed -n 2p
 }
 
