@@ -32,10 +32,13 @@
  * them (neighbours, parents, children) count from that offset.
  *
  * Build options: -DCF_R=<window radius> -DCF_T=<level-1 tile size, at
- * least 2 CF_R>.  Window statistics are computed in double where the
- * device has cl_khr_fp64 (as pymatting does), else in float through a
- * Cholesky factorisation; everything else is float.  Reductions run in
- * work-groups of a power-of-two size with a __local scratch argument. */
+ * least 2 CF_R>.  Window statistics (mean, Cholesky factor of the
+ * covariance) are computed in double where the device has cl_khr_fp64,
+ * as pymatting does, else in float; everything else is float.  Reductions
+ * run in work-groups of a power-of-two size with a __local scratch
+ * argument (cf_coef: CF_T x CF_T, its own scratch), partial sums per
+ * group, then one work-group (cf_reduce) sums the partials in a fixed
+ * order. */
 
 #ifndef CF_R
 #define CF_R 1

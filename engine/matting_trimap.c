@@ -67,7 +67,7 @@ kiln_status op_trimap_from_mask(kiln_device *dev, const dev_image *mask,
     st = dev_image_acquire(dev, width, height, 1, "matting.trimap", trimap);
     if (st != KILN_OK)
         return kiln_fail_context(st, "trimap");
-    st = pool_acquire(dev->pool, global, "matting.trimap.tmp", &rows);
+    st = pool_acquire(dev->pool, global, "matting.trimap.scratch", &rows);
     if (st != KILN_OK) {
         rows = NULL;
         kiln_fail_context(st, "trimap: row pass of %ux%u", (unsigned)width,
@@ -125,7 +125,7 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
     host = malloc(bytes);
     if (!host)
         return kiln_fail(KILN_E_HOSTMEM, "trimap counts: %zu bytes of host memory", bytes);
-    st = pool_acquire(dev->pool, bytes, "matting.trimap.counts", &counts);
+    st = pool_acquire(dev->pool, bytes, "matting.trimap.scratch", &counts);
     if (st != KILN_OK) {
         counts = NULL;
         kiln_fail_context(st, "trimap counts");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "matting.h"
 #include "testutil.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -287,7 +288,15 @@ static void test_errors(void)
     CHECK_MSG(strerror(ENOENT));
     CHECK_STATUS(job_load(tmp, NULL, 0, &c), KILN_E_IO);
     CHECK_MSG(strerror(EISDIR));
-    CHECK_STATUS(job_load(NULL, NULL, 0, &c), KILN_E_INVAL);
+    /* no file: defaults and --set only (kiln refine), named "command line" */
+    CHECK_STATUS(job_load(NULL, NULL, 0, &c), KILN_E_CONFIG);
+    CHECK_MSG("command line: [job] inputs is required");
+    {
+        const char *only_sets[] = { "job.inputs=in", "job.output_dir=out", "refine.radius=2" };
+        CHECK_OK(job_load(NULL, only_sets, 3, &c));
+        CHECK(c.refine_radius == 2 && strcmp(c.inputs, "in") == 0);
+        CHECK_STATUS(job_load(NULL, only_sets, 0, NULL), KILN_E_INVAL);
+    }
 
     /* syntax error */
     CHECK_LOAD_FAILS("[job]\ninputs = /in\n[resize\n", KILN_E_CONFIG,
@@ -537,8 +546,29 @@ static void test_reference(void)
 }
 
 /* Runs every job test. */
+/* The [refine] defaults are the matting ops' own defaults. */
+static void test_refine_defaults(void)
+{
+    job_config cfg;
+    cf_params cf;
+    fg_params fg;
+
+    job_defaults(&cfg, "d.ini");
+    cf_params_default(&cf);
+    fg_params_default(&fg);
+    CHECK(cfg.refine_epsilon == cf.epsilon);
+    CHECK(cfg.refine_radius == cf.radius);
+    CHECK(cfg.refine_max_iterations == cf.max_iterations);
+    CHECK(cfg.refine_tolerance == cf.tolerance);
+    CHECK(cfg.refine_fg_regularization == fg.regularization);
+    CHECK(cfg.refine_fg_small_iterations == fg.small_iterations);
+    CHECK(cfg.refine_fg_big_iterations == fg.big_iterations);
+    CHECK(cfg.refine_fg_small_size == fg.small_size);
+}
+
 int main(void)
 {
+    test_refine_defaults();
     tmp = test_tmpdir("job");
     test_defaults();
     test_minimal();

@@ -10,8 +10,10 @@
  *   and astronaut (figures, iterations and times are printed);
  * - small synthetic images against pymatting's exact system built here in
  *   double and solved densely (Cholesky): every pixel within 1e-3, for
- *   radius 1 and 2, with a gray patch, a foreground/background contact
+ *   radius 1, 2 and 3, with a gray patch, a foreground/background contact
  *   without unknown pixels between them, and unknown pixels on the border;
+ *   tiny images (a single window, a single tile) and a trimap without
+ *   foreground likewise;
  * - a trimap without unknown pixels comes back unchanged;
  * - a small pool budget, and each failing buffer creation in turn, make
  *   op_alpha_cf return KILN_E_NOMEM with nothing leaked;
@@ -204,8 +206,7 @@ static void test_trimap_rembg(kiln_device *dev, const char *dir)
     char path[8192];
     host_image hm, ht;
     dev_image mask, tri;
-    size_t fg = 0, bg = 0, unk = 0, want[3] = { 0, 0, 0 }, bad = 0, n;
-    float *got;
+    size_t fg = 0, bg = 0, unk = 0, n;
 
     snprintf(path, sizeof(path), "%s/astronaut_mask.png", dir);
     CHECK_OK(png_read_file(path, 0, &hm));
@@ -221,7 +222,8 @@ static void test_trimap_rembg(kiln_device *dev, const char *dir)
     CHECK_OK(op_trimap_from_mask(dev, &mask, 240.0f, 10.0f, 10, &tri));
     n = (size_t)ht.width * ht.height;
     if (tri.buf) {
-        got = get_floats(dev, &tri);
+        size_t want[3] = { 0, 0, 0 }, bad = 0;
+        float *got = get_floats(dev, &tri);
         for (size_t i = 0; i < n; i++) {
             uint8_t v = ((const uint8_t *)ht.pixels)[i];
             float w = v == 0 ? 0.0f : v == 255 ? 1.0f : 0.5f;
@@ -371,7 +373,7 @@ static void synth_fill(uint32_t w, uint32_t h, float *img, float *tri)
         for (uint32_t x = 0; x < w; x++) {
             size_t p = (size_t)y * w + x;
             float fx = (float)x / (float)w, fy = (float)y / (float)h;
-            float base[3] = { 0.2f + 0.6f * fx, 0.7f - 0.4f * fy, 0.3f + 0.3f * fx * fy };
+            const float base[3] = { 0.2f + 0.6f * fx, 0.7f - 0.4f * fy, 0.3f + 0.3f * fx * fy };
             int gray = x >= w / 3 && x < w / 2 && y >= h / 2;
             float g = 0.4f + 0.3f * fy + 0.05f * rng_unit();
             for (int c = 0; c < 3; c++) {
@@ -399,12 +401,10 @@ static void synth_case(kiln_device *dev, uint32_t w, uint32_t h, uint32_t radius
     dev_image dimg, dtri, alpha;
     cf_params params;
     cf_stats stats;
-    double worst = 0.0;
 
     synth_fill(w, h, img, tri);
     cf_params_default(&params);
     params.radius = radius;
-    params.tolerance = 1e-6f;
     ref_system(img, tri, w, h, (int)radius, params.epsilon, params.lambda, a, b);
     CHECK(ref_cholesky_solve(a, b, n) == 0);
     CHECK_OK(put_floats(dev, w, h, 3, img, &dimg));
@@ -412,6 +412,7 @@ static void synth_case(kiln_device *dev, uint32_t w, uint32_t h, uint32_t radius
     CHECK_OK(op_alpha_cf(dev, &dimg, &dtri, &params, &alpha, &stats));
     if (alpha.buf) {
         float *got = get_floats(dev, &alpha);
+        double worst = 0.0;
         for (size_t i = 0; i < n; i++) {
             double want = b[i] < 0.0 ? 0.0 : b[i] > 1.0 ? 1.0 : b[i];
             double d = fabs((double)got[i] - want);
@@ -433,6 +434,59 @@ static void synth_case(kiln_device *dev, uint32_t w, uint32_t h, uint32_t radius
     free(tri);
     free(a);
     free(b);
+}
+
+/* Tiny images (one level-1 tile, a 3x3 image with a single window) and
+ * a trimap without foreground: the device alpha against the dense solve. */
+static void test_tiny(kiln_device *dev)
+{
+    static const uint32_t sizes[][3] = { { 3, 3, 0 }, { 4, 5, 0 }, { 9, 3, 0 }, { 6, 7, 1 } };
+
+    for (size_t c = 0; c < sizeof(sizes) / sizeof(sizes[0]); c++) {
+        uint32_t w = sizes[c][0], h = sizes[c][1];
+        size_t n = (size_t)w * h;
+        float *img = xmalloc(3 * n * sizeof(float)), *tri = xmalloc(n * sizeof(float));
+        double *a = xmalloc(n * n * sizeof(double)), *b = xmalloc(n * sizeof(double));
+        dev_image dimg, dtri, alpha;
+        cf_params params;
+        cf_stats stats;
+
+        for (size_t i = 0; i < 3 * n; i++)
+            img[i] = rng_unit();
+        for (size_t i = 0; i < n; i++) {
+            uint32_t x = (uint32_t)(i % w);
+            tri[i] = x == 0 ? (sizes[c][2] ? 0.0f : 1.0f) : x == w - 1 ? 0.0f : 0.5f;
+        }
+        cf_params_default(&params);
+        ref_system(img, tri, w, h, 1, params.epsilon, params.lambda, a, b);
+        CHECK(ref_cholesky_solve(a, b, n) == 0);
+        CHECK_OK(put_floats(dev, w, h, 3, img, &dimg));
+        CHECK_OK(put_floats(dev, w, h, 1, tri, &dtri));
+        CHECK_OK(op_alpha_cf(dev, &dimg, &dtri, &params, &alpha, &stats));
+        if (alpha.buf) {
+            float *got = get_floats(dev, &alpha);
+            double worst = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double want = b[i] < 0.0 ? 0.0 : b[i] > 1.0 ? 1.0 : b[i];
+                double d = fabs((double)got[i] - want);
+                if (d > worst || isnan(d))
+                    worst = d;
+            }
+            if (worst > SYNTH_TOL)
+                fprintf(stderr, "tiny %ux%u: max |alpha - exact| %.2e\n", (unsigned)w,
+                        (unsigned)h, worst);
+            CHECK(worst <= SYNTH_TOL);
+            CHECK(stats.active == n);
+            free(got);
+        }
+        dev_image_release(dev, &alpha);
+        dev_image_release(dev, &dtri);
+        dev_image_release(dev, &dimg);
+        free(img);
+        free(tri);
+        free(a);
+        free(b);
+    }
 }
 
 /* ---- parity with pymatting ---- */
@@ -481,8 +535,7 @@ static void parity_case(kiln_device *dev, const char *dir, const char *name,
     host_image him, htri, href;
     dev_image img, tri, alpha;
     cf_stats stats;
-    double sad = 0.0, sq = 0.0, t0, ms = 0.0;
-    size_t n, unknown = 0;
+    double ms = 0.0;
 
     snprintf(file, sizeof(file), "%s.png", name);
     CHECK(load_png(dir, file, &him) == 0);
@@ -496,6 +549,7 @@ static void parity_case(kiln_device *dev, const char *dir, const char *name,
     memset(&alpha, 0, sizeof(alpha));
     if (img.buf && tri.buf && href.channels == 1 && htri.bit_depth == 8) {
         for (int run = 0; run < 2; run++) {
+            double t0;
             dev_image_release(dev, &alpha);
             t0 = now_ms();
             CHECK_OK(op_alpha_cf(dev, &img, &tri, NULL, &alpha, &stats));
@@ -505,7 +559,8 @@ static void parity_case(kiln_device *dev, const char *dir, const char *name,
     }
     if (alpha.buf) {
         float *got = get_floats(dev, &alpha);
-        n = (size_t)href.width * href.height;
+        size_t n = (size_t)href.width * href.height, unknown = 0;
+        double sad = 0.0, sq = 0.0;
         for (size_t i = 0; i < n; i++) {
             uint8_t t = ((const uint8_t *)htri.pixels)[i * htri.channels];
             double d;
@@ -733,6 +788,7 @@ int main(void)
     synth_case(dev, 24, 20, 1);
     synth_case(dev, 31, 22, 2);
     synth_case(dev, 36, 28, 3);
+    test_tiny(dev);
     parity_case(dev, dir, "lemur", "lemur_trimap.png");
     parity_case(dev, dir, "astronaut", "astronaut_trimap_rembg.png");
     test_no_unknown(dev);
