@@ -24,6 +24,12 @@ cat "$d/lemur.log"
 ok "lemur alpha parity" "$CMP" alpha "$d/lemur_cut.png" "$R/lemur_alpha_cf.png" "$R/lemur_trimap.png" 0.25 2e-4
 ok "lemur foreground parity" "$CMP" foreground "$d/lemur_cut.png" "$R/lemur_foreground_ml.png" \
     "$R/lemur_alpha_cf.png" 0.02
+# the unknown band scales with the image when erode_reference_size is set
+# (512 / 256: the 10-pixel square becomes 20): more unknown pixels
+unknown_of() { sed -n 's/.*, \([0-9]*\) unknown pixels.*/\1/p' "$1" | head -n 1; }
+run_kiln 0 "$d/scaled.log" refine "$R/astronaut.png" "$R/astronaut_mask.png" -o "$d/astro_scaled.png" \
+    --set refine.output=alpha --set refine.erode_reference_size=256
+ok "a scaled band has more unknown pixels" test "$(unknown_of "$d/scaled.log")" -gt "$(unknown_of "$d/astro.log")"
 # the fast mode
 run_kiln 0 "$d/guided.log" refine "$R/astronaut.png" "$R/astronaut_mask.png" -o "$d/astro_guided.png" \
     --set refine.method=guided --set composite.enabled=yes
@@ -71,4 +77,12 @@ run_kiln 1 "$d/strict.log" run "$d/job.ini" --set job.output_dir=strict --set re
 expect_in "$d/strict.json" '"failed": 3'
 expect_in "$d/strict.log" "mask_size_mismatch = fail"
 expect_in "$d/strict.log" "on_empty_trimap = fail"
+# trimap files in a batch
+mkdir -p "$d/tin" "$d/trimaps"
+cp "$R/lemur.png" "$d/tin/lemur.png"
+cp "$R/lemur_trimap.png" "$d/trimaps/lemur.png"
+printf '[job]\ninputs = tin\noutput_dir = tout\n[refine]\nenabled = yes\ntrimaps = trimaps\noutput = alpha\n[output]\nbit_depth = 16\n' > "$d/tjob.ini"
+run_kiln 0 "$d/tjob.log" run "$d/tjob.ini" --quiet
+ok "batch with a trimap file: lemur alpha parity" "$CMP" alpha "$d/tout/lemur.png" "$R/lemur_alpha_cf.png" \
+    "$R/lemur_trimap.png" 0.25 2e-4
 finish
