@@ -84,16 +84,20 @@ kiln_status dev_image_norm_vectors(const float *mean, const float *std,
 }
 
 /* Sets arguments and enqueues a kernel (see dev_image.h). */
-kiln_status dev_image_launch(kiln_device *dev, const char *source,
-                             const char *kernel_name, const dev_kernel_arg *args,
-                             cl_uint nargs, cl_uint dims, const size_t *global)
+kiln_status dev_kernel_launch(kiln_device *dev, const char *source, const char *options,
+                              const char *kernel_name, const dev_kernel_arg *args,
+                              cl_uint nargs, cl_uint dims, const size_t *global,
+                              const size_t *local)
 {
     char what[192];
+    size_t rounded[3];
     cl_kernel kernel;
     cl_int err;
     kiln_status st;
 
-    st = device_kernel(dev, source, NULL, kernel_name, &kernel);
+    if (dims < 1 || dims > 3)
+        return kiln_fail(KILN_E_INVAL, "kernel %s: %u dimensions", kernel_name, (unsigned)dims);
+    st = device_kernel(dev, source, options, kernel_name, &kernel);
     if (st != KILN_OK)
         return st;
     for (cl_uint i = 0; i < nargs; i++) {
@@ -104,13 +108,22 @@ kiln_status dev_image_launch(kiln_device *dev, const char *source,
             return kiln_fail_cl(err, what);
         }
     }
-    err = clEnqueueNDRangeKernel(dev->queue, kernel, dims, NULL, global, NULL,
-                                 0, NULL, NULL);
+    for (cl_uint d = 0; d < dims; d++)
+        rounded[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
+    err = clEnqueueNDRangeKernel(dev->queue, kernel, dims, NULL, rounded, local, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
         snprintf(what, sizeof(what), "enqueueing kernel %s (%s)", kernel_name, source);
         return kiln_fail_cl(err, what);
     }
     return KILN_OK;
+}
+
+/* Enqueues a kernel with the driver's work-group size (see dev_image.h). */
+kiln_status dev_image_launch(kiln_device *dev, const char *source,
+                             const char *kernel_name, const dev_kernel_arg *args,
+                             cl_uint nargs, cl_uint dims, const size_t *global)
+{
+    return dev_kernel_launch(dev, source, NULL, kernel_name, args, nargs, dims, global, NULL);
 }
 
 /* Acquires an image buffer of width*height*channels floats (see

@@ -70,6 +70,18 @@ typedef struct dev_kernel_arg {
 /* Initialiser of a dev_kernel_arg from an lvalue. */
 #define DEV_ARG(v) { sizeof(v), &(v) }
 
+/* Gets kernel `kernel_name` of the embedded `source` built with `options`
+ * (may be NULL), sets its nargs arguments in order (an argument with a
+ * NULL value is __local memory of its size) and enqueues it on the device
+ * queue over `dims` dimensions of `global` items, in work-groups of
+ * `local` (the global size rounded up to multiples of it), or of the
+ * driver's choice when local is NULL.  Does not wait.  Returns KILN_OK, or
+ * the build or OpenCL error with the kernel named in the message. */
+kiln_status dev_kernel_launch(kiln_device *dev, const char *source, const char *options,
+                              const char *kernel_name, const dev_kernel_arg *args,
+                              cl_uint nargs, cl_uint dims, const size_t *global,
+                              const size_t *local);
+
 /* Gets kernel `kernel_name` of the embedded `source` (device_kernel, no
  * build options), sets its nargs arguments in order and enqueues it on
  * the device queue over `dims` dimensions of `global` items (local size

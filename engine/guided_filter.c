@@ -63,30 +63,8 @@ static int gf_use_fp64(const kiln_device *dev)
 static kiln_status gf_launch(kiln_device *dev, const char *options, const char *name,
                              const dev_kernel_arg *args, cl_uint nargs, size_t lines)
 {
-    size_t local = GF_LOCAL, global = (lines + GF_LOCAL - 1) / GF_LOCAL * GF_LOCAL;
-    char what[128];
-    cl_kernel kernel;
-    cl_int err;
-    kiln_status st;
-
-    st = device_kernel(dev, GF_SOURCE, options, name, &kernel);
-    if (st != KILN_OK)
-        return st;
-    for (cl_uint i = 0; i < nargs; i++) {
-        err = clSetKernelArg(kernel, i, args[i].size, args[i].value);
-        if (err != CL_SUCCESS) {
-            snprintf(what, sizeof(what), "setting argument %u of kernel %s (%s)",
-                     (unsigned)i, name, GF_SOURCE);
-            return kiln_fail_cl(err, what);
-        }
-    }
-    err = clEnqueueNDRangeKernel(dev->queue, kernel, 1, NULL, &global, &local, 0, NULL,
-                                 NULL);
-    if (err != CL_SUCCESS) {
-        snprintf(what, sizeof(what), "enqueueing kernel %s (%s)", name, GF_SOURCE);
-        return kiln_fail_cl(err, what);
-    }
-    return KILN_OK;
+    const size_t local = GF_LOCAL;
+    return dev_kernel_launch(dev, GF_SOURCE, options, name, args, nargs, 1, &lines, &local);
 }
 
 /* Checks the arguments of op_guided_filter and empties *out: guide 1 or

@@ -69,6 +69,7 @@
 #define TAG_LEVELS "matting.cf.levels"
 #define TAG_SCRATCH "matting.cf.scratch"
 
+#define CF_MAX_ARGS 32
 #define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* The solver's device buffers. */
@@ -202,36 +203,21 @@ static cl_mem cf_mem(const cf_solver *s, int which)
 static kiln_status cf_launch(cf_solver *s, const char *name, const dev_kernel_arg *args,
                              cl_uint nargs, size_t items, int grouped)
 {
-    char what[160];
-    cl_kernel kernel;
-    size_t global = items, local = s->wg;
-    cl_int err;
-    kiln_status st;
+    dev_kernel_arg sized[CF_MAX_ARGS];
+    const size_t local = s->wg;
 
     if (items == 0)
         return KILN_OK;
-    st = device_kernel(s->dev, CF_SOURCE, s->options, name, &kernel);
-    if (st != KILN_OK)
-        return st;
-    if (grouped)
-        global = (items + local - 1) / local * local;
+    if (nargs > CF_MAX_ARGS)
+        return kiln_fail(KILN_E_INVAL, "kernel %s: %u arguments (at most %d)", name,
+                         (unsigned)nargs, CF_MAX_ARGS);
     for (cl_uint i = 0; i < nargs; i++) {
-        /* The __local scratch is the argument without a value. */
-        err = args[i].value ? clSetKernelArg(kernel, i, args[i].size, args[i].value)
-                            : clSetKernelArg(kernel, i, s->wg * sizeof(cl_float2), NULL);
-        if (err != CL_SUCCESS) {
-            snprintf(what, sizeof(what), "setting argument %u of kernel %s (%s)",
-                     (unsigned)i, name, CF_SOURCE);
-            return kiln_fail_cl(err, what);
-        }
+        sized[i] = args[i];
+        if (!args[i].value) /* the __local scratch */
+            sized[i].size = s->wg * sizeof(cl_float2);
     }
-    err = clEnqueueNDRangeKernel(s->dev->queue, kernel, 1, NULL, &global,
-                                 grouped ? &local : NULL, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        snprintf(what, sizeof(what), "enqueueing kernel %s (%s)", name, CF_SOURCE);
-        return kiln_fail_cl(err, what);
-    }
-    return KILN_OK;
+    return dev_kernel_launch(s->dev, CF_SOURCE, s->options, name, sized, nargs, 1, &items,
+                             grouped ? &local : NULL);
 }
 
 /* Chooses the reduction work-group size: CF_WG, lowered to a power of two
@@ -653,11 +639,8 @@ static size_t cf_groups(const cf_solver *s, size_t items)
 static kiln_status cf_build_rows(cf_solver *s, const dev_image *image,
                                  const dev_image *trimap, const cf_params *p)
 {
-    cl_kernel kernel;
     cl_float eps = p->epsilon, lambda = p->lambda;
     size_t local = (size_t)s->tile * s->tile, global = (size_t)s->plan.nt[0] * local;
-    char what[96];
-    cl_int err;
     kiln_status st;
     const dev_kernel_arg args[] = {
         DEV_ARG(image->buf->mem), DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_MAP]->mem),
@@ -667,20 +650,10 @@ static kiln_status cf_build_rows(cf_solver *s, const dev_image *image,
         DEV_ARG(lambda)
     };
 
-    st = device_kernel(s->dev, CF_SOURCE, s->options, "cf_coef", &kernel);
+    st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_coef", args, NARGS(args), 1,
+                           &global, &local);
     if (st != KILN_OK)
         return st;
-    for (cl_uint i = 0; i < NARGS(args); i++) {
-        err = clSetKernelArg(kernel, i, args[i].size, args[i].value);
-        if (err != CL_SUCCESS) {
-            snprintf(what, sizeof(what), "setting argument %u of kernel cf_coef", (unsigned)i);
-            return kiln_fail_cl(err, what);
-        }
-    }
-    err = clEnqueueNDRangeKernel(s->dev->queue, kernel, 1, NULL, &global, &local, 0, NULL,
-                                 NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "enqueueing kernel cf_coef (" CF_SOURCE ")");
     return cf_reduce(s, s->plan.nt[0], 0, REDUCE_NORMS);
 }
 

@@ -182,32 +182,7 @@ static kiln_status fg_launch(kiln_device *dev, const char *name, const dev_kerne
                              cl_uint nargs, cl_uint dims, const size_t *global,
                              const size_t *local)
 {
-    char what[128];
-    size_t rounded[2];
-    cl_kernel kernel;
-    cl_int err;
-    kiln_status st;
-
-    st = device_kernel(dev, FG_SOURCE, NULL, name, &kernel);
-    if (st != KILN_OK)
-        return st;
-    for (cl_uint i = 0; i < nargs; i++) {
-        err = clSetKernelArg(kernel, i, args[i].size, args[i].value);
-        if (err != CL_SUCCESS) {
-            snprintf(what, sizeof(what), "setting argument %u of kernel %s (%s)",
-                     (unsigned)i, name, FG_SOURCE);
-            return kiln_fail_cl(err, what);
-        }
-    }
-    for (cl_uint d = 0; d < dims; d++)
-        rounded[d] = (global[d] + local[d] - 1) / local[d] * local[d];
-    err = clEnqueueNDRangeKernel(dev->queue, kernel, dims, NULL, rounded, local, 0, NULL,
-                                 NULL);
-    if (err != CL_SUCCESS) {
-        snprintf(what, sizeof(what), "enqueueing kernel %s (%s)", name, FG_SOURCE);
-        return kiln_fail_cl(err, what);
-    }
-    return KILN_OK;
+    return dev_kernel_launch(dev, FG_SOURCE, NULL, name, args, nargs, dims, global, local);
 }
 
 /* Enqueues the initial colours: per-row sums of the input, then their
