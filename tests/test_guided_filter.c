@@ -29,73 +29,6 @@
 
 #define GF_TOL 1e-5
 
-static uint32_t rng_state = 0x1B873593u;
-
-/* Returns the next value of a xorshift32 generator (fixed seed). */
-static uint32_t rng_next(void)
-{
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    rng_state = x;
-    return x;
-}
-
-/* Returns a uniform float in [0, 1). */
-static float rng_unit(void)
-{
-    return (float)(rng_next() >> 8) / 16777216.0f;
-}
-
-/* Mallocs n elements of `size` bytes; exits on host OOM. */
-static void *xmalloc(size_t n, size_t size)
-{
-    void *p = malloc(n * size);
-    if (!p) {
-        fprintf(stderr, "out of host memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-/* Returns a monotonic time in milliseconds. */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Acquires a device image and writes `data` (planar floats) into it.
- * Returns KILN_OK or the error, with *img empty on error. */
-static kiln_status put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
-                              const float *data, dev_image *img)
-{
-    cl_int err;
-    kiln_status st = dev_image_acquire(dev, w, h, c, "test.input", img);
-    if (st != KILN_OK)
-        return st;
-    err = clEnqueueWriteBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                               dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        dev_image_release(dev, img);
-        return kiln_fail_cl(err, "test: writing floats");
-    }
-    return KILN_OK;
-}
-
-/* Reads a device image's planar floats into `data` (elements floats). */
-static kiln_status get_floats(kiln_device *dev, const dev_image *img, float *data)
-{
-    cl_int err = clEnqueueReadBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                                     dev_image_elements(img) * sizeof(float), data,
-                                     0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "test: reading floats");
-    return KILN_OK;
-}
-
 /* ---- host reference in double ---- */
 
 /* Box mean of a w x h plane: for each pixel the mean over the pixels
@@ -103,7 +36,7 @@ static kiln_status get_floats(kiln_device *dev, const dev_image *img, float *dat
  * (horizontal, then vertical). */
 static void ref_box_mean(const double *in, uint32_t w, uint32_t h, uint32_t r, double *out)
 {
-    double *tmp = xmalloc((size_t)w * h, sizeof(double));
+    double *tmp = test_xmalloc((size_t)w * h, sizeof(double));
 
     for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++) {
@@ -133,8 +66,8 @@ static void ref_guided(const float *guide, uint32_t ch, const float *src, uint32
 {
     size_t n = (size_t)w * h;
     /* mean I (ch), mean p, E[I_c I_d] (6), E[I_c p] (ch), a (ch), b */
-    double *buf = xmalloc(n * 32, sizeof(double));
-    double *tmp = xmalloc(n, sizeof(double));
+    double *buf = test_xmalloc(n * 32, sizeof(double));
+    double *tmp = test_xmalloc(n, sizeof(double));
     double *mI = buf, *mp = buf + 3 * n, *mII = buf + 4 * n, *mIp = buf + 10 * n;
     double *a = buf + 13 * n, *b = buf + 16 * n, *ma = buf + 17 * n, *mb = buf + 20 * n;
     int pair[3][3], k = 0;
@@ -227,19 +160,19 @@ static void fill_case(int kind, uint32_t w, uint32_t h, uint32_t ch, float *guid
             double base = 0.5 + 0.3 * sin(0.021 * x + 0.013 * y);
             for (uint32_t c = 0; c < ch; c++) {
                 if (kind == IMG_RANDOM)
-                    guide[c * n + i] = rng_unit();
+                    guide[c * n + i] = test_rng_unit();
                 else if (kind == IMG_FLAT)
                     guide[c * n + i] = 0.25f + 0.25f * (float)c;
                 else if (kind == IMG_DEPENDENT)
-                    guide[c * n + i] = (float)(base * (0.9 + 0.05 * c)) + 1e-3f * rng_unit();
+                    guide[c * n + i] = (float)(base * (0.9 + 0.05 * c)) + 1e-3f * test_rng_unit();
                 else
                     guide[c * n + i] = (float)(0.5 + 0.3 * sin(0.021 * x + 0.013 * y + c) +
                                                0.1 * cos(0.017 * y - 0.007 * x * c));
             }
             if (kind == IMG_RANDOM || kind == IMG_SMOOTH_GUIDE || kind == IMG_FLAT)
-                src[i] = rng_unit();
+                src[i] = test_rng_unit();
             else if (kind == IMG_DEPENDENT)
-                src[i] = (float)(0.2 + 0.6 * base) + 0.01f * rng_unit();
+                src[i] = (float)(0.2 + 0.6 * base) + 0.01f * test_rng_unit();
             else
                 src[i] = (float)(0.4 + 0.35 * cos(0.015 * x - 0.02 * y));
         }
@@ -254,18 +187,18 @@ static double gf_case(kiln_device *dev, int kind, uint32_t w, uint32_t h, uint32
                       uint32_t r, float eps)
 {
     size_t n = (size_t)w * h;
-    float *guide = xmalloc(n * ch, sizeof(float)), *src = xmalloc(n, sizeof(float));
-    float *got = xmalloc(n, sizeof(float));
-    double *want = xmalloc(n, sizeof(double)), worst = NAN;
+    float *guide = test_xmalloc(n * ch, sizeof(float)), *src = test_xmalloc(n, sizeof(float));
+    float *got = test_xmalloc(n, sizeof(float));
+    double *want = test_xmalloc(n, sizeof(double)), worst = NAN;
     dev_image g, s, out;
 
     fill_case(kind, w, h, ch, guide, src);
-    CHECK_OK(put_floats(dev, w, h, ch, guide, &g));
-    CHECK_OK(put_floats(dev, w, h, 1, src, &s));
+    CHECK_OK(test_put_floats(dev, w, h, ch, guide, &g));
+    CHECK_OK(test_put_floats(dev, w, h, 1, src, &s));
     CHECK_OK(op_guided_filter(dev, &g, &s, r, eps, &out));
     CHECK(out.buf && out.width == w && out.height == h && out.channels == 1);
     if (out.buf) {
-        CHECK_OK(get_floats(dev, &out, got));
+        CHECK_OK(test_get_floats(dev, &out, got));
         ref_guided(guide, ch, src, w, h, r, eps, want);
         worst = 0.0;
         for (size_t i = 0; i < n; i++) {
@@ -334,21 +267,21 @@ static void test_timing(kiln_device *dev)
 {
     const uint32_t w = 1024, h = 1024;
     size_t n = (size_t)w * h;
-    float *guide = xmalloc(3 * n, sizeof(float)), *src = xmalloc(n, sizeof(float));
+    float *guide = test_xmalloc(3 * n, sizeof(float)), *src = test_xmalloc(n, sizeof(float));
 
     fill_case(IMG_SMOOTH_GUIDE, w, h, 3, guide, src);
     for (uint32_t ch = 1; ch <= 3; ch += 2) {
         dev_image g, s, out;
         double best = 1e30;
 
-        CHECK_OK(put_floats(dev, w, h, ch, guide, &g));
-        CHECK_OK(put_floats(dev, w, h, 1, src, &s));
+        CHECK_OK(test_put_floats(dev, w, h, ch, guide, &g));
+        CHECK_OK(test_put_floats(dev, w, h, 1, src, &s));
         for (int run = 0; run < 4; run++) {
-            double t0 = now_ms();
+            double t0 = test_now_ms();
             CHECK_OK(op_guided_filter(dev, &g, &s, 8, 1e-4f, &out));
             CHECK_OK(device_finish(dev));
             if (run > 0)
-                best = fmin(best, now_ms() - t0);
+                best = fmin(best, test_now_ms() - t0);
             dev_image_release(dev, &out);
         }
         printf("guided filter 1024x1024, guide %u, radius 8: %.2f ms\n", (unsigned)ch, best);
@@ -365,19 +298,19 @@ static void test_timing(kiln_device *dev)
 /* Bad arguments: KILN_E_INVAL, output empty, the ledger unchanged. */
 static void test_errors(kiln_device *dev)
 {
-    float *data = xmalloc(30 * 20 * 3, sizeof(float));
+    float *data = test_xmalloc(30 * 20 * 3, sizeof(float));
     dev_image g1, g2, g3, s, s3, s_small, empty, out;
     pool_ledger before, after;
 
     for (size_t i = 0; i < 30 * 20 * 3; i++)
-        data[i] = rng_unit();
+        data[i] = test_rng_unit();
     memset(&empty, 0, sizeof(empty));
-    CHECK_OK(put_floats(dev, 30, 20, 1, data, &g1));
-    CHECK_OK(put_floats(dev, 30, 20, 2, data, &g2));
-    CHECK_OK(put_floats(dev, 30, 20, 3, data, &g3));
-    CHECK_OK(put_floats(dev, 30, 20, 1, data, &s));
-    CHECK_OK(put_floats(dev, 30, 20, 3, data, &s3));
-    CHECK_OK(put_floats(dev, 30, 19, 1, data, &s_small));
+    CHECK_OK(test_put_floats(dev, 30, 20, 1, data, &g1));
+    CHECK_OK(test_put_floats(dev, 30, 20, 2, data, &g2));
+    CHECK_OK(test_put_floats(dev, 30, 20, 3, data, &g3));
+    CHECK_OK(test_put_floats(dev, 30, 20, 1, data, &s));
+    CHECK_OK(test_put_floats(dev, 30, 20, 3, data, &s3));
+    CHECK_OK(test_put_floats(dev, 30, 19, 1, data, &s_small));
     pool_ledger_get(dev->pool, &before);
 
     CHECK_STATUS(op_guided_filter(dev, &g2, &s, 2, 1e-3f, &out), KILN_E_INVAL);
@@ -426,7 +359,7 @@ static void test_memory(void)
 {
     const uint32_t w = 128, h = 96;
     size_t n = (size_t)w * h;
-    float *guide = xmalloc(3 * n, sizeof(float)), *src = xmalloc(n, sizeof(float));
+    float *guide = test_xmalloc(3 * n, sizeof(float)), *src = test_xmalloc(n, sizeof(float));
     int done = 0, failed = 0;
 
     fill_case(IMG_RANDOM, w, h, 3, guide, src);
@@ -437,8 +370,8 @@ static void test_memory(void)
         dev_image g, s, out;
         pool_ledger ledger;
 
-        CHECK_OK(put_floats(dev, w, h, 3, guide, &g));
-        CHECK_OK(put_floats(dev, w, h, 1, src, &s));
+        CHECK_OK(test_put_floats(dev, w, h, 3, guide, &g));
+        CHECK_OK(test_put_floats(dev, w, h, 1, src, &s));
         CHECK_STATUS(op_guided_filter(dev, &g, &s, 4, 1e-3f, &out), KILN_E_NOMEM);
         CHECK_MSG("guided filter");
         CHECK_EMPTY(out);
@@ -454,8 +387,8 @@ static void test_memory(void)
         pool_ledger ledger;
         kiln_status st;
 
-        CHECK_OK(put_floats(dev, w, h, 3, guide, &g));
-        CHECK_OK(put_floats(dev, w, h, 1, src, &s));
+        CHECK_OK(test_put_floats(dev, w, h, 3, guide, &g));
+        CHECK_OK(test_put_floats(dev, w, h, 1, src, &s));
         pool_fail_nth_creation(dev->pool, nth);
         st = op_guided_filter(dev, &g, &s, 4, 1e-3f, &out);
         if (st == KILN_OK) {
@@ -483,6 +416,8 @@ static void test_memory(void)
 int main(void)
 {
     kiln_device *dev = test_device_open(0);
+
+    test_rng_seed(0x1B873593u);
 
     printf("arithmetic: %s\n", dev->info.fp64 ? "double (device has fp64)" : "float-float");
     test_accuracy(dev);

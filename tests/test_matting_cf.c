@@ -38,25 +38,6 @@
 #define PARITY_MSE 2e-4
 #define SYNTH_TOL 1e-3
 
-static uint32_t rng_state = 0x9E3779B9u;
-
-/* Returns the next value of a xorshift32 generator (fixed seed). */
-static uint32_t rng_next(void)
-{
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    rng_state = x;
-    return x;
-}
-
-/* Returns a uniform float in [0, 1). */
-static float rng_unit(void)
-{
-    return (float)(rng_next() >> 8) / 16777216.0f;
-}
-
 /* Mallocs `bytes` bytes; exits on host OOM. */
 static void *xmalloc(size_t bytes)
 {
@@ -66,32 +47,6 @@ static void *xmalloc(size_t bytes)
         exit(1);
     }
     return p;
-}
-
-/* Returns a monotonic time in milliseconds. */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-/* Acquires a device image and writes planar floats into it; *img stays
- * empty on error. */
-static kiln_status put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
-                              const float *data, dev_image *img)
-{
-    cl_int err;
-    kiln_status st = dev_image_acquire(dev, w, h, c, "test.input", img);
-    if (st != KILN_OK)
-        return st;
-    err = clEnqueueWriteBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                               dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        dev_image_release(dev, img);
-        return kiln_fail_cl(err, "test: writing floats");
-    }
-    return KILN_OK;
 }
 
 /* Reads a device image's planar floats into a new array (exits on
@@ -162,9 +117,9 @@ static void test_trimap_random(kiln_device *dev)
     for (uint32_t y = 0; y < h; y++) {
         for (uint32_t x = 0; x < w; x++) {
             float d = hypotf((float)x - 20.0f, (float)y - 18.0f);
-            int v = d < 12.0f ? 255 : d > 16.0f ? 0 : (int)(rng_next() % 256);
-            if (rng_next() % 40 == 0)
-                v = (int)(rng_next() % 256);
+            int v = d < 12.0f ? 255 : d > 16.0f ? 0 : (int)(test_rng_next() % 256);
+            if (test_rng_next() % 40 == 0)
+                v = (int)(test_rng_next() % 256);
             ((uint8_t *)hm.pixels)[(size_t)y * w + x] = (uint8_t)v;
         }
     }
@@ -251,7 +206,7 @@ static void test_trimap_counts(kiln_device *dev)
     dev_image tri;
     size_t fg = 9, bg = 9, unk = 9;
 
-    CHECK_OK(put_floats(dev, 4, 3, 1, values, &tri));
+    CHECK_OK(test_put_floats(dev, 4, 3, 1, values, &tri));
     CHECK_OK(op_trimap_counts(dev, &tri, &fg, &bg, &unk));
     CHECK(fg == 4 && bg == 4 && unk == 4);
     CHECK_OK(op_trimap_counts(dev, &tri, NULL, NULL, &unk));
@@ -375,9 +330,9 @@ static void synth_fill(uint32_t w, uint32_t h, float *img, float *tri)
             float fx = (float)x / (float)w, fy = (float)y / (float)h;
             const float base[3] = { 0.2f + 0.6f * fx, 0.7f - 0.4f * fy, 0.3f + 0.3f * fx * fy };
             int gray = x >= w / 3 && x < w / 2 && y >= h / 2;
-            float g = 0.4f + 0.3f * fy + 0.05f * rng_unit();
+            float g = 0.4f + 0.3f * fy + 0.05f * test_rng_unit();
             for (int c = 0; c < 3; c++) {
-                float v = gray ? g : base[c] + 0.08f * (rng_unit() - 0.5f);
+                float v = gray ? g : base[c] + 0.08f * (test_rng_unit() - 0.5f);
                 img[(size_t)c * npix + p] = (float)(int)(v * 255.0f + 0.5f) / 255.0f;
             }
             if (y < h / 3) {
@@ -407,8 +362,8 @@ static void synth_case(kiln_device *dev, uint32_t w, uint32_t h, uint32_t radius
     params.radius = radius;
     ref_system(img, tri, w, h, (int)radius, params.epsilon, params.lambda, a, b);
     CHECK(ref_cholesky_solve(a, b, n) == 0);
-    CHECK_OK(put_floats(dev, w, h, 3, img, &dimg));
-    CHECK_OK(put_floats(dev, w, h, 1, tri, &dtri));
+    CHECK_OK(test_put_floats(dev, w, h, 3, img, &dimg));
+    CHECK_OK(test_put_floats(dev, w, h, 1, tri, &dtri));
     CHECK_OK(op_alpha_cf(dev, &dimg, &dtri, &params, &alpha, &stats));
     if (alpha.buf) {
         float *got = get_floats(dev, &alpha);
@@ -452,7 +407,7 @@ static void test_tiny(kiln_device *dev)
         cf_stats stats;
 
         for (size_t i = 0; i < 3 * n; i++)
-            img[i] = rng_unit();
+            img[i] = test_rng_unit();
         for (size_t i = 0; i < n; i++) {
             uint32_t x = (uint32_t)(i % w);
             tri[i] = x == 0 ? (sizes[c][2] ? 0.0f : 1.0f) : x == w - 1 ? 0.0f : 0.5f;
@@ -460,8 +415,8 @@ static void test_tiny(kiln_device *dev)
         cf_params_default(&params);
         ref_system(img, tri, w, h, 1, params.epsilon, params.lambda, a, b);
         CHECK(ref_cholesky_solve(a, b, n) == 0);
-        CHECK_OK(put_floats(dev, w, h, 3, img, &dimg));
-        CHECK_OK(put_floats(dev, w, h, 1, tri, &dtri));
+        CHECK_OK(test_put_floats(dev, w, h, 3, img, &dimg));
+        CHECK_OK(test_put_floats(dev, w, h, 1, tri, &dtri));
         CHECK_OK(op_alpha_cf(dev, &dimg, &dtri, &params, &alpha, &stats));
         if (alpha.buf) {
             float *got = get_floats(dev, &alpha);
@@ -551,10 +506,10 @@ static void parity_case(kiln_device *dev, const char *dir, const char *name,
         for (int run = 0; run < 2; run++) {
             double t0;
             dev_image_release(dev, &alpha);
-            t0 = now_ms();
+            t0 = test_now_ms();
             CHECK_OK(op_alpha_cf(dev, &img, &tri, NULL, &alpha, &stats));
             CHECK_OK(device_finish(dev));
-            ms = now_ms() - t0;
+            ms = test_now_ms() - t0;
         }
     }
     if (alpha.buf) {
@@ -601,11 +556,11 @@ static void test_no_unknown(kiln_device *dev)
     cf_stats stats;
 
     for (size_t i = 0; i < 3 * n; i++)
-        img[i] = rng_unit();
+        img[i] = test_rng_unit();
     for (size_t i = 0; i < n; i++)
         tri[i] = (i % w) < w / 2 ? 1.0f : 0.0f;
-    CHECK_OK(put_floats(dev, w, h, 3, img, &dimg));
-    CHECK_OK(put_floats(dev, w, h, 1, tri, &dtri));
+    CHECK_OK(test_put_floats(dev, w, h, 3, img, &dimg));
+    CHECK_OK(test_put_floats(dev, w, h, 1, tri, &dtri));
     CHECK_OK(op_alpha_cf(dev, &dimg, &dtri, NULL, &alpha, &stats));
     if (alpha.buf) {
         float *got = get_floats(dev, &alpha);
@@ -629,13 +584,13 @@ static void failure_inputs(kiln_device *dev, uint32_t w, uint32_t h, dev_image *
     float *pi = xmalloc(3 * n * sizeof(float)), *pt = xmalloc(n * sizeof(float));
 
     for (size_t i = 0; i < 3 * n; i++)
-        pi[i] = rng_unit();
+        pi[i] = test_rng_unit();
     for (size_t i = 0; i < n; i++) {
         uint32_t x = (uint32_t)(i % w);
         pt[i] = x < w / 3 ? 1.0f : x >= 2 * w / 3 ? 0.0f : 0.5f;
     }
-    CHECK_OK(put_floats(dev, w, h, 3, pi, img));
-    CHECK_OK(put_floats(dev, w, h, 1, pt, tri));
+    CHECK_OK(test_put_floats(dev, w, h, 3, pi, img));
+    CHECK_OK(test_put_floats(dev, w, h, 1, pt, tri));
     free(pi);
     free(pt);
 }
@@ -707,12 +662,12 @@ static void test_bad_arguments(kiln_device *dev)
 
     for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
         data[i] = 0.5f;
-    CHECK_OK(put_floats(dev, 16, 16, 3, data, &img));
-    CHECK_OK(put_floats(dev, 16, 16, 1, data, &gray));
-    CHECK_OK(put_floats(dev, 16, 16, 1, data, &tri));
-    CHECK_OK(put_floats(dev, 2, 2, 3, data, &small3));
-    CHECK_OK(put_floats(dev, 2, 2, 1, data, &small1));
-    CHECK_OK(put_floats(dev, 16, 15, 1, data, &other));
+    CHECK_OK(test_put_floats(dev, 16, 16, 3, data, &img));
+    CHECK_OK(test_put_floats(dev, 16, 16, 1, data, &gray));
+    CHECK_OK(test_put_floats(dev, 16, 16, 1, data, &tri));
+    CHECK_OK(test_put_floats(dev, 2, 2, 3, data, &small3));
+    CHECK_OK(test_put_floats(dev, 2, 2, 1, data, &small1));
+    CHECK_OK(test_put_floats(dev, 16, 15, 1, data, &other));
 
     CHECK_STATUS(op_alpha_cf(dev, &gray, &tri, NULL, &out, NULL), KILN_E_INVAL);
     CHECK_MSG("channels");
@@ -770,6 +725,8 @@ int main(void)
     const char *env = getenv("REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
     host_image h;
     kiln_device *dev;
+
+    test_rng_seed(0x9E3779B9u);
 
     if (env && *env)
         snprintf(dir, sizeof(dir), "%s", env);

@@ -33,73 +33,6 @@
 #define SYNTH_TOL 1e-3
 #define PARITY_ASSERT 1e-3
 
-static uint32_t rng_state = 0x9E3779B9u;
-
-/* Returns the next value of a xorshift32 generator (fixed seed). */
-static uint32_t rng_next(void)
-{
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    rng_state = x;
-    return x;
-}
-
-/* Returns a uniform float in [0, 1). */
-static float rng_unit(void)
-{
-    return (float)(rng_next() >> 8) / 16777216.0f;
-}
-
-/* Mallocs n elements of `size` bytes; exits on host OOM. */
-static void *xmalloc(size_t n, size_t size)
-{
-    void *p = malloc(n * size);
-    if (!p) {
-        fprintf(stderr, "out of host memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-/* Returns a monotonic time in milliseconds. */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Acquires a device image and writes `data` (planar floats) into it.
- * Returns KILN_OK or the error, with *img empty on error. */
-static kiln_status put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
-                              const float *data, dev_image *img)
-{
-    cl_int err;
-    kiln_status st = dev_image_acquire(dev, w, h, c, "test.input", img);
-    if (st != KILN_OK)
-        return st;
-    err = clEnqueueWriteBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                               dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        dev_image_release(dev, img);
-        return kiln_fail_cl(err, "test: writing floats");
-    }
-    return KILN_OK;
-}
-
-/* Reads a device image's planar floats into `data` (elements floats). */
-static kiln_status get_floats(kiln_device *dev, const dev_image *img, float *data)
-{
-    cl_int err = clEnqueueReadBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                                     dev_image_elements(img) * sizeof(float), data,
-                                     0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "test: reading floats");
-    return KILN_OK;
-}
-
 /* ---- host port of pymatting's _estimate_fb_ml, in double ---- */
 
 /* Nearest-neighbour resize of `depth` planes, as pymatting's
@@ -129,8 +62,8 @@ static void ref_foreground(const float *image, const float *alpha, uint32_t w0,
 {
     static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
     size_t n0 = (size_t)w0 * h0;
-    double *img0 = xmalloc(3 * n0, sizeof(double)), *alp0 = xmalloc(n0, sizeof(double));
-    double *Fp = xmalloc(3, sizeof(double)), *Bp = xmalloc(3, sizeof(double));
+    double *img0 = test_xmalloc(3 * n0, sizeof(double)), *alp0 = test_xmalloc(n0, sizeof(double));
+    double *Fp = test_xmalloc(3, sizeof(double)), *Bp = test_xmalloc(3, sizeof(double));
     double fsum[3] = { 0, 0, 0 }, bsum[3] = { 0, 0, 0 }, fcount = 0, bcount = 0;
     uint32_t wp = 1, hp = 1, side = w0 > h0 ? w0 : h0, levels = 0;
 
@@ -157,8 +90,8 @@ static void ref_foreground(const float *image, const float *alpha, uint32_t w0,
         uint32_t w = levels ? (uint32_t)nearbyint(pow(w0, (double)l / levels)) : w0;
         uint32_t h = levels ? (uint32_t)nearbyint(pow(h0, (double)l / levels)) : h0;
         size_t n = (size_t)w * h;
-        double *I = xmalloc(3 * n, sizeof(double)), *A = xmalloc(n, sizeof(double));
-        double *F = xmalloc(3 * n, sizeof(double)), *B = xmalloc(3 * n, sizeof(double));
+        double *I = test_xmalloc(3 * n, sizeof(double)), *A = test_xmalloc(n, sizeof(double));
+        double *F = test_xmalloc(3 * n, sizeof(double)), *B = test_xmalloc(3 * n, sizeof(double));
         uint32_t iters = (w <= p->small_size && h <= p->small_size) ? p->small_iterations
                                                                    : p->big_iterations;
 
@@ -239,19 +172,19 @@ static void synth_fill(uint32_t w, uint32_t h, int kind, float *image, float *al
         for (uint32_t x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             double r = hypot(x - cx, y - cy), a;
-            image[i] = (float)(0.5 + 0.4 * sin(0.05 * x + 0.02 * y)) + 0.05f * rng_unit();
-            image[n + i] = (float)(0.5 + 0.4 * cos(0.03 * x - 0.04 * y)) + 0.05f * rng_unit();
-            image[2 * n + i] = (float)(0.3 + 0.6 * (double)y / h) * 0.95f + 0.05f * rng_unit();
+            image[i] = (float)(0.5 + 0.4 * sin(0.05 * x + 0.02 * y)) + 0.05f * test_rng_unit();
+            image[n + i] = (float)(0.5 + 0.4 * cos(0.03 * x - 0.04 * y)) + 0.05f * test_rng_unit();
+            image[2 * n + i] = (float)(0.3 + 0.6 * (double)y / h) * 0.95f + 0.05f * test_rng_unit();
             a = 0.5 - (r - rad) / soft;
             a = a < 0.0 ? 0.0 : a > 1.0 ? 1.0 : a;
-            if (a > 0.0 && a < 1.0 && (rng_next() & 7) == 0)
-                a = rng_unit();
+            if (a > 0.0 && a < 1.0 && (test_rng_next() & 7) == 0)
+                a = test_rng_unit();
             if (kind == 1)
                 a = 0.0;
             else if (kind == 2)
                 a = 1.0;
             else if (kind == 3)
-                a = rng_unit();
+                a = test_rng_unit();
             alpha[i] = (float)a;
         }
     }
@@ -265,30 +198,30 @@ static double synth_case(kiln_device *dev, uint32_t w, uint32_t h, int kind,
                          const fg_params *params, int runs, const char *label)
 {
     size_t n = (size_t)w * h;
-    float *image = xmalloc(3 * n, sizeof(float)), *alpha = xmalloc(n, sizeof(float));
-    float *gotf = xmalloc(3 * n, sizeof(float)), *gotb = xmalloc(3 * n, sizeof(float));
-    double *wantf = xmalloc(3 * n, sizeof(double)), *wantb = xmalloc(3 * n, sizeof(double));
+    float *image = test_xmalloc(3 * n, sizeof(float)), *alpha = test_xmalloc(n, sizeof(float));
+    float *gotf = test_xmalloc(3 * n, sizeof(float)), *gotb = test_xmalloc(3 * n, sizeof(float));
+    double *wantf = test_xmalloc(3 * n, sizeof(double)), *wantb = test_xmalloc(3 * n, sizeof(double));
     double worst_f = 0.0, worst_b = 0.0, ms = 0.0;
     dev_image img, alp, fg, bg, fg_only;
 
     synth_fill(w, h, kind, image, alpha);
-    CHECK_OK(put_floats(dev, w, h, 3, image, &img));
-    CHECK_OK(put_floats(dev, w, h, 1, alpha, &alp));
+    CHECK_OK(test_put_floats(dev, w, h, 3, image, &img));
+    CHECK_OK(test_put_floats(dev, w, h, 1, alpha, &alp));
     memset(&fg, 0, sizeof(fg));
     memset(&bg, 0, sizeof(bg));
     for (int r = 0; r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         dev_image_release(dev, &fg);
         dev_image_release(dev, &bg);
         CHECK_OK(op_foreground_ml(dev, &img, &alp, params, &fg, &bg));
         CHECK_OK(device_finish(dev));
-        ms = now_ms() - t0;
+        ms = test_now_ms() - t0;
     }
     CHECK(fg.buf && fg.width == w && fg.height == h && fg.channels == 3);
     CHECK(bg.buf && bg.width == w && bg.height == h && bg.channels == 3);
     if (fg.buf && bg.buf) {
-        CHECK_OK(get_floats(dev, &fg, gotf));
-        CHECK_OK(get_floats(dev, &bg, gotb));
+        CHECK_OK(test_get_floats(dev, &fg, gotf));
+        CHECK_OK(test_get_floats(dev, &bg, gotb));
         ref_foreground(image, alpha, w, h, params, wantf, wantb);
         for (size_t i = 0; i < 3 * n; i++) {
             double df = fabs(gotf[i] - wantf[i]), db = fabs(gotb[i] - wantb[i]);
@@ -300,8 +233,8 @@ static double synth_case(kiln_device *dev, uint32_t w, uint32_t h, int kind,
         /* Without the background output the foreground is the same. */
         CHECK_OK(op_foreground_ml(dev, &img, &alp, params, &fg_only, NULL));
         if (fg_only.buf) {
-            float *again = xmalloc(3 * n, sizeof(float));
-            CHECK_OK(get_floats(dev, &fg_only, again));
+            float *again = test_xmalloc(3 * n, sizeof(float));
+            CHECK_OK(test_get_floats(dev, &fg_only, again));
             CHECK(memcmp(again, gotf, 3 * n * sizeof(float)) == 0);
             free(again);
         }
@@ -436,8 +369,8 @@ static int parity_case(kiln_device *dev, const char *dir, const char *name)
     CHECK(href.width == him.width && href.height == him.height && href.channels == 3 &&
           href.bit_depth == 16);
     n = (size_t)him.width * him.height;
-    got = xmalloc(3 * n, sizeof(float));
-    alpha = xmalloc(n, sizeof(float));
+    got = test_xmalloc(3 * n, sizeof(float));
+    alpha = test_xmalloc(n, sizeof(float));
     fg_params_default(&params);
     memset(&img, 0, sizeof(img));
     memset(&fg, 0, sizeof(fg));
@@ -449,17 +382,17 @@ static int parity_case(kiln_device *dev, const char *dir, const char *name)
         img = up, memset(&up, 0, sizeof(up));
     CHECK_OK(dev_image_upload(dev, &hal, NULL, NULL, &alp));
     for (int r = 0; r < 3 && img.buf && alp.buf; r++) {
-        double t0 = now_ms();
+        double t0 = test_now_ms();
         dev_image_release(dev, &fg);
         CHECK_OK(op_foreground_ml(dev, &img, &alp, &params, &fg, NULL));
         CHECK_OK(device_finish(dev));
-        ms = now_ms() - t0;
+        ms = test_now_ms() - t0;
     }
     if (fg.buf && href.width == him.width && href.height == him.height) {
         const uint16_t *ref = href.pixels;
         double num = 0.0, den = 0.0;
-        CHECK_OK(get_floats(dev, &fg, got));
-        CHECK_OK(get_floats(dev, &alp, alpha));
+        CHECK_OK(test_get_floats(dev, &fg, got));
+        CHECK_OK(test_get_floats(dev, &alp, alpha));
         for (size_t i = 0; i < n; i++) {
             den += 3.0 * alpha[i];
             for (int c = 0; c < 3; c++)
@@ -490,19 +423,19 @@ static int parity_case(kiln_device *dev, const char *dir, const char *name)
  * unchanged. */
 static void test_errors(kiln_device *dev)
 {
-    float *data = xmalloc(40 * 30 * 3, sizeof(float));
+    float *data = test_xmalloc(40 * 30 * 3, sizeof(float));
     dev_image rgb, gray, gray_small, rgba, empty, fg, bg;
     fg_params p, bad;
     pool_ledger before, after;
 
     for (size_t i = 0; i < 40 * 30 * 3; i++)
-        data[i] = rng_unit();
+        data[i] = test_rng_unit();
     memset(&empty, 0, sizeof(empty));
     fg_params_default(&p);
-    CHECK_OK(put_floats(dev, 40, 30, 3, data, &rgb));
-    CHECK_OK(put_floats(dev, 40, 30, 1, data, &gray));
-    CHECK_OK(put_floats(dev, 39, 30, 1, data, &gray_small));
-    CHECK_OK(put_floats(dev, 20, 30, 4, data, &rgba));
+    CHECK_OK(test_put_floats(dev, 40, 30, 3, data, &rgb));
+    CHECK_OK(test_put_floats(dev, 40, 30, 1, data, &gray));
+    CHECK_OK(test_put_floats(dev, 39, 30, 1, data, &gray_small));
+    CHECK_OK(test_put_floats(dev, 20, 30, 4, data, &rgba));
     pool_ledger_get(dev->pool, &before);
 
     CHECK_STATUS(op_foreground_ml(dev, &gray, &gray, &p, &fg, &bg), KILN_E_INVAL);
@@ -580,7 +513,7 @@ static void test_memory(void)
 {
     const uint32_t w = 200, h = 150;
     size_t n = (size_t)w * h;
-    float *image = xmalloc(3 * n, sizeof(float)), *alpha = xmalloc(n, sizeof(float));
+    float *image = test_xmalloc(3 * n, sizeof(float)), *alpha = test_xmalloc(n, sizeof(float));
     fg_params p;
     int done = 0, failed = 0;
 
@@ -595,8 +528,8 @@ static void test_memory(void)
         dev_image img, alp, fg, bg;
         pool_ledger ledger;
 
-        CHECK_OK(put_floats(dev, w, h, 3, image, &img));
-        CHECK_OK(put_floats(dev, w, h, 1, alpha, &alp));
+        CHECK_OK(test_put_floats(dev, w, h, 3, image, &img));
+        CHECK_OK(test_put_floats(dev, w, h, 1, alpha, &alp));
         CHECK_STATUS(op_foreground_ml(dev, &img, &alp, &p, &fg, &bg), KILN_E_NOMEM);
         CHECK_MSG("foreground");
         CHECK_EMPTY(fg);
@@ -617,8 +550,8 @@ static void test_memory(void)
         pool_ledger ledger;
         kiln_status st;
 
-        CHECK_OK(put_floats(dev, w, h, 3, image, &img));
-        CHECK_OK(put_floats(dev, w, h, 1, alpha, &alp));
+        CHECK_OK(test_put_floats(dev, w, h, 3, image, &img));
+        CHECK_OK(test_put_floats(dev, w, h, 1, alpha, &alp));
         pool_fail_nth_creation(dev->pool, nth);
         st = op_foreground_ml(dev, &img, &alp, &p, &fg, nth % 2 ? &bg : NULL);
         if (st == KILN_OK) {
@@ -651,6 +584,8 @@ int main(void)
     kiln_device *dev = test_device_open(0);
     char dir[4096];
     int missing = 0;
+
+    test_rng_seed(0x9E3779B9u);
 
     test_synthetic(dev);
     test_errors(dev);

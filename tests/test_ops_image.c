@@ -27,23 +27,10 @@
 #define TOL_REL 1e-5f
 #define TOL_LANCZOS_ABS 1e-4f
 
-static uint32_t rng_state = 0x2545F491u;
-
-/* Returns the next value of a xorshift32 generator (fixed seed). */
-static uint32_t rng_next(void)
-{
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    rng_state = x;
-    return x;
-}
-
 /* Returns a uniform float in [lo, hi). */
 static float rng_float(float lo, float hi)
 {
-    return lo + (hi - lo) * (float)(rng_next() >> 8) / 16777216.0f;
+    return lo + (hi - lo) * (float)(test_rng_next() >> 8) / 16777216.0f;
 }
 
 /* Mallocs n floats uniform in [lo, hi); exits on host OOM. */
@@ -68,35 +55,6 @@ static float *alloc_floats(size_t n)
         exit(1);
     }
     return p;
-}
-
-/* Acquires a device image and writes `data` (planar floats) into it.
- * Returns KILN_OK or the error, with *img empty on error. */
-static kiln_status put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
-                              const float *data, dev_image *img)
-{
-    cl_int err;
-    kiln_status st = dev_image_acquire(dev, w, h, c, "test.input", img);
-    if (st != KILN_OK)
-        return st;
-    err = clEnqueueWriteBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                               dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        dev_image_release(dev, img);
-        return kiln_fail_cl(err, "test: writing floats");
-    }
-    return KILN_OK;
-}
-
-/* Reads a device image's planar floats into `data` (elements floats). */
-static kiln_status get_floats(kiln_device *dev, const dev_image *img, float *data)
-{
-    cl_int err = clEnqueueReadBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
-                                     dev_image_elements(img) * sizeof(float), data,
-                                     0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "test: reading floats");
-    return KILN_OK;
 }
 
 /* Compares n floats with |got - want| <= atol + rtol |want| (two NaNs
@@ -345,9 +303,9 @@ static void fill_host(host_image *h)
     size_t n = (size_t)h->width * h->height * h->channels;
     for (size_t i = 0; i < n; i++) {
         if (h->bit_depth == 8)
-            ((uint8_t *)h->pixels)[i] = (uint8_t)(rng_next() >> 24);
+            ((uint8_t *)h->pixels)[i] = (uint8_t)(test_rng_next() >> 24);
         else
-            ((uint16_t *)h->pixels)[i] = (uint16_t)(rng_next() >> 16);
+            ((uint16_t *)h->pixels)[i] = (uint16_t)(test_rng_next() >> 16);
     }
     if (n >= 2 && h->bit_depth == 8) {
         ((uint8_t *)h->pixels)[0] = 0;
@@ -382,7 +340,7 @@ static void test_roundtrip(kiln_device *dev)
                 fill_host(&h);
                 CHECK_OK(dev_image_upload(dev, &h, NULL, NULL, &img));
                 CHECK(img.width == sizes[s][0] && img.height == sizes[s][1] && img.channels == c);
-                CHECK_OK(get_floats(dev, &img, got));
+                CHECK_OK(test_get_floats(dev, &img, got));
                 ref_upload(&h, NULL, NULL, want);
                 compare(got, want, n, TOL_ABS, TOL_REL, label);
                 CHECK_OK(dev_image_download(dev, &img, bd, &back));
@@ -391,7 +349,7 @@ static void test_roundtrip(kiln_device *dev)
                 CHECK(back.pixels && memcmp(back.pixels, h.pixels, host_image_bytes(&h)) == 0);
 
                 CHECK_OK(dev_image_upload(dev, &h, mean, std, &norm));
-                CHECK_OK(get_floats(dev, &norm, got));
+                CHECK_OK(test_get_floats(dev, &norm, got));
                 ref_upload(&h, mean, std, want);
                 compare(got, want, n, TOL_ABS, TOL_REL, label);
 
@@ -425,7 +383,7 @@ static void test_download_rounding(kiln_device *dev)
     data[7] = -0.0f;
     data[8] = 0.5f / 65535.0f;
     data[9] = 2.5f / 65535.0f;
-    CHECK_OK(put_floats(dev, w, h, c, data, &img));
+    CHECK_OK(test_put_floats(dev, w, h, c, data, &img));
     for (uint32_t bd = 8; bd <= 16; bd += 8) {
         host_image out;
         size_t bad = 0;
@@ -485,11 +443,11 @@ static void test_resize(kiln_device *dev)
             snprintf(label, sizeof(label), "resize %s %ux%ux%u -> %ux%u", names[filter],
                      (unsigned)k[0], (unsigned)k[1], (unsigned)k[2], (unsigned)k[3],
                      (unsigned)k[4]);
-            CHECK_OK(put_floats(dev, k[0], k[1], k[2], src, &in));
+            CHECK_OK(test_put_floats(dev, k[0], k[1], k[2], src, &in));
             CHECK_OK(op_resize(dev, &in, k[3], k[4], (resize_filter)filter, &out));
             CHECK(out.width == k[3] && out.height == k[4] && out.channels == k[2]);
             if (out.buf) {
-                CHECK_OK(get_floats(dev, &out, got));
+                CHECK_OK(test_get_floats(dev, &out, got));
                 ref_resize(src, k[0], k[1], k[2], k[3], k[4], filter, want);
                 float d = compare(got, want, n_out,
                                   filter == RESIZE_LANCZOS3 ? TOL_LANCZOS_ABS : TOL_ABS,
@@ -517,10 +475,10 @@ static void resize_small(kiln_device *dev, const float *src, uint32_t w, uint32_
     dev_image in, out;
 
     memset(got, 0, (size_t)ow * oh * c * sizeof(*got));
-    CHECK_OK(put_floats(dev, w, h, c, src, &in));
+    CHECK_OK(test_put_floats(dev, w, h, c, src, &in));
     CHECK_OK(op_resize(dev, &in, ow, oh, filter, &out));
     if (out.buf)
-        CHECK_OK(get_floats(dev, &out, got));
+        CHECK_OK(test_get_floats(dev, &out, got));
     dev_image_release(dev, &out);
     dev_image_release(dev, &in);
 }
@@ -578,11 +536,11 @@ static void test_normalize(kiln_device *dev)
         for (uint32_t ch = 0; ch < c; ch++)
             for (size_t p = 0; p < npix; p++)
                 want[ch * npix + p] = (src[ch * npix + p] - mean[ch]) / std[ch];
-        CHECK_OK(put_floats(dev, w, h, c, src, &in));
+        CHECK_OK(test_put_floats(dev, w, h, c, src, &in));
         CHECK_OK(op_normalize(dev, &in, mean, std, &out));
         CHECK(out.channels == c && out.width == w && out.height == h);
         if (out.buf) {
-            CHECK_OK(get_floats(dev, &out, got));
+            CHECK_OK(test_get_floats(dev, &out, got));
             compare(got, want, npix * c, TOL_ABS, TOL_REL, "normalize");
         }
         dev_image_release(dev, &out);
@@ -610,11 +568,11 @@ static void test_convert_channels(kiln_device *dev)
                 snprintf(label, sizeof(label), "convert %u -> %u channels",
                          (unsigned)cin, (unsigned)cout);
                 ref_convert(src, npix, cin, cout, want);
-                CHECK_OK(put_floats(dev, sizes[s][0], sizes[s][1], cin, src, &in));
+                CHECK_OK(test_put_floats(dev, sizes[s][0], sizes[s][1], cin, src, &in));
                 CHECK_OK(op_convert_channels(dev, &in, cout, &out));
                 CHECK(out.channels == cout);
                 if (out.buf) {
-                    CHECK_OK(get_floats(dev, &out, got));
+                    CHECK_OK(test_get_floats(dev, &out, got));
                     compare(got, want, npix * cout, TOL_ABS, TOL_REL, label);
                 }
                 dev_image_release(dev, &out);
@@ -638,12 +596,12 @@ static void test_attach_alpha(kiln_device *dev)
 
     memcpy(want, rgb, npix * 3 * sizeof(*want));
     memcpy(want + npix * 3, alpha, npix * sizeof(*want));
-    CHECK_OK(put_floats(dev, w, h, 3, rgb, &in_rgb));
-    CHECK_OK(put_floats(dev, w, h, 1, alpha, &in_alpha));
+    CHECK_OK(test_put_floats(dev, w, h, 3, rgb, &in_rgb));
+    CHECK_OK(test_put_floats(dev, w, h, 1, alpha, &in_alpha));
     CHECK_OK(op_attach_alpha(dev, &in_rgb, &in_alpha, &out));
     CHECK(out.channels == 4);
     if (out.buf) {
-        CHECK_OK(get_floats(dev, &out, got));
+        CHECK_OK(test_get_floats(dev, &out, got));
         compare(got, want, npix * 4, 0.0f, 0.0f, "attach alpha");
     }
     dev_image_release(dev, &out);
@@ -671,9 +629,9 @@ static void test_composite(kiln_device *dev)
         fg[3 * npix + p] = rng_float(-0.1f, 1.1f);
     fg[3 * npix] = 0.0f;
     fg[3 * npix + 1] = 1.0f;
-    CHECK_OK(put_floats(dev, w, h, 4, fg, &in_fg));
-    CHECK_OK(put_floats(dev, w, h, 3, bg, &in_bg3));
-    CHECK_OK(put_floats(dev, w, h, 4, bg, &in_bg4));
+    CHECK_OK(test_put_floats(dev, w, h, 4, fg, &in_fg));
+    CHECK_OK(test_put_floats(dev, w, h, 3, bg, &in_bg3));
+    CHECK_OK(test_put_floats(dev, w, h, 4, bg, &in_bg4));
     for (int premul = 0; premul <= 1; premul++) {
         for (uint32_t c = 0; c < 3; c++)
             for (size_t p = 0; p < npix; p++)
@@ -682,7 +640,7 @@ static void test_composite(kiln_device *dev)
         CHECK_OK(op_composite_colour(dev, &in_fg, colour, premul, &out));
         CHECK(out.channels == 3);
         if (out.buf) {
-            CHECK_OK(get_floats(dev, &out, got));
+            CHECK_OK(test_get_floats(dev, &out, got));
             compare(got, want, npix * 3, TOL_ABS, TOL_REL, "composite over colour");
         }
         dev_image_release(dev, &out);
@@ -696,7 +654,7 @@ static void test_composite(kiln_device *dev)
                                         premul, &out));
             CHECK(out.channels == 3);
             if (out.buf) {
-                CHECK_OK(get_floats(dev, &out, got));
+                CHECK_OK(test_get_floats(dev, &out, got));
                 compare(got, want, npix * 3, TOL_ABS, TOL_REL, "composite over image");
             }
             dev_image_release(dev, &out);
@@ -726,7 +684,7 @@ static void test_premultiply(kiln_device *dev)
         alpha[0] = 0.0f;
         alpha[1] = 1.0f;
         alpha[2] = 1e-3f;
-        CHECK_OK(put_floats(dev, w, h, c, src, &in));
+        CHECK_OK(test_put_floats(dev, w, h, c, src, &in));
         for (int mode = 0; mode <= 1; mode++) {
             for (uint32_t ch = 0; ch + 1 < c; ch++)
                 for (size_t p = 0; p < npix; p++) {
@@ -737,7 +695,7 @@ static void test_premultiply(kiln_device *dev)
             CHECK_OK(op_premultiply(dev, &in, mode, &out));
             CHECK(out.channels == c);
             if (out.buf) {
-                CHECK_OK(get_floats(dev, &out, got));
+                CHECK_OK(test_get_floats(dev, &out, got));
                 compare(got, want, npix * c, TOL_ABS, TOL_REL,
                         mode ? "premultiply" : "unpremultiply");
             }
@@ -768,11 +726,11 @@ static void test_errors(kiln_device *dev)
 
     std_nan[0] = NAN;
     memset(&empty, 0, sizeof(empty));
-    CHECK_OK(put_floats(dev, 37, 23, 1, data, &g1));
-    CHECK_OK(put_floats(dev, 37, 23, 3, data, &rgb));
-    CHECK_OK(put_floats(dev, 37, 23, 4, data, &rgba));
-    CHECK_OK(put_floats(dev, 36, 23, 4, data, &rgba_small));
-    CHECK_OK(put_floats(dev, 5, 5, 5, data, &five));
+    CHECK_OK(test_put_floats(dev, 37, 23, 1, data, &g1));
+    CHECK_OK(test_put_floats(dev, 37, 23, 3, data, &rgb));
+    CHECK_OK(test_put_floats(dev, 37, 23, 4, data, &rgba));
+    CHECK_OK(test_put_floats(dev, 36, 23, 4, data, &rgba_small));
+    CHECK_OK(test_put_floats(dev, 5, 5, 5, data, &five));
     pool_ledger_get(dev->pool, &before);
 
     CHECK(resize_filter_parse("bilinear") == RESIZE_BILINEAR);
@@ -894,7 +852,7 @@ static void test_small_budget(void)
     dev_image in, out;
     pool_ledger ledger;
 
-    CHECK_OK(put_floats(dev, 64, 64, 3, src, &in));
+    CHECK_OK(test_put_floats(dev, 64, 64, 3, src, &in));
     CHECK_STATUS(op_resize(dev, &in, 32, 160, RESIZE_LANCZOS3, &out), KILN_E_NOMEM);
     CHECK_MSG("image.resize.tmp");
     CHECK_EMPTY(out);
@@ -970,6 +928,8 @@ static void test_fault_injection(void)
 int main(void)
 {
     kiln_device *dev = test_device_open(0);
+
+    test_rng_seed(0x2545F491u);
 
     test_roundtrip(dev);
     test_download_rounding(dev);

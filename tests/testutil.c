@@ -1,5 +1,6 @@
 /* The test harness shared by every C test program. */
 #include <errno.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -80,4 +81,75 @@ void test_write_text(const char *path, const char *text)
     }
     fputs(text, f);
     fclose(f);
+}
+
+static uint32_t test_rng_state = 0x9E3779B9u;
+
+/* Seeds the generator (0 is replaced by a fixed non-zero seed). */
+void test_rng_seed(uint32_t seed)
+{
+    test_rng_state = seed ? seed : 0x9E3779B9u;
+}
+
+/* Returns the next xorshift32 value. */
+uint32_t test_rng_next(void)
+{
+    uint32_t x = test_rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    test_rng_state = x;
+    return x;
+}
+
+/* Returns a uniform float in [0, 1). */
+float test_rng_unit(void)
+{
+    return (float)(test_rng_next() >> 8) / 16777216.0f;
+}
+
+/* Returns monotonic milliseconds. */
+double test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Mallocs or exits. */
+void *test_xmalloc(size_t n, size_t size)
+{
+    void *p = malloc(n * size);
+    if (!p) {
+        fprintf(stderr, "out of host memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* Uploads planar floats into a new device image. */
+kiln_status test_put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
+                            const float *data, dev_image *img)
+{
+    cl_int err;
+    kiln_status st = dev_image_acquire(dev, w, h, c, "test.input", img);
+    if (st != KILN_OK)
+        return st;
+    err = clEnqueueWriteBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
+                               dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        dev_image_release(dev, img);
+        return kiln_fail_cl(err, "test: writing floats");
+    }
+    return KILN_OK;
+}
+
+/* Downloads a device image's planar floats. */
+kiln_status test_get_floats(kiln_device *dev, const dev_image *img, float *data)
+{
+    cl_int err = clEnqueueReadBuffer(dev->queue, img->buf->mem, CL_TRUE, 0,
+                                     dev_image_elements(img) * sizeof(float), data, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, "test: reading floats");
+    return KILN_OK;
 }

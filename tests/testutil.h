@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+
+#include "dev_image.h"
 #include "device.h"
 #include "status.h"
 
@@ -71,5 +74,25 @@ const char *test_tmpdir(const char *name);
 
 /* Writes `text` to `path` (exits 1 when it cannot). */
 void test_write_text(const char *path, const char *text);
+
+/* A xorshift32 generator shared by the tests: seed, next value, and a
+ * uniform float in [0, 1). */
+void test_rng_seed(uint32_t seed);
+uint32_t test_rng_next(void);
+float test_rng_unit(void);
+
+/* Monotonic time in milliseconds. */
+double test_now_ms(void);
+
+/* Mallocs n elements of `size` bytes; exits on host OOM. */
+void *test_xmalloc(size_t n, size_t size);
+
+/* Acquires a w x h x c device image (tag "test.input") and writes the
+ * planar floats `data` into it; *img empty on error. */
+kiln_status test_put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c,
+                            const float *data, dev_image *img);
+
+/* Reads a device image's planar floats into `data`. */
+kiln_status test_get_floats(kiln_device *dev, const dev_image *img, float *data);
 
 #endif
