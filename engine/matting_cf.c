@@ -547,38 +547,35 @@ static kiln_status cf_prepare(cf_solver *s)
     cl_uint nt1 = plan->nt[0];
     cl_uint2 levels[CF_MAX_LEVELS];
     kiln_status st;
-    static const int per_pixel[] = { B_DIAG, B_X, B_R, B_W, B_P, B_S };
-
     kk = (size_t)(4 * s->radius + 1) * (4 * s->radius + 1);
-    st = cf_acquire(s, B_ACT, n * sizeof(cl_uint), TAG_ACTIVE);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_COEF, n * kk * sizeof(cl_float), TAG_ACTIVE);
-    for (size_t k = 0; k < sizeof(per_pixel) / sizeof(per_pixel[0]) && st == KILN_OK; k++)
-        st = cf_acquire(s, per_pixel[k], n * sizeof(cl_float), TAG_ACTIVE);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_PHI, n * sizeof(cl_float4), TAG_ACTIVE);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_TILES, nt1 * sizeof(cl_uint4), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_NBR, total * 9 * sizeof(cl_int), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_CHILD, total * sizeof(cl_uint2), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_PARENT, total * sizeof(cl_uint), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_STATS, total * sizeof(cl_float8), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_RMAT, total * sizeof(cl_float8), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_A, total * 144 * sizeof(cl_float), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_BINV, total * 16 * sizeof(cl_float), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_RV, total * sizeof(cl_float4), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_ZV, total * sizeof(cl_float4), TAG_LEVELS);
-    if (st == KILN_OK)
-        st = cf_acquire(s, B_ZZ, total * sizeof(cl_float4), TAG_LEVELS);
+    {
+        /* every buffer of the solve: which, how many elements, element size */
+        const struct { int which; size_t count, size; const char *tag; } bufs[] = {
+            { B_ACT, n, sizeof(cl_uint), TAG_ACTIVE },
+            { B_COEF, n * kk, sizeof(cl_float), TAG_ACTIVE },
+            { B_DIAG, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_X, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_R, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_W, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_P, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_S, n, sizeof(cl_float), TAG_ACTIVE },
+            { B_PHI, n, sizeof(cl_float4), TAG_ACTIVE },
+            { B_TILES, nt1, sizeof(cl_uint4), TAG_LEVELS },
+            { B_NBR, total * 9, sizeof(cl_int), TAG_LEVELS },
+            { B_CHILD, total, sizeof(cl_uint2), TAG_LEVELS },
+            { B_PARENT, total, sizeof(cl_uint), TAG_LEVELS },
+            { B_STATS, total, sizeof(cl_float8), TAG_LEVELS },
+            { B_RMAT, total, sizeof(cl_float8), TAG_LEVELS },
+            { B_A, total * 144, sizeof(cl_float), TAG_LEVELS },
+            { B_BINV, total * 16, sizeof(cl_float), TAG_LEVELS },
+            { B_RV, total, sizeof(cl_float4), TAG_LEVELS },
+            { B_ZV, total, sizeof(cl_float4), TAG_LEVELS },
+            { B_ZZ, total, sizeof(cl_float4), TAG_LEVELS },
+        };
+        st = KILN_OK;
+        for (size_t k = 0; k < sizeof(bufs) / sizeof(bufs[0]) && st == KILN_OK; k++)
+            st = cf_acquire(s, bufs[k].which, bufs[k].count * bufs[k].size, bufs[k].tag);
+    }
     groups = n / s->wg + nt1 + 2;
     if (st == KILN_OK)
         st = cf_acquire(s, B_PART, groups * sizeof(cl_float2), TAG_SCRATCH);

@@ -64,8 +64,8 @@ typedef struct pool_ledger {
     size_t cached_bytes;
     uint64_t hits;           /* acquires served from the cache */
     uint64_t misses;         /* acquires that needed a new buffer */
-    uint64_t creations;      /* clCreateBuffer successes */
-    uint64_t releases;       /* clReleaseMemObject calls */
+    uint64_t creations;      /* buffers created on the device */
+    uint64_t releases;       /* device buffers released */
     uint64_t trims;          /* cached buffers released to respect the cap,
                                 or to free the cache before a retry */
     uint64_t retries;        /* creations retried after freeing the cache */
@@ -105,7 +105,7 @@ void pool_ledger_get(kiln_pool *pool, pool_ledger *out);
  * the cap) is one, and so is the retry after a failed attempt.  Hits and
  * requests refused by the cap are not attempts.  Attempts nth .. nth +
  * count - 1 (nth 1-based) fail as CL_MEM_OBJECT_ALLOCATION_FAILURE
- * without calling clCreateBuffer, and are handled as real failures: the
+ * without asking the driver, and are handled as real failures: the
  * cache is freed and the pool retries once (ledger.retries + 1).  As no
  * attempt fails before the nth, attempt nth is the first attempt of the
  * nth acquire that needs a new buffer.  count 1 fails that attempt only:
