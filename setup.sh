@@ -14,6 +14,8 @@ packages="build-essential autoconf automake libtool pkg-config
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
   libpng-dev libiniparser-dev libjson-c-dev cppcheck
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
+# the tests also export the U2-Net architectures from PyTorch
+test_packages="python3-torch python3-onnx python3-numpy"
 
 install_missing() {
     missing=""
@@ -57,9 +59,21 @@ demo)
     build/kiln devices
     build/kiln run conf/demo.ini --report demo-out/report.json
     build/kiln run conf/demo_refine.ini --report demo-out/refine-report.json
-    echo "demo outputs in $top/demo-out (reports: demo-out/report.json, demo-out/refine-report.json)"
+    if build/kiln model-info u2netp >/dev/null 2>&1; then
+        build/kiln run conf/demo_segment.ini --report demo-out/segment-report.json
+    else
+        echo "demo: no u2netp.onnx in \$KILN_MODEL_DIR, \$U2NET_HOME or ~/.u2net (rembg's model" \
+             "cache): segmenting with an untrained stand-in network; the pipeline runs, its masks" \
+             "mean nothing"
+        build/tests/make_model mini_unet demo-out/stand-in.onnx
+        build/kiln run conf/demo_segment.ini --set segment.model=demo-out/stand-in.onnx \
+            --set segment.input_size=8 --report demo-out/segment-report.json
+    fi
+    echo "demo outputs in $top/demo-out (reports: demo-out/report.json, demo-out/refine-report.json," \
+         "demo-out/segment-report.json)"
     ;;
 check)
+    packages="$packages $test_packages"
     install_missing
     build build
     make -C "$top/build" -j"$jobs" check >/dev/null 2>&1 || true

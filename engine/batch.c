@@ -131,14 +131,16 @@ static kiln_status process_item(worker *w, prefetch_item *item)
     double t0;
     kiln_status st;
 
-    if (b->job->refine_enabled) {
+    int mask_file = b->job->refine_enabled && !b->job->segment_enabled;
+
+    if (mask_file) {
         char path[JOB_PATH_MAX + 256];
         mask_path(b->job, item->path, path, sizeof(path));
         st = png_read_file(path, b->job->max_pixels, &mask);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s file", b->job->refine_trimaps[0] ? "trimap" : "mask");
     }
-    st = stages_run(w->dev, b->job, &w->background, &item->image, b->job->refine_enabled ? &mask : NULL,
+    st = stages_run(w->dev, b->job, &w->background, &item->image, mask_file ? &mask : NULL,
                     &out, &w->times, note, sizeof(note), NULL);
     host_image_free(&mask);
     if (note[0])

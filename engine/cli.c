@@ -26,10 +26,16 @@ static void usage(FILE *out)
             "      --quiet                  only errors\n"
             "  refine IN.png MASK.png -o OUT.png [--trimap] [--set k=v ...]\n"
             "                             refine one image's mask into alpha / a cut-out\n"
+            "  segment [-m MODEL] IN.png -o OUT.png [--mask] [--post-process-mask] [--set k=v ...]\n"
+            "                             remove one image's background (rembg's models)\n"
+            "  model-info MODEL [--size N] [--run N]\n"
+            "                             a network's parameters, MACs, activation plan, speed\n"
+            "  tune [--device SEL]        search convolution parameters for a device, save them\n"
             "  config --reference         print every job key with its default\n"
             "  version                    print the version\n"
             "\n"
             "environment: KILN_DEVICE (device selector), KILN_CACHE_DIR (program cache),\n"
+            "KILN_MODEL_DIR, U2NET_HOME (models; then ~/.u2net),\n"
             "SLURM_ARRAY_TASK_ID/COUNT/MIN/STEP, JOB_COMPLETION_INDEX + KILN_SHARD_COUNT (shards).\n"
             "exit status: 0 all items done, 1 some items failed, 2 the job could not run.\n");
 }
@@ -137,6 +143,12 @@ int main(int argc, char **argv)
         return cli_run(argc - 2, argv + 2);
     if (strcmp(argv[1], "refine") == 0)
         return cli_refine(argc - 2, argv + 2);
+    if (strcmp(argv[1], "segment") == 0)
+        return cli_segment(argc - 2, argv + 2);
+    if (strcmp(argv[1], "model-info") == 0)
+        return cli_model_info(argc - 2, argv + 2);
+    if (strcmp(argv[1], "tune") == 0)
+        return cli_tune(argc - 2, argv + 2);
     if (strcmp(argv[1], "config") == 0)
         return cli_config(argc - 2, argv + 2);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

@@ -10,4 +10,17 @@ int cli_devices(int argc, char **argv);
  * refines one image.  Returns the exit status. */
 int cli_refine(int argc, char **argv);
 
+/* `kiln segment [-m MODEL] IN.png -o OUT.png [...]`: background removal
+ * of one image.  Returns the exit status. */
+int cli_segment(int argc, char **argv);
+
+/* `kiln model-info MODEL [--size N] [--run N]`: a network's facts, its
+ * activation plan and, with --run, its speed.  Returns the exit status. */
+int cli_model_info(int argc, char **argv);
+
+/* `kiln tune [--device SEL]`: searches the convolution parameters on a
+ * device and saves them beside the program cache.  Returns the exit
+ * status. */
+int cli_tune(int argc, char **argv);
+
 #endif

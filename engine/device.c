@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "device.h"
+#include "nn_model.h"
 #include "program.h"
 #include "status.h"
 
@@ -240,11 +241,15 @@ kiln_status device_finish(kiln_device *dev)
 kiln_status device_close(kiln_device *dev)
 {
     kiln_status st;
+    kiln_status models_st;
     if (!dev)
         return KILN_OK;
     clFinish(dev->queue);
+    models_st = nn_model_cache_free(dev->models);
     program_cache_free(dev->programs);
     st = pool_free(dev->pool);
+    if (models_st != KILN_OK && st == KILN_OK)
+        st = models_st;
     clReleaseCommandQueue(dev->queue);
     clReleaseContext(dev->context);
     free(dev);

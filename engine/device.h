@@ -52,6 +52,7 @@ kiln_status device_select(const char *selector, const device_info *all,
                           size_t all_count, size_t *picked, size_t *npicked);
 
 typedef struct program_cache program_cache;
+typedef struct nn_model_cache nn_model_cache;
 typedef struct kiln_device kiln_device;
 
 /* Opens the first device `selector` picks ($KILN_DEVICE wins over it when
@@ -67,6 +68,7 @@ struct kiln_device {
     cl_command_queue queue;
     kiln_pool *pool;
     program_cache *programs;
+    nn_model_cache *models;      /* networks on this device (nn_model.h) */
 };
 
 /* Opens `info`'s device with a pool capped at `budget` bytes (0: the

@@ -649,6 +649,14 @@ static kiln_status path_resolve(const job_key *key, job_config *cfg, const char 
     return KILN_OK;
 }
 
+/* Whether a file-or-name value names a file: it holds a '/' or ends in
+ * ".onnx". */
+static int names_file(const char *value)
+{
+    size_t len = strlen(value);
+    return strchr(value, '/') != NULL || (len > 5 && strcmp(value + len - 5, ".onnx") == 0);
+}
+
 /* Checks what single values cannot (required keys, [resize] needing a
  * size, the suffix), names the job after its file when job.name is
  * empty, and resolves relative paths from the file against its
@@ -671,7 +679,8 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         if (key->required && ((const char *)key_field(key, cfg))[0] == '\0')
             return kiln_fail(KILN_E_CONFIG, "%s: [%s] %s is required (or --set %s.%s=...)",
                              cfg->path, key->section, key->name, key->section, key->name);
-        if (key->type != JOB_KEY_PATH || from_set[k])
+        if (from_set[k] || (key->type != JOB_KEY_PATH &&
+                            !(key->file_or_name && names_file(key_field(key, cfg)))))
             continue;
         where_format(cfg->path, key, 0, where, sizeof(where));
         st = path_resolve(key, cfg, cfg->path, dir_len, where);
@@ -682,9 +691,18 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         cfg->resize_max_side == 0)
         return kiln_fail(KILN_E_CONFIG, "%s: [resize] enabled needs width, height or "
                          "max_side (all are 0)", cfg->path);
-    if (cfg->refine_enabled && cfg->refine_masks[0] == '\0' && cfg->refine_trimaps[0] == '\0')
+    if (cfg->refine_enabled && !cfg->segment_enabled && cfg->refine_masks[0] == '\0' &&
+        cfg->refine_trimaps[0] == '\0')
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] enabled needs masks or trimaps "
-                         "(a directory of mask or trimap files)", cfg->path);
+                         "(a directory of mask or trimap files), or [segment] enabled",
+                         cfg->path);
+    if (cfg->refine_enabled && cfg->segment_enabled &&
+        (cfg->refine_masks[0] != '\0' || cfg->refine_trimaps[0] != '\0'))
+        return kiln_fail(KILN_E_CONFIG, "%s: [refine] masks/trimaps and [segment] enabled "
+                         "both give the mask: choose one", cfg->path);
+    if (cfg->segment_enabled && cfg->segment_model[0] == '\0')
+        return kiln_fail(KILN_E_CONFIG, "%s: [segment] model is empty", cfg->path);
+
     if (cfg->refine_bg_threshold > cfg->refine_fg_threshold)
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] background_threshold (%llu) is above "
                          "foreground_threshold (%llu)", cfg->path,

@@ -39,6 +39,14 @@ typedef struct job_config {
     float composite_colour[3];        /* colour: "#rrggbb" */
     char composite_image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
     int composite_premultiplied;      /* premultiplied: input alpha mode */
+    /* [segment] */
+    int segment_enabled;              /* enabled */
+    char segment_model[JOB_PATH_MAX]; /* model: registry name or .onnx path */
+    char segment_model_dir[JOB_PATH_MAX]; /* model_dir: searched first */
+    int segment_output;               /* output: mask or cutout */
+    int segment_post_process;         /* post_process_mask: rembg's option */
+    uint64_t segment_input_size;      /* input_size: 0 = the model's */
+    int segment_normalization;        /* normalization: auto/imagenet/half */
     /* [refine] */
     int refine_enabled;               /* enabled */
     char refine_masks[JOB_PATH_MAX];  /* masks: directory of mask files */
@@ -68,6 +76,10 @@ typedef struct job_config {
     char output_suffix[64];           /* suffix: appended to the input stem */
     int output_skip_existing;         /* skip_existing: restartable batches */
 } job_config;
+
+/* [segment] enum values. */
+enum { SEGMENT_OUTPUT_CUTOUT = 0, SEGMENT_OUTPUT_MASK = 1 };
+enum { SEGMENT_NORM_AUTO = 0, SEGMENT_NORM_IMAGENET = 1, SEGMENT_NORM_HALF = 2 };
 
 /* [refine] enum values. */
 enum { REFINE_METHOD_CF = 0, REFINE_METHOD_GUIDED = 1 };
@@ -150,6 +162,9 @@ typedef struct job_key {
     const job_enum_name *names;     /* JOB_KEY_ENUM: the allowed names */
     size_t nnames;
     int required;                   /* an empty value is an error */
+    int file_or_name;               /* JOB_KEY_STRING: a value naming a file
+                                       ('/' in it, or ending in ".onnx") is
+                                       resolved like a JOB_KEY_PATH */
     const char *default_text;       /* parsed like a value from a job file */
     const char *doc;                /* one line for the reference */
     size_t offset;                  /* offsetof(job_config, field) */

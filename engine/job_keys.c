@@ -56,10 +56,23 @@ static const job_enum_name refine_outputs[] = {
     { "alpha", REFINE_OUTPUT_ALPHA },
 };
 
+static const job_enum_name segment_outputs[] = {
+    { "cutout", SEGMENT_OUTPUT_CUTOUT },
+    { "mask", SEGMENT_OUTPUT_MASK },
+};
+
+static const job_enum_name segment_norms[] = {
+    { "auto", SEGMENT_NORM_AUTO },
+    { "imagenet", SEGMENT_NORM_IMAGENET },
+    { "half", SEGMENT_NORM_HALF },
+};
+
 const job_section job_sections[] = {
     { "job", "The batch: where inputs come from, where outputs go, limits." },
     { "device", "Which OpenCL device runs the job." },
     { "memory", "Device memory bounds." },
+    { "segment", "Background removal with a U2-Net-family ONNX model (the files "
+                 "rembg uses), before refining." },
     { "refine", "Alpha matting: from a coarse mask (or a trimap) to a clean alpha "
                 "and a colour-decontaminated cut-out, before resizing." },
     { "resize", "Resizing each image (after refining, before compositing)." },
@@ -113,6 +126,41 @@ const job_key job_keys[] = {
       .doc = "Hard cap on each device's pool (live + cached buffers); "
              "auto (or 0): a fraction of the device's memory.",
       FIELD(device_budget) },
+    /* [segment] */
+    { .section = "segment", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Segment each image: its foreground mask from the model.",
+      FIELD(segment_enabled) },
+    { .section = "segment", .name = "model", .type = JOB_KEY_STRING,
+      .file_or_name = 1, .default_text = "u2netp",
+      .doc = "u2net, u2netp, u2net_human_seg, silueta, isnet-general-use, "
+             "isnet-anime (found as NAME.onnx in model_dir, $KILN_MODEL_DIR, "
+             "$U2NET_HOME, ~/.u2net), or a path to an .onnx file (relative: "
+             "from the job file's directory).",
+      FIELD(segment_model) },
+    { .section = "segment", .name = "model_dir", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Directory searched first for NAME.onnx; empty: none.",
+      FIELD(segment_model_dir) },
+    { .section = "segment", .name = "output", .type = JOB_KEY_ENUM,
+      .names = segment_outputs, .nnames = COUNT(segment_outputs), .default_text = "cutout",
+      .doc = "cutout: the image with the mask as alpha (RGBA); mask: the 8-bit mask.",
+      FIELD(segment_output) },
+    { .section = "segment", .name = "post_process_mask", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "rembg's post_process_mask: opening (3x3 ellipse), 5x5 Gaussian blur "
+             "(sigma 2), threshold at 127.",
+      FIELD(segment_post_process) },
+    { .section = "segment", .name = "input_size", .type = JOB_KEY_INT,
+      .min = 0, .max = 4096, .default_text = "0",
+      .doc = "Network input side in pixels; 0: the model's (320 for u2net*, "
+             "silueta; 1024 for isnet-*; 320 for other files).",
+      FIELD(segment_input_size) },
+    { .section = "segment", .name = "normalization", .type = JOB_KEY_ENUM,
+      .names = segment_norms, .nnames = COUNT(segment_norms), .default_text = "auto",
+      .doc = "Input normalisation: auto (the model's), imagenet (mean 0.485 0.456 "
+             "0.406, std 0.229 0.224 0.225), half (mean 0.5, std 1).",
+      FIELD(segment_normalization) },
     /* [refine] */
     { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,
       .default_text = "false",

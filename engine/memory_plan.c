@@ -319,9 +319,12 @@ void memory_plan_print(FILE *fp, const memory_plan *plan)
 {
     const double mib = 1024.0 * 1024.0;
 
-    fprintf(fp, "arena:       %.2f MiB planned (liveness lower bound %.2f MiB, all activations "
-            "%.2f MiB, %zu Concat inputs in place)\n", (double)plan->arena_bytes / mib,
-            (double)plan->lower_bound / mib, (double)plan->sum_bytes / mib, plan->inplace);
+    fprintf(fp, "arena:       %.2f MiB (%zu bytes) planned; liveness lower bound %.2f MiB (%zu "
+            "bytes), arena / bound %.3f; activations placed separately sum to %.2f MiB; %zu "
+            "Concat inputs in place\n", (double)plan->arena_bytes / mib, plan->arena_bytes,
+            (double)plan->lower_bound / mib, plan->lower_bound,
+            plan->lower_bound ? (double)plan->arena_bytes / (double)plan->lower_bound : 1.0,
+            (double)plan->sum_bytes / mib, plan->inplace);
 }
 
 /* Frees the arrays. */

@@ -133,12 +133,36 @@ out_release_trimap:
     return st;
 }
 
-/* Runs the stage. */
+/* Runs the stage from a host mask: uploads it, then refines. */
 kiln_status stage_refine(kiln_device *dev, const job_config *job, dev_image *img,
                          const host_image *mask, char *note, size_t note_len,
                          refine_stats *stats)
 {
-    dev_image rgb = { 0 }, m = { 0 }, alpha = { 0 }, fg = { 0 }, out = { 0 };
+    dev_image rgb = { 0 }, m = { 0 };
+    const dev_image *colour = img;
+    kiln_status st;
+
+    if (img->channels != 3) {
+        st = op_convert_channels(dev, img, 3, &rgb);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "refine: colour guide");
+        colour = &rgb;
+    }
+    st = mask_upload(dev, job, colour, mask, &m, note, note_len);
+    dev_image_release(dev, &rgb);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "refine: mask");
+    st = stage_refine_device(dev, job, img, &m, note, note_len, stats);
+    dev_image_release(dev, &m);
+    return st;
+}
+
+/* Runs the stage from a mask already on the device. */
+kiln_status stage_refine_device(kiln_device *dev, const job_config *job, dev_image *img,
+                                const dev_image *mask, char *note, size_t note_len,
+                                refine_stats *stats)
+{
+    dev_image rgb = { 0 }, alpha = { 0 }, fg = { 0 }, out = { 0 };
     const dev_image *colour = img;
     refine_stats local;
     fg_params fgp;
@@ -147,18 +171,17 @@ kiln_status stage_refine(kiln_device *dev, const job_config *job, dev_image *img
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof(*stats));
+    if (mask->width != img->width || mask->height != img->height)
+        return kiln_fail(KILN_E_INVAL, "refine: the mask is %ux%u but the image is %ux%u",
+                         (unsigned)mask->width, (unsigned)mask->height,
+                         (unsigned)img->width, (unsigned)img->height);
     if (img->channels != 3) {
         st = op_convert_channels(dev, img, 3, &rgb);
         if (st != KILN_OK)
             return kiln_fail_context(st, "refine: colour guide");
         colour = &rgb;
     }
-    st = mask_upload(dev, job, colour, mask, &m, note, note_len);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "refine: mask");
-        goto out_release;
-    }
-    st = alpha_compute(dev, job, colour, &m, &alpha, note, note_len, stats);
+    st = alpha_compute(dev, job, colour, mask, &alpha, note, note_len, stats);
     if (st != KILN_OK) {
         kiln_fail_context(st, "refine: alpha");
         goto out_release;
@@ -196,7 +219,6 @@ kiln_status stage_refine(kiln_device *dev, const job_config *job, dev_image *img
 out_release:
     dev_image_release(dev, &fg);
     dev_image_release(dev, &alpha);
-    dev_image_release(dev, &m);
     dev_image_release(dev, &rgb);
     return st;
 }

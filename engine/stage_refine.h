@@ -30,4 +30,11 @@ kiln_status stage_refine(kiln_device *dev, const job_config *job, dev_image *img
                          const host_image *mask, char *note, size_t note_len,
                          refine_stats *stats);
 
+/* As stage_refine, with the mask already on the device (1 channel, or
+ * more with channel 0 used; the image's size), as [segment] hands it
+ * over.  The mask stays the caller's. */
+kiln_status stage_refine_device(kiln_device *dev, const job_config *job, dev_image *img,
+                                const dev_image *mask, char *note, size_t note_len,
+                                refine_stats *stats);
+
 #endif

@@ -7,7 +7,7 @@
 #include "status.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-    "decode", "upload", "refine", "resize", "composite", "download", "encode"
+    "decode", "upload", "segment", "refine", "resize", "composite", "download", "encode"
 };
 
 /* Name of a stage. */
@@ -122,6 +122,33 @@ out_release_rgba:
     return st;
 }
 
+/* Segments *img; with [refine] on, refines the segmentation mask on the
+ * device (no host round trip) and replaces *img by the refine result. */
+static kiln_status run_segment(kiln_device *dev, const job_config *job, dev_image *img,
+                               const host_image *mask, char *note, size_t note_len,
+                               refine_stats *refine)
+{
+    segment_model sm;
+    dev_image seg = { 0 };
+    kiln_status st;
+
+    if (mask)
+        return kiln_fail(KILN_E_INVAL, "segment: a mask file was given with [segment] enabled");
+    st = segment_model_resolve(job, &sm);
+    if (st != KILN_OK)
+        return st;
+    if (!job->refine_enabled)
+        return stage_segment(dev, job, &sm, img, NULL);
+    st = stage_segment_mask(dev, job, &sm, img, &seg, NULL);
+    if (st != KILN_OK)
+        return st;
+    st = stage_refine_device(dev, job, img, &seg, note, note_len, refine);
+    if (st == KILN_OK)
+        st = device_finish(dev);
+    dev_image_release(dev, &seg);
+    return st;
+}
+
 /* Runs upload, resize, composite and download for one image. */
 kiln_status stages_run(kiln_device *dev, const job_config *job,
                        const dev_image *background, const host_image *in,
@@ -142,7 +169,13 @@ kiln_status stages_run(kiln_device *dev, const job_config *job,
         goto out_release_img;
     stage_times_add(times, STAGE_UPLOAD, stage_clock_ms() - t0);
 
-    if (job->refine_enabled) {
+    if (job->segment_enabled) {
+        t0 = stage_clock_ms();
+        st = run_segment(dev, job, &img, mask, note, note_len, refine);
+        if (st != KILN_OK)
+            goto out_release_img;
+        stage_times_add(times, STAGE_SEGMENT, stage_clock_ms() - t0);
+    } else if (job->refine_enabled) {
         if (!mask) {
             st = kiln_fail(KILN_E_INVAL, "refine: no mask for this item");
             goto out_release_img;

@@ -7,11 +7,13 @@
 #include "dev_image.h"
 #include "job.h"
 #include "stage_refine.h"
+#include "stage_segment.h"
 
 /* The stages, in pipeline order, for per-stage timing. */
 typedef enum stage_id {
     STAGE_DECODE = 0,
     STAGE_UPLOAD,
+    STAGE_SEGMENT,
     STAGE_REFINE,
     STAGE_RESIZE,
     STAGE_COMPOSITE,
@@ -45,12 +47,13 @@ double stage_clock_ms(void);
 void stages_output_size(const job_config *job, uint32_t w, uint32_t h,
                         uint32_t *out_w, uint32_t *out_h);
 
-/* Runs the job's device stages on one decoded image (upload, refine,
- * resize, composite, download) and returns the result in *out (allocated
+/* Runs the job's device stages on one decoded image (upload, segment,
+ * refine, resize, composite, download) and returns the result in *out (allocated
  * here, free with host_image_free).  `background` is the job's composite
  * image already on this device (may be NULL or empty when compositing
  * over a colour); `mask` is the item's mask or trimap when [refine] is
- * enabled (else NULL).  Warnings for the item are written into note (may
+ * enabled without [segment] (else NULL; with [segment] the refine stage
+ * takes the segmentation mask on the device).  Warnings for the item are written into note (may
  * be NULL); the refine stage's figures into *refine (may be NULL).  On error nothing is left allocated and the message says
  * which stage failed. */
 kiln_status stages_run(kiln_device *dev, const job_config *job,

@@ -362,7 +362,13 @@ const char *graph_dtype_name(graph_dtype dtype)
     }
 }
 
-/* Bytes per element. */
+/* Bytes per element on a device (floats as float32). */
+size_t graph_storage_size(graph_dtype dtype)
+{
+    return graph_dtype_is_float(dtype) ? sizeof(float) : graph_dtype_size(dtype);
+}
+
+/* Bytes per element as stored in a model file. */
 size_t graph_dtype_size(graph_dtype dtype)
 {
     switch (dtype) {

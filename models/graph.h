@@ -336,6 +336,11 @@ const char *graph_dtype_name(graph_dtype dtype);
 /* Bytes per element of a type as the engine stores it. */
 size_t graph_dtype_size(graph_dtype dtype);
 
+/* Bytes per element of a runtime tensor of this type as the engine holds
+ * it on a device: every floating type as float32 (4), others as
+ * graph_dtype_size. */
+size_t graph_storage_size(graph_dtype dtype);
+
 /* Whether constant data of this type is held as float32. */
 int graph_dtype_is_float(graph_dtype dtype);
 

@@ -51,7 +51,7 @@ kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifet
         life[t].parent = -1;
         life[t].planned = !graph_tensor_is_const(x) && x->rank >= 0;
         if (life[t].planned)
-            life[t].bytes = (size_t)graph_tensor_elements(x) * graph_dtype_size(x->dtype);
+            life[t].bytes = (size_t)graph_tensor_elements(x) * graph_storage_size(x->dtype);
     }
     for (size_t s = 0; s < g->nnodes; s++) {
         const graph_node *n = &g->nodes[s];

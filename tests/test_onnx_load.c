@@ -22,25 +22,9 @@
 #include "graph_fold.h"
 #include "onnx.pb-c.h"
 #include "onnx_build.h"
+#include "node_test.h"
 #include "onnx_load.h"
 #include "testutil.h"
-
-#define MAX_IO 16
-#define NAME_LEN 1024
-
-/* One node test's files. */
-typedef struct node_test {
-    char dir[NAME_LEN];
-    const char *name;
-    uint8_t *model_bytes;
-    size_t model_size;
-    Onnx__ModelProto *model;
-    const char *input_names[MAX_IO];    /* runtime inputs, in order */
-    size_t ninputs;
-    Onnx__TensorProto *inputs[MAX_IO];  /* input_N.pb */
-    graph_tensor outputs[MAX_IO];       /* output_N.pb */
-    size_t noutputs;
-} node_test;
 
 /* Conformance counts. */
 typedef struct conformance {
@@ -51,155 +35,6 @@ typedef struct conformance {
     int nreasons;
     char ops[2048];             /* distinct unsupported operators */
 } conformance;
-
-/* Reads a whole file (NULL when absent). */
-static uint8_t *file_slurp(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    uint8_t *buf;
-    long len;
-
-    *size = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return NULL;
-    }
-    buf = malloc(len ? (size_t)len : 1);
-    if (buf && len && fread(buf, 1, (size_t)len, fp) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    *size = (size_t)len;
-    return buf;
-}
-
-/* Releases what a node test holds. */
-static void node_test_clear(node_test *t)
-{
-    for (size_t i = 0; i < MAX_IO; i++) {
-        if (t->inputs[i])
-            onnx__tensor_proto__free_unpacked(t->inputs[i], NULL);
-        graph_tensor_clear(&t->outputs[i]);
-    }
-    if (t->model)
-        onnx__model_proto__free_unpacked(t->model, NULL);
-    free(t->model_bytes);
-    memset(t, 0, sizeof(*t));
-}
-
-/* Whether `name` is an initializer of the model. */
-static int is_initializer(const Onnx__GraphProto *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_initializer; i++)
-        if (g->initializer[i]->name && strcmp(g->initializer[i]->name, name) == 0)
-            return 1;
-    return 0;
-}
-
-/* Reads model.onnx and test_data_set_0's input files. */
-static int node_test_read(node_test *t, const char *base, const char *name)
-{
-    char path[NAME_LEN + 64];
-    size_t size;
-
-    memset(t, 0, sizeof(*t));
-    for (size_t i = 0; i < MAX_IO; i++) {
-        t->outputs[i].rank = -1;
-        t->outputs[i].producer = -1;
-    }
-    snprintf(t->dir, sizeof(t->dir), "%s/%s", base, name);
-    t->name = strrchr(t->dir, '/') + 1;
-    snprintf(path, sizeof(path), "%s/model.onnx", t->dir);
-    t->model_bytes = file_slurp(path, &t->model_size);
-    if (!t->model_bytes)
-        return 0;
-    t->model = onnx__model_proto__unpack(NULL, t->model_size, t->model_bytes);
-    if (!t->model || !t->model->graph)
-        return 0;
-    const Onnx__GraphProto *g = t->model->graph;
-    for (size_t i = 0; i < g->n_input && t->ninputs < MAX_IO; i++)
-        if (g->input[i]->name && !is_initializer(g, g->input[i]->name))
-            t->input_names[t->ninputs++] = g->input[i]->name;
-    for (size_t i = 0; i < t->ninputs; i++) {
-        snprintf(path, sizeof(path), "%s/test_data_set_0/input_%zu.pb", t->dir, i);
-        uint8_t *bytes = file_slurp(path, &size);
-        if (!bytes)
-            return 0;
-        t->inputs[i] = onnx__tensor_proto__unpack(NULL, size, bytes);
-        free(bytes);
-        if (!t->inputs[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* Reads the reference outputs: 1 when every graph output has one, -1 when
- * one has a type kiln cannot hold, 0 when files are missing. */
-static int node_test_read_outputs(node_test *t)
-{
-    char path[NAME_LEN + 64];
-
-    for (size_t i = 0; i < MAX_IO; i++) {
-        snprintf(path, sizeof(path), "%s/test_data_set_0/output_%zu.pb", t->dir, i);
-        struct stat sb;
-        if (stat(path, &sb) != 0)
-            break;
-        if (onnx_tensor_load(path, &t->outputs[i]) != KILN_OK)
-            return -1;
-        t->noutputs = i + 1;
-    }
-    return t->noutputs > 0 && t->noutputs == t->model->graph->n_output;
-}
-
-/* Packs the model with inputs [first_const, ninputs) turned into
- * initializers.  The unpacked message is restored before returning. */
-static uint8_t *model_with_constants(node_test *t, size_t first_const, size_t *size)
-{
-    Onnx__GraphProto *g = t->model->graph;
-    size_t n_old = g->n_initializer, added = 0;
-    Onnx__TensorProto **old = g->initializer;
-    Onnx__TensorProto **inits = malloc((n_old + t->ninputs + 1) * sizeof(*inits));
-    char *saved_names[MAX_IO];
-
-    if (!inits)
-        return NULL;
-    for (size_t i = 0; i < n_old; i++)
-        inits[i] = old[i];
-    for (size_t i = first_const; i < t->ninputs; i++) {
-        saved_names[i] = t->inputs[i]->name;
-        t->inputs[i]->name = (char *)t->input_names[i];
-        inits[n_old + added++] = t->inputs[i];
-    }
-    g->initializer = inits;
-    g->n_initializer = n_old + added;
-    size_t need = onnx__model_proto__get_packed_size(t->model);
-    uint8_t *buf = malloc(need ? need : 1);
-    if (buf)
-        *size = onnx__model_proto__pack(t->model, buf);
-    g->initializer = old;
-    g->n_initializer = n_old;
-    for (size_t i = first_const; i < t->ninputs; i++)
-        t->inputs[i]->name = saved_names[i];
-    free(inits);
-    return buf;
-}
-
-/* Load options giving every input below `count` its .pb file's shape. */
-static void options_from_inputs(const node_test *t, size_t count, onnx_input_shape *shapes,
-                                onnx_load_options *opt)
-{
-    for (size_t i = 0; i < count; i++) {
-        shapes[i].name = t->input_names[i];
-        shapes[i].rank = (int)t->inputs[i]->n_dims;
-        for (size_t d = 0; d < t->inputs[i]->n_dims && d < GRAPH_MAX_RANK; d++)
-            shapes[i].dims[d] = t->inputs[i]->dims[d];
-    }
-    opt->inputs = shapes;
-    opt->ninputs = count;
-}
 
 /* Records a skipped test under its reason. */
 static void skip_note(conformance *c, const char *test, const char *message)
@@ -246,36 +81,6 @@ static void skip_note(conformance *c, const char *test, const char *message)
     }
 }
 
-/* Compares an output's type and dims with the reference. */
-static int shape_matches(const graph_tensor *got, const graph_tensor *want)
-{
-    if (got->dtype != want->dtype || got->rank != want->rank)
-        return 0;
-    for (int i = 0; i < got->rank; i++)
-        if (got->dims[i] != want->dims[i])
-            return 0;
-    return 1;
-}
-
-/* Compares values at the ONNX runner's tolerance. */
-static int values_match(const graph_tensor *got, const graph_tensor *want)
-{
-    int64_t n = graph_tensor_elements(want);
-
-    for (int64_t i = 0; i < n; i++) {
-        if (want->f32) {
-            double a = got->f32[i], b = want->f32[i];
-            if (isnan(a) && isnan(b))
-                continue;
-            if (!(fabs(a - b) <= 1e-7 + 1e-3 * fabs(b)))
-                return 0;
-        } else if (got->i64[i] != want->i64[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* Loads and folds a packed variant; returns the status. */
 static kiln_status variant_fold(const uint8_t *bytes, size_t size, const onnx_load_options *opt,
                                 kiln_graph **g)
@@ -299,11 +104,11 @@ static int check_shapes(node_test *t)
     kiln_graph *g = NULL;
     size_t size = 0;
     int result = 1;
-    uint8_t *bytes = model_with_constants(t, t->ninputs ? 1 : 0, &size);
+    uint8_t *bytes = node_test_pack_constants(t, t->ninputs ? 1 : 0, &size);
 
     if (!bytes)
         return -1;
-    options_from_inputs(t, t->ninputs ? 1 : 0, shapes, &opt);
+    node_test_shapes(t, t->ninputs ? 1 : 0, shapes, &opt);
     kiln_status st = variant_fold(bytes, size, &opt, &g);
     if (st != KILN_OK) {
         result = strstr(kiln_last_error(), "depends on runtime data") ? 0 : -1;
@@ -311,7 +116,7 @@ static int check_shapes(node_test *t)
             fprintf(stderr, "%s: shapes: %s\n", t->name, kiln_last_error());
     } else {
         for (size_t i = 0; i < t->noutputs; i++) {
-            if (!shape_matches(&g->tensors[g->outputs[i]], &t->outputs[i])) {
+            if (!node_test_shape_matches(&g->tensors[g->outputs[i]], &t->outputs[i])) {
                 char a[128], b[128];
                 fprintf(stderr, "%s: output %zu is %s %s, reference %s %s\n", t->name, i,
                         graph_dtype_name(g->tensors[g->outputs[i]].dtype),
@@ -335,7 +140,7 @@ static int check_values(node_test *t)
     kiln_graph *g = NULL;
     size_t size = 0;
     int result = 1;
-    uint8_t *bytes = model_with_constants(t, 0, &size);
+    uint8_t *bytes = node_test_pack_constants(t, 0, &size);
 
     if (!bytes)
         return -1;
@@ -346,12 +151,12 @@ static int check_values(node_test *t)
     } else {
         for (size_t i = 0; i < t->noutputs && result >= 0; i++) {
             const graph_tensor *out = &g->tensors[g->outputs[i]];
-            if (!shape_matches(out, &t->outputs[i])) {
+            if (!node_test_shape_matches(out, &t->outputs[i])) {
                 fprintf(stderr, "%s: folded output %zu has the wrong type or shape\n", t->name, i);
                 result = -1;
             } else if (!graph_tensor_is_const(out)) {
                 result = 0;
-            } else if (!values_match(out, &t->outputs[i])) {
+            } else if (!node_test_values_match(out, &t->outputs[i])) {
                 fprintf(stderr, "%s: folded output %zu differs from the reference\n", t->name, i);
                 result = -1;
             }
@@ -377,7 +182,7 @@ static void conformance_one(conformance *c, const char *base, const char *name)
         node_test_clear(&t);
         return;
     }
-    options_from_inputs(&t, t.ninputs, shapes, &opt);
+    node_test_shapes(&t, t.ninputs, shapes, &opt);
     if (onnx_load_buffer(t.model_bytes, t.model_size, &opt, &g) != KILN_OK) {
         skip_note(c, name, kiln_last_error());
         node_test_clear(&t);
@@ -1012,7 +817,7 @@ static void test_fuzz(void)
     const char *base = getenv("KILN_ONNX_TESTDATA");
     snprintf(path, sizeof(path), "%s/test_slice/model.onnx",
              base && *base ? base : "/usr/share/libonnx-testdata/data/node");
-    seed[2] = file_slurp(path, &seed_len[2]);
+    seed[2] = node_test_slurp(path, &seed_len[2]);
     if (!seed[2]) {
         seed[2] = malloc(seed_len[0]);
         memcpy(seed[2], seed[0], seed_len[0]);

@@ -1,0 +1,152 @@
+/* `kiln segment [-m MODEL] IN.png -o OUT.png`: background removal of one
+ * image outside a batch, with the same [segment] keys as jobs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "job.h"
+#include "png_io.h"
+#include "rss.h"
+#include "stages.h"
+#include "status.h"
+
+#define SEGMENT_MAX_SETS 128
+
+/* Prints the usage of the command. */
+static void segment_usage(FILE *out)
+{
+    fprintf(out, "usage: kiln segment [-m MODEL] IN.png -o OUT.png [--mask] [--post-process-mask]\n"
+                 "                    [--repeat N] [--set section.key=value ...]\n"
+                 "  MODEL is a registry name (u2net, u2netp, u2net_human_seg, silueta,\n"
+                 "  isnet-general-use, isnet-anime: NAME.onnx in $KILN_MODEL_DIR,\n"
+                 "  $U2NET_HOME or ~/.u2net) or an .onnx path; default u2netp.\n"
+                 "  Writes the RGBA cut-out, or with --mask the 8-bit mask; the [segment],\n"
+                 "  [refine] and [composite] keys of a job apply (kiln config --reference).\n"
+                 "  --repeat N segments N times in one process (for benchmarks).\n");
+}
+
+/* Loads IN, runs the stages `repeat` times on one device, writes OUT. */
+static kiln_status segment_file(const job_config *job, const char *in_path, const char *out_path,
+                                unsigned repeat, char *note, size_t note_len)
+{
+    host_image in = { 0 }, out = { 0 };
+    kiln_device *dev = NULL;
+    stage_times times;
+    pool_ledger ledger;
+    kiln_status st, close_st;
+
+    st = png_read_file(in_path, job->max_pixels, &in);
+    if (st != KILN_OK)
+        return st;
+    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
+    if (st != KILN_OK)
+        goto out_free_in;
+    for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
+        memset(&times, 0, sizeof(times));
+        host_image_free(&out);
+        note[0] = '\0';
+        st = stages_run(dev, job, NULL, &in, NULL, &out, &times, note, note_len, NULL);
+        pool_ledger_get(dev->pool, &ledger);
+        if (st == KILN_OK)
+            printf("segment %s: %ux%u: %.1f ms (segment %.1f, refine %.1f); device pool peak "
+                   "%.1f MiB, process peak RSS %.1f MiB on %s\n", in_path, in.width, in.height,
+                   times.ms[STAGE_UPLOAD] + times.ms[STAGE_SEGMENT] + times.ms[STAGE_REFINE] +
+                   times.ms[STAGE_RESIZE] + times.ms[STAGE_COMPOSITE] + times.ms[STAGE_DOWNLOAD],
+                   times.ms[STAGE_SEGMENT], times.ms[STAGE_REFINE],
+                   ledger.peak_bytes / 1048576.0, rss_peak_bytes() / 1048576.0, dev->info.name);
+    }
+    if (st == KILN_OK)
+        st = png_write_file(out_path, &out);
+    if (st != KILN_OK)
+        kiln_fail_context(st, "%s", in_path);
+    host_image_free(&out);
+    close_st = device_close(dev);
+    if (st == KILN_OK)
+        st = close_st;
+out_free_in:
+    host_image_free(&in);
+    return st;
+}
+
+/* Parses the command line and segments one image. */
+int cli_segment(int argc, char **argv)
+{
+    const char *sets[SEGMENT_MAX_SETS];
+    const char *in_path = NULL, *out_path = NULL, *model = NULL;
+    size_t nsets = 0;
+    int mask = 0, post = 0;
+    unsigned long repeat = 1;
+    job_config *job;
+    char note[1024] = "";
+    kiln_status st;
+
+    sets[nsets++] = "job.inputs=-";
+    sets[nsets++] = "job.output_dir=.";
+    sets[nsets++] = "segment.enabled=yes";
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "-m") == 0 ||
+             strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--repeat") == 0) && i + 1 >= argc) {
+            fprintf(stderr, "kiln segment: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (strcmp(argv[i], "-o") == 0) {
+            out_path = argv[++i];
+        } else if (strcmp(argv[i], "-m") == 0) {
+            model = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0) {
+            if (nsets == SEGMENT_MAX_SETS) {
+                fprintf(stderr, "kiln segment: too many --set options\n");
+                return 2;
+            }
+            sets[nsets++] = argv[++i];
+        } else if (strcmp(argv[i], "--repeat") == 0) {
+            char *end = NULL;
+            repeat = strtoul(argv[++i], &end, 10);
+            if (!end || *end != '\0' || repeat < 1 || repeat > 1000) {
+                fprintf(stderr, "kiln segment: --repeat wants 1..1000, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--mask") == 0) {
+            mask = 1;
+        } else if (strcmp(argv[i], "--post-process-mask") == 0) {
+            post = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "kiln segment: unknown option '%s'\n", argv[i]);
+            segment_usage(stderr);
+            return 2;
+        } else if (!in_path) {
+            in_path = argv[i];
+        } else {
+            fprintf(stderr, "kiln segment: one input image ('%s' is a second file)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!in_path || !out_path) {
+        segment_usage(stderr);
+        return 2;
+    }
+    job = malloc(sizeof(*job));
+    if (!job) {
+        fprintf(stderr, "kiln segment: out of host memory\n");
+        return 2;
+    }
+    st = job_load(NULL, sets, nsets, job);
+    if (st == KILN_OK) {
+        if (model)
+            snprintf(job->segment_model, sizeof(job->segment_model), "%s", model);
+        if (mask)
+            job->segment_output = SEGMENT_OUTPUT_MASK;
+        if (post)
+            job->segment_post_process = 1;
+        st = segment_file(job, in_path, out_path, (unsigned)repeat, note, sizeof(note));
+    }
+    free(job);
+    if (note[0])
+        fprintf(stderr, "kiln segment: warning: %s: %s\n", in_path, note);
+    if (st != KILN_OK) {
+        fprintf(stderr, "kiln segment: error: %s\n", kiln_last_error());
+        return st == KILN_E_CONFIG || st == KILN_E_NODEV ? 2 : 1;
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* Network operators on the device: one launcher per graph operator.
+ *
+ * While a network runs, every runtime tensor (inputs, node outputs) lives
+ * at an element offset inside the activation arena, and every constant a
+ * runtime node reads (weights, biases, per-channel constants) at an
+ * element offset inside the model's weight buffer.  Both are plain
+ * float32, dense, row-major (C order) in the tensor's dims, except Conv
+ * weights, which nn_conv packs into its own layout (nn_conv.h).  Every
+ * floating element type (FLOAT, FLOAT16) is stored as float32 on the
+ * device; a FLOAT16 value is a float32 rounded to half precision.
+ *
+ * A launcher enqueues its kernels on the device queue and does not wait.
+ * It reads shapes and attributes from the folded graph (graph_fold has
+ * resolved pads, scales, slice starts/steps and clip bounds into the
+ * node's attributes) and never touches host data of runtime tensors. */
+#ifndef KILN_NN_OPS_H
+#define KILN_NN_OPS_H
+
+#include <CL/cl.h>
+
+#include "device.h"
+#include "graph.h"
+#include "kiln.h"
+
+/* Where one tensor's float32 elements are on the device. */
+typedef struct nn_place {
+    cl_mem mem;         /* the arena or the weight buffer; NULL: none */
+    cl_uint offset;     /* in elements (floats) from the start of mem */
+} nn_place;
+
+/* Everything a launcher needs: the device, the folded graph and the place
+ * of every tensor (places[t] for tensor index t; entries of tensors the
+ * node does not touch may be empty). */
+typedef struct nn_launch {
+    kiln_device *dev;
+    const kiln_graph *g;
+    const nn_place *places;
+    const struct nn_conv_tuning *conv_tuning;  /* NULL: defaults */
+    const unsigned char *conv_tiled;  /* per node: 1 = Conv weights packed
+                                         for nn_launch_conv_tiled; NULL: none */
+} nn_launch;
+
+/* Whether the engine can run node n of a folded graph on a device, and if
+ * not why: writes a message naming the node, the op and the attribute or
+ * type it cannot run into msg and returns 0.  Every runtime tensor the
+ * node reads or writes must be FLOAT or FLOAT16 (every Resize mode,
+ * cubic included, runs on the device). */
+int nn_op_supported(const kiln_graph *g, const graph_node *n, char *msg, size_t msg_len);
+
+/* Enqueues node `node` of ctx->g (dispatching on its op).  Returns KILN_OK
+ * or the error of the failing build/enqueue, naming the node. */
+kiln_status nn_op_launch(const nn_launch *ctx, int node);
+
+/* The launchers nn_op_launch dispatches to (one node each). */
+kiln_status nn_launch_conv(const nn_launch *ctx, const graph_node *n);         /* picks an implementation */
+kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n);  /* any Conv; plain OIHW weights */
+kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n);
+kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n);
+kiln_status nn_launch_concat(const nn_launch *ctx, const graph_node *n);
+kiln_status nn_launch_binary(const nn_launch *ctx, const graph_node *n);  /* Add Sub Mul Div */
+kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n);   /* Relu Sigmoid Clip Cast Identity Reshape */
+kiln_status nn_launch_transpose(const nn_launch *ctx, const graph_node *n);
+kiln_status nn_launch_slice(const nn_launch *ctx, const graph_node *n);
+
+#endif

@@ -1,0 +1,64 @@
+/* The MaxPool and AveragePool launcher (cl/nn_pool.cl). */
+#include <string.h>
+
+#include "nn_kernel.h"
+#include "status.h"
+
+#define POOL_SOURCE "nn_pool.cl"
+
+/* Enqueues the pool of node n over 1 to 3 spatial dims (the missing
+ * leading ones of size 1).  Does not wait. */
+kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
+{
+    const graph_window *w = &n->attr.pool.win;
+    const graph_tensor *x = &ctx->g->tensors[n->inputs[0]];
+    const graph_tensor *y = &ctx->g->tensors[n->outputs[0]];
+    char label[NN_LABEL_MAX];
+    cl_int4 in, out, k, s, d, pb, pe;
+    cl_int is_max = n->op == GRAPH_OP_MAXPOOL, include = n->attr.pool.count_include_pad;
+    cl_int half_out = nn_half_out(ctx->g, n->outputs[0]);
+    cl_uint planes;
+    nn_place px, py;
+    size_t global[2];
+    int off = 3 - w->nspatial;
+    kiln_status st;
+
+    graph_node_label(n, label, sizeof(label));
+    if (w->nspatial < 1 || w->nspatial > GRAPH_MAX_SPATIAL || x->rank != 2 + w->nspatial ||
+        y->rank != x->rank)
+        return kiln_fail(KILN_E_INVAL, "%s: a pool of %d spatial dims over rank %d does not "
+                         "fit the kernel", label, w->nspatial, x->rank);
+    st = nn_place_of(ctx, n->inputs[0], label, &px);
+    if (st == KILN_OK)
+        st = nn_place_of(ctx, n->outputs[0], label, &py);
+    if (st != KILN_OK)
+        return st;
+    for (int i = 0; i < 4; i++) {
+        in.s[i] = out.s[i] = k.s[i] = s.s[i] = d.s[i] = 1;
+        pb.s[i] = pe.s[i] = 0;
+    }
+    for (int i = 0; i < w->nspatial; i++) {
+        in.s[off + i] = (cl_int)x->dims[2 + i];
+        out.s[off + i] = (cl_int)y->dims[2 + i];
+        k.s[off + i] = (cl_int)w->kernel[i];
+        s.s[off + i] = (cl_int)w->strides[i];
+        d.s[off + i] = (cl_int)w->dilations[i];
+        pb.s[off + i] = (cl_int)w->pads[i];
+        pe.s[off + i] = (cl_int)w->pads[i + w->nspatial];
+    }
+    planes = (cl_uint)(x->dims[0] * x->dims[1]);
+    global[0] = (size_t)out.s[0] * (size_t)out.s[1] * (size_t)out.s[2];
+    global[1] = planes;
+    {
+        const dev_kernel_arg args[] = {
+            DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
+            DEV_ARG(planes), DEV_ARG(in), DEV_ARG(out), DEV_ARG(k), DEV_ARG(s), DEV_ARG(d),
+            DEV_ARG(pb), DEV_ARG(pe), DEV_ARG(is_max), DEV_ARG(include), DEV_ARG(half_out)
+        };
+        st = nn_enqueue(ctx->dev, POOL_SOURCE, NULL, "nn_pool", args, NN_NARGS(args), 2,
+                        global);
+    }
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "%s", label);
+    return KILN_OK;
+}

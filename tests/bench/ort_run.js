@@ -1,0 +1,93 @@
+// onnxruntime's side of tests/bench/segment_bench.sh: times one model on
+// onnxruntime-node's CPU execution provider with a deterministic input.
+// Usage: node ort_run.js MODEL.onnx 1x3x320x320 REPEAT THREADS
+// Prints one line:
+//   ort median_ms=X min_ms=Y first_ms=Z rss_peak_mib=W
+// first_ms is the warm-up run (the session's first inference); median and
+// min are over the REPEAT timed runs after it.  rss_peak_mib is the
+// process's peak resident set (process.resourceUsage().maxRSS, KiB), so
+// it includes Node itself (about 40-50 MiB).  Every model output is
+// fetched.  onnxruntime-node is resolved by require(): run with NODE_PATH
+// pointing at the node_modules it was installed into.
+'use strict';
+
+function die(msg) {
+    process.stderr.write('ort_run.js: ' + msg + '\n');
+    process.exit(2);
+}
+
+const args = process.argv.slice(2);
+if (args.length !== 4)
+    die('usage: node ort_run.js MODEL.onnx 1x3x320x320 REPEAT THREADS');
+const [modelPath, shapeArg, repeatArg, threadsArg] = args;
+if (!/^[0-9]+(x[0-9]+)*$/.test(shapeArg))
+    die(`bad shape '${shapeArg}' (want e.g. 1x3x320x320)`);
+const shape = shapeArg.split('x').map(Number);
+const repeat = Number(repeatArg);
+const threads = Number(threadsArg);
+if (!Number.isInteger(repeat) || repeat < 1) die(`bad REPEAT '${repeatArg}'`);
+if (!Number.isInteger(threads) || threads < 1) die(`bad THREADS '${threadsArg}'`);
+
+let ort;
+try {
+    ort = require('onnxruntime-node');
+} catch (e) {
+    die('cannot load onnxruntime-node (set NODE_PATH to the node_modules it was ' +
+        'installed into): ' + e.message);
+}
+
+// Deterministic pseudo-random input: mulberry32 from a fixed seed,
+// uniform in [-1, 1) (roughly the range of a normalized image).
+function makeInput(n) {
+    const data = new Float32Array(n);
+    let s = 0x6b696c6e; // "kiln"
+    for (let i = 0; i < n; i++) {
+        s = (s + 0x6d2b79f5) | 0;
+        let t = Math.imul(s ^ (s >>> 15), 1 | s);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+    }
+    return data;
+}
+
+function ms(t0) {
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function main() {
+    const options = {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+    };
+    let session;
+    try {
+        session = await ort.InferenceSession.create(modelPath, options);
+    } catch (e) {
+        die(`cannot load ${modelPath}: ${e.message}`);
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    const feeds = {};
+    feeds[session.inputNames[0]] = new ort.Tensor('float32', makeInput(n), shape);
+
+    let t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    const first = ms(t0);
+    const times = [];
+    for (let i = 0; i < repeat; i++) {
+        t0 = process.hrtime.bigint();
+        await session.run(feeds);
+        times.push(ms(t0));
+    }
+    times.sort((a, b) => a - b);
+    const mid = times.length >> 1;
+    const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+    const rss = process.resourceUsage().maxRSS / 1024;
+    process.stdout.write(`ort median_ms=${median.toFixed(1)} min_ms=${times[0].toFixed(1)} ` +
+                         `first_ms=${first.toFixed(1)} rss_peak_mib=${rss.toFixed(1)}\n`);
+    if (typeof session.release === 'function') await session.release();
+}
+
+main().catch((e) => die(e && e.stack ? e.stack : String(e)));
