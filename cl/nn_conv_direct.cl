@@ -13,6 +13,11 @@
  * from g * mg; the last block of a group may be partial (its extra lanes
  * read the block's first channel and store nothing).
  *
+ * The tap loops have no branches (so that a CPU driver vectorizes them
+ * across work-items): a tap in the padding reads the nearest input
+ * element and adds 0 times its weight (only an infinite or NaN weight
+ * there would differ from skipping it, as the host does).
+ *
  * Each input channel's taps are summed apart before joining the total
  * (two-level summation keeps float rounding close to the host's double
  * accumulation on wide convolutions).
@@ -80,20 +85,18 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
             part[j] = 0.0f;
         for (int k0 = 0; k0 < k.s0; k0++) {
             int i0 = o0 * s.s0 - pb.s0 + k0 * d.s0;
-            if (i0 < 0 || i0 >= in.s0)
-                continue;
+            int ok0 = i0 >= 0 && i0 < in.s0;
             for (int k1 = 0; k1 < k.s1; k1++) {
                 int i1 = o1 * s.s1 - pb.s1 + k1 * d.s1;
-                if (i1 < 0 || i1 >= in.s1)
-                    continue;
-                __global const float *xr = xp + (uint)((i0 * in.s1 + i1) * in.s2);
+                int ok1 = ok0 && i1 >= 0 && i1 < in.s1;
+                __global const float *xr =
+                    xp + (uint)((clamp(i0, 0, in.s0 - 1) * in.s1 + clamp(i1, 0, in.s1 - 1)) *
+                                in.s2);
                 uint kr = (uint)((k0 * k.s1 + k1) * k.s2);
                 for (int k2 = 0; k2 < k.s2; k2++) {
                     int i2 = o2 * s.s2 - pb.s2 + k2 * d.s2;
-                    float v;
-                    if (i2 < 0 || i2 >= in.s2)
-                        continue;
-                    v = xr[i2];
+                    float v = xr[clamp(i2, 0, in.s2 - 1)];
+                    v = (ok1 && i2 >= 0 && i2 < in.s2) ? v : 0.0f;
 #pragma unroll
                     for (int j = 0; j < NN_CO_BLOCK; j++)
                         part[j] += wp[wstride[j] + kr + (uint)k2] * v;

@@ -231,3 +231,35 @@ __kernel void nn_resize(__global const float *x, uint xoff, __global float *out,
     }
     out[ooff + i] = nn_store_value(total, half_out);
 }
+
+/* The common case, fast: only the last two axes are resized (every
+ * leading axis maps each output index to itself) and nothing is
+ * extrapolated, so each output element of plane p sums its row taps
+ * (entry ybase + oy) times its column taps (entry xbase + ox) of plane p.
+ * One work-item per output element, (ox, oy, p). */
+__kernel void nn_resize_planes(__global const float *x, uint xoff, __global float *out,
+                               uint ooff, __global const int *itab, __global const float *wtab,
+                               uint wtab_off, int ih, int iw, int oh, int ow, int ybase,
+                               int xbase, int planes, int half_out)
+{
+    int ox = get_global_id(0), oy = get_global_id(1), p = get_global_id(2);
+    int ey, ex, cy, cx;
+    __global const float *src;
+    float total = 0.0f;
+
+    if (ox >= ow || oy >= oh || p >= planes)
+        return;
+    ey = ybase + oy;
+    ex = xbase + ox;
+    cy = itab[ey * 6];
+    cx = itab[ex * 6];
+    src = x + xoff + (uint)p * (uint)ih * (uint)iw;
+    for (int j = 0; j < cy; j++) {
+        float wy = wtab[wtab_off + (uint)(ey * 4 + j)];
+        __global const float *row = src + (uint)itab[ey * 6 + 2 + j] * (uint)iw;
+        for (int k = 0; k < cx; k++)
+            total += wy * wtab[wtab_off + (uint)(ex * 4 + k)] * row[itab[ex * 6 + 2 + k]];
+    }
+    out[ooff + ((uint)p * (uint)oh + (uint)oy) * (uint)ow + (uint)ox] =
+        nn_store_value(total, half_out);
+}

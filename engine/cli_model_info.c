@@ -21,12 +21,13 @@
 /* Prints the usage of the command. */
 static void model_info_usage(FILE *out)
 {
-    fprintf(out, "usage: kiln model-info MODEL [--size N] [--run N] [--device SELECTOR]\n"
+    fprintf(out, "usage: kiln model-info MODEL [--size N] [--run N [--profile]] [--device SELECTOR]\n"
                  "  MODEL: a registry name (u2netp, isnet-general-use, ...) or an .onnx path.\n"
                  "  --size N   fix the input to 1x3xNxN (default: the model's registry size,\n"
                  "             else its own fixed shape)\n"
                  "  --run N    run the network N times on the device after one warm-up run\n"
-                 "             and print the median, minimum and first-run times\n");
+                 "             and print the median, minimum and first-run times\n"
+                 "  --profile  then N more runs waiting for each node: time per operator\n");
 }
 
 /* Loads and folds the model on the host and prints its facts and plan. */
@@ -78,8 +79,37 @@ static int cmp_double(const void *a, const void *b)
 
 /* Runs the network `runs` times (after one warm-up) on the selected
  * device with a fixed pseudo-random input and prints the timings. */
+/* Prints where one profiled run's time went: per operator, and the
+ * costliest Conv shapes. */
+static void print_profile(const kiln_graph *g, const double *node_ms, unsigned runs)
+{
+    double by_op[GRAPH_OP_COUNT] = { 0 }, total = 0;
+    size_t count[GRAPH_OP_COUNT] = { 0 };
+
+    for (size_t i = 0; i < g->nnodes; i++) {
+        by_op[g->nodes[i].op] += node_ms[i] / runs;
+        count[g->nodes[i].op]++;
+        total += node_ms[i] / runs;
+    }
+    printf("profile (each node waited for, mean of %u runs): %.1f ms\n", runs, total);
+    for (int op = 0; op < GRAPH_OP_COUNT; op++) {
+        if (count[op])
+            printf("  %-12s %4zu nodes %9.2f ms %5.1f%%\n", graph_op_name((graph_op)op), count[op],
+                   by_op[op], total > 0 ? 100.0 * by_op[op] / total : 0.0);
+    }
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        char in[64], out[64];
+        if (node_ms[i] / runs < 0.03 * total)
+            continue;
+        printf("  node %-4zu %-8s %s -> %s %8.2f ms\n", i, graph_op_name(n->op),
+               graph_shape_string(&g->tensors[n->inputs[0]], in, sizeof(in)),
+               graph_shape_string(&g->tensors[n->outputs[0]], out, sizeof(out)), node_ms[i] / runs);
+    }
+}
+
 static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
-                             const char *selector, unsigned runs)
+                             const char *selector, unsigned runs, int profile)
 {
     kiln_device *dev = NULL;
     nn_model *model = NULL;
@@ -120,6 +150,21 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
         goto out_release;
     first = ms[0];
     qsort(ms + 1, runs, sizeof(*ms), cmp_double);
+    if (profile) {
+        const kiln_graph *g = nn_model_graph(model);
+        double *node_ms = calloc(g->nnodes ? g->nnodes : 1, sizeof(*node_ms));
+        if (!node_ms) {
+            st = kiln_fail(KILN_E_HOSTMEM, "out of host memory for the profile");
+            goto out_release;
+        }
+        for (unsigned r = 0; r < runs && st == KILN_OK; r++)
+            st = nn_model_run_profiled(model, node_ms);
+        if (st == KILN_OK)
+            print_profile(g, node_ms, runs);
+        free(node_ms);
+        if (st != KILN_OK)
+            goto out_release;
+    }
     nn_model_facts_get(model, &facts);
     pool_ledger_get(dev->pool, &ledger);
     printf("device: %s; weights %.1f MiB, arena %.1f MiB, %zu of the Convs on the tiled kernel, "
@@ -146,6 +191,7 @@ int cli_model_info(int argc, char **argv)
     const model_spec *spec = NULL;
     char path[4096];
     unsigned long size = 0, runs = 0;
+    int profile = 0;
     onnx_input_shape shape = { NULL, 4, { 1, 3, 0, 0 } };
     kiln_status st;
 
@@ -171,6 +217,8 @@ int cli_model_info(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--device") == 0) {
             selector = argv[++i];
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            profile = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "kiln model-info: unknown option '%s'\n", argv[i]);
             model_info_usage(stderr);
@@ -194,7 +242,7 @@ int cli_model_info(int argc, char **argv)
         st = print_facts(path, size ? &shape : NULL);
     }
     if (st == KILN_OK && runs)
-        st = run_timed(path, size ? &shape : NULL, selector, (unsigned)runs);
+        st = run_timed(path, size ? &shape : NULL, selector, (unsigned)runs, profile);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln model-info: error: %s\n", kiln_last_error());
         return 1;

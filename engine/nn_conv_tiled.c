@@ -10,11 +10,10 @@
 #define TILED_KERNEL "conv_tiled"
 
 /* Fills *t with per-device-type defaults: on CPUs 16 channels x 16 pixels
- * (16 accumulators of AVX-512; 8 x 32 for the first conv, 1 x 64 for
- * single-output convs), work-groups of 4 tiles of a row, output-channel
- * blocks first (what nn_tune_run picked on a 2-core Zen 4 under POCL); on
- * GPUs one pixel x 8 channels per work-item, pixels
- * first in 16 x 8 work-groups. */
+ * (16 accumulators of AVX-512; 1 x 64 for single-output convs), work-groups of 4 tiles of a row, output-channel
+ * blocks first (what nn_tune_run picked under POCL on a 2-core AVX-512
+ * AMD EPYC); on GPUs one pixel x 8 channels per work-item, pixels first
+ * in 16 x 8 work-groups. */
 void nn_conv_tuning_default(const device_info *info, nn_conv_tuning *t)
 {
     int gpu = info && (info->type & CL_DEVICE_TYPE_GPU);
@@ -34,7 +33,7 @@ void nn_conv_tuning_default(const device_info *info, nn_conv_tuning *t)
     }
     t->oc_first = 1;
     t->cls[NN_CONV_CLASS_WIDE] = (nn_conv_tile){ 16, 1, 16, 1, 4 };
-    t->cls[NN_CONV_CLASS_THIN_IN] = (nn_conv_tile){ 8, 2, 16, 1, 4 };
+    t->cls[NN_CONV_CLASS_THIN_IN] = (nn_conv_tile){ 16, 1, 16, 1, 4 };
     t->cls[NN_CONV_CLASS_NARROW] = (nn_conv_tile){ 1, 4, 16, 1, 4 };
 }
 
@@ -122,7 +121,7 @@ int nn_conv_tiled_fits(const kiln_graph *g, const graph_node *n)
     x = &g->tensors[n->inputs[0]];
     w = &g->tensors[n->inputs[1]];
     y = &g->tensors[n->outputs[0]];
-    if (!w->f32 || w->kind != GRAPH_TENSOR_CONSTANT)
+    if (w->kind != GRAPH_TENSOR_CONSTANT)   /* data may be dropped after upload */
         return 0;
     if (n->ninputs > 2 && n->inputs[2] >= 0) {
         const graph_tensor *b;
@@ -213,6 +212,13 @@ kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
         DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(acti), DEV_ARG(halfi)
     };
 
+    /* a tuning never asks for more than the device allows */
+    while (local[0] * local[1] > dev->info.max_work_group && local[0] * local[1] > 1) {
+        if (local[1] > 1)
+            local[1] /= 2;
+        else
+            local[0] /= 2;
+    }
     snprintf(options, sizeof(options), "-D TOC=%d -D NV=%d -D VW=%d -D SX=%d -D OC_FIRST=%d",
              tile->toc, tile->nv, tile->vw, sx_spec, oc_first ? 1 : 0);
     if (oc_first) {

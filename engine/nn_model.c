@@ -405,6 +405,23 @@ kiln_status nn_model_run(nn_model *model)
     return KILN_OK;
 }
 
+/* Runs every node, waiting for each, and sums their times. */
+kiln_status nn_model_run_profiled(nn_model *model, double *node_ms)
+{
+    nn_launch ctx = { model->dev, model->g, model->places, &model->cache->tuning,
+                      model->conv_tiled };
+    for (size_t i = 0; i < model->g->nnodes; i++) {
+        double t0 = now_ms();
+        kiln_status st = nn_op_launch(&ctx, (int)i);
+        if (st == KILN_OK)
+            st = device_finish(model->dev);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s", model->path);
+        node_ms[i] += now_ms() - t0;
+    }
+    return KILN_OK;
+}
+
 /* Checks that `count` is the element count of tensor t. */
 static kiln_status check_count(const nn_model *m, int t, size_t count, const char *what)
 {

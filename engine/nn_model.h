@@ -68,6 +68,10 @@ nn_place nn_model_output(const nn_model *model, size_t i);
  * must have been written, on the same queue, before).  Does not wait. */
 kiln_status nn_model_run(nn_model *model);
 
+/* As nn_model_run, waiting for each node and adding its wall time in
+ * milliseconds to node_ms[node] (g->nnodes entries), for profiles. */
+kiln_status nn_model_run_profiled(nn_model *model, double *node_ms);
+
 /* Writes `count` floats (the whole input i) from host memory into the
  * arena, blocking.  KILN_E_INVAL when count is not the input's size. */
 kiln_status nn_model_write_input(nn_model *model, size_t i, const float *data, size_t count);

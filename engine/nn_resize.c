@@ -14,6 +14,22 @@
 #define TABLE_INTS 6
 #define TABLE_FLOATS 4
 
+/* Whether only the last two axes of node n are resized: every leading
+ * axis keeps its size at scale 1 under a coordinate mode that then maps
+ * each index to itself, and nothing is extrapolated (nn_resize_planes). */
+static int planes_only(const graph_node *n, const graph_tensor *x, const graph_tensor *y)
+{
+    const graph_resize_attr *a = &n->attr.resize;
+
+    if (x->rank < 2 || a->coord == GRAPH_COORD_TF_CROP_AND_RESIZE ||
+        a->coord == GRAPH_COORD_TF_HALF_PIXEL_FOR_NN)
+        return 0;
+    for (int i = 0; i < x->rank - 2; i++)
+        if (x->dims[i] != y->dims[i] || a->scales[i] != 1.0f)
+            return 0;
+    return 1;
+}
+
 /* Enqueues Resize node n: the tap table, then the resize.  The table's
  * buffer goes back to the pool once both are enqueued (the queue is in
  * order).  Does not wait. */
@@ -80,7 +96,21 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
     }
     if (st != KILN_OK)
         goto out_release_table;
-    {
+    if (planes_only(n, x, y)) {
+        cl_int ih = (cl_int)x->dims[rank - 2], iw = (cl_int)x->dims[rank - 1];
+        cl_int oh = (cl_int)y->dims[rank - 2], ow = (cl_int)y->dims[rank - 1];
+        cl_int ybase = (cl_int)bases[rank - 2], xbase = (cl_int)bases[rank - 1];
+        cl_int planes = (cl_int)(count / ((cl_uint)oh * (cl_uint)ow));
+        const dev_kernel_arg args[] = {
+            DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
+            DEV_ARG(table->mem), DEV_ARG(table->mem), DEV_ARG(wtab_off), DEV_ARG(ih),
+            DEV_ARG(iw), DEV_ARG(oh), DEV_ARG(ow), DEV_ARG(ybase), DEV_ARG(xbase),
+            DEV_ARG(planes), DEV_ARG(half_out)
+        };
+        size_t global3[3] = { (size_t)ow, (size_t)oh, (size_t)planes };
+        st = nn_enqueue(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_planes", args,
+                        NN_NARGS(args), 3, global3);
+    } else {
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
             DEV_ARG(table->mem), DEV_ARG(table->mem), DEV_ARG(wtab_off), DEV_ARG(count),

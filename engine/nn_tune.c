@@ -56,8 +56,8 @@ static const tune_shape shapes[] = {
  * work-group size share a program build. */
 static const nn_conv_tile cpu_cands[NN_CONV_CLASSES][8] = {
     { { 16, 1, 16, 1, 4 }, { 16, 1, 16, 1, 8 }, { 16, 1, 16, 1, 2 }, { 16, 2, 16, 1, 4 },
-      { 8, 2, 16, 1, 4 }, { 24, 1, 16, 1, 4 }, { 8, 1, 16, 1, 4 }, { 12, 2, 16, 1, 4 } },
-    { { 8, 2, 16, 1, 4 }, { 16, 1, 16, 1, 4 }, { 16, 2, 16, 1, 4 }, { 8, 4, 16, 1, 4 },
+      { 8, 2, 16, 1, 4 }, { 24, 1, 16, 1, 4 }, { 16, 1, 8, 1, 4 }, { 16, 2, 8, 1, 4 } },
+    { { 16, 1, 16, 1, 4 }, { 16, 2, 16, 1, 4 }, { 8, 2, 16, 1, 4 }, { 16, 1, 8, 1, 4 },
       { 0, 0, 0, 0, 0 } },
     { { 1, 4, 16, 1, 4 }, { 1, 2, 16, 1, 4 }, { 1, 8, 16, 1, 4 }, { 1, 4, 16, 1, 8 },
       { 1, 4, 8, 1, 4 }, { 0, 0, 0, 0, 0 } },
@@ -350,11 +350,25 @@ static kiln_status time_direct(kiln_device *dev, FILE *log, const tune_bufs *b)
     return KILN_OK;
 }
 
+static kiln_status time_clblast_run(kiln_device *dev, FILE *log, const tune_bufs *b);
+
+/* Runs the CLBlast comparison, then drops CLBlast's program cache so that
+ * it holds nothing of this device's context. */
+static kiln_status time_clblast(kiln_device *dev, FILE *log, const tune_bufs *b)
+{
+    kiln_status st = time_clblast_run(dev, log, b);
+
+    clFinish(dev->queue);
+    CLBlastClearCache();
+    return st;
+}
+
 /* Times im2col + CLBlast's direct GEMM (the indirect path, which allocates
  * its own buffers, is disabled by a high XGEMM_MIN_INDIRECT_SIZE) with
- * CLBlast's parameters and with one override set for CPUs.  CLBlast
- * failures are logged, not returned: the comparison is informative. */
-static kiln_status time_clblast(kiln_device *dev, FILE *log, const tune_bufs *b)
+ * CLBlast's parameters and, on CPUs, with one XgemmDirect override set.
+ * CLBlast failures are logged, not returned: the comparison is
+ * informative. */
+static kiln_status time_clblast_run(kiln_device *dev, FILE *log, const tune_bufs *b)
 {
     static const char *const route_names[1] = { "XGEMM_MIN_INDIRECT_SIZE" };
     static const size_t route_values[1] = { (size_t)1 << 30 };

@@ -25,11 +25,11 @@ export_model() {
        [ "$TOP_SRCDIR/tests/models/u2net_arch.py" -nt "$dir/model.onnx" ]; then
         rm -rf "$dir"
         ok "export $1 at $2" "$py" "$TOP_SRCDIR/tests/models/export.py" --arch "$1" --size "$2" \
-            --seed 7 --out "$dir" $3
+            --seed 7 --all-outputs --ref-dtype float64 --out "$dir" $3
     fi
 }
 
-for spec in "u2netp 320 --full" "u2net 320" "isnet 256"; do
+for spec in "u2netp 320 --full" "u2net 320" "isnet 288"; do
     # shellcheck disable=SC2086
     set -- $spec
     export_model "$1" "$2" "$3"

@@ -202,7 +202,8 @@ static void run_dir(kiln_device *dev, const char *label, const char *base, toler
     memset(&c, 0, sizeof(c));
     printf("%s: %s\n", label, base);
     for (int i = 0; i < n; i++) {
-        if (names[i]->d_name[0] != '.' && (!only || strstr(names[i]->d_name, only)))
+        if (names[i]->d_name[0] != '.' && names[i]->d_type != DT_REG &&
+            (!only || strstr(names[i]->d_name, only)))
             run_one(dev, &c, base, names[i]->d_name, tol);
         free(names[i]);
     }
