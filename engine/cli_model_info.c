@@ -12,6 +12,7 @@
 #include "graph_info.h"
 #include "memory_plan.h"
 #include "model_registry.h"
+#include "nn_conv_tiled.h"
 #include "nn_model.h"
 #include "onnx_load.h"
 #include "rss.h"
@@ -167,9 +168,12 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
     }
     nn_model_facts_get(model, &facts);
     pool_ledger_get(dev->pool, &ledger);
-    printf("device: %s; weights %.1f MiB, arena %.1f MiB, %zu of the Convs on the tiled kernel, "
-           "built in %.0f ms\n", dev->info.name, facts.weight_bytes / 1048576.0,
-           facts.arena_bytes / 1048576.0, facts.conv_tiled, facts.build_ms);
+    printf("device: %s; weights %.1f MiB, arena %.1f MiB, %zu of the Convs on the tiled kernel "
+           "(tuning: %s), built in %.0f ms\n", dev->info.name, facts.weight_bytes / 1048576.0,
+           facts.arena_bytes / 1048576.0, facts.conv_tiled,
+           facts.tuning_origin == NN_TUNING_FILE ? "from kiln tune" :
+           facts.tuning_origin == NN_TUNING_CORRUPT ? "defaults, the tuning file was unreadable" :
+           "defaults", facts.build_ms);
     printf("run median_ms=%.2f min_ms=%.2f first_ms=%.2f rss_peak_mib=%.1f pool_peak_mib=%.1f\n",
            runs % 2 ? ms[1 + runs / 2] : 0.5 * (ms[runs / 2] + ms[1 + runs / 2]), ms[1], first,
            rss_peak_bytes() / 1048576.0, ledger.peak_bytes / 1048576.0);

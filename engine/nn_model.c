@@ -284,6 +284,7 @@ static kiln_status model_build(nn_model_cache *cache, kiln_device *dev, const ch
             m->places[t].mem = m->arena->mem;
     }
     m->facts.build_ms = now_ms() - t0;
+    m->facts.tuning_origin = cache->tuning.origin;
     *out = m;
     return KILN_OK;
 out_free:

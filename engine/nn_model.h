@@ -37,6 +37,7 @@ typedef struct nn_model_facts {
     size_t activation_sum;          /* sum of every activation's bytes */
     size_t inplace;                 /* tensors written inside a Concat output */
     double build_ms;                /* load, fold, plan and upload */
+    int tuning_origin;              /* NN_TUNING_* of the conv tuning used */
 } nn_model_facts;
 
 #define NN_MODEL_MAX_INPUTS 8

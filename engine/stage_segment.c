@@ -91,7 +91,8 @@ kiln_status stage_segment_mask(kiln_device *dev, const job_config *job, const se
     stats->input_size = sm->input_size;
     st = nn_model_acquire(dev, sm->path, &shape, 1, &model);
     if (st != KILN_OK)
-        return kiln_fail_context(st, "segment");
+        return kiln_fail_context(st, "segment (the network's input is the image as 1x3x%ux%u)",
+                                 (unsigned)sm->input_size, (unsigned)sm->input_size);
     if (nn_model_graph(model)->ninputs != 1) {
         st = kiln_fail(KILN_E_FORMAT, "segment: %s has %zu runtime inputs; a segmentation "
                        "model has one image input", sm->path, nn_model_graph(model)->ninputs);
