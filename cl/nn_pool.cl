@@ -72,3 +72,29 @@ __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, u
         r = count ? sum / (float)count : 0.0f;
     out[ooff + p * plane_out + o] = nn_store_value(r, half_out);
 }
+
+/* The U2-Net pool, fast: MaxPool 2x2, stride 2, no pads, no dilation over
+ * 2 spatial dims (ceil_mode's overhang is the bounds check at the last
+ * row and column).  One work-item per output element, (ox, oy, plane). */
+__kernel void nn_maxpool_2x2(__global const float *x, uint xoff, __global float *out, uint ooff,
+                             int ih, int iw, int oh, int ow, int planes, int half_out)
+{
+    int ox = get_global_id(0), oy = get_global_id(1), p = get_global_id(2);
+    int ix = 2 * ox, iy = 2 * oy;
+    __global const float *r0;
+    float best;
+
+    if (ox >= ow || oy >= oh || p >= planes)
+        return;
+    r0 = x + xoff + ((uint)p * (uint)ih + (uint)iy) * (uint)iw;
+    best = r0[ix];
+    if (ix + 1 < iw)
+        best = fmax(best, r0[ix + 1]);
+    if (iy + 1 < ih) {
+        best = fmax(best, r0[iw + ix]);
+        if (ix + 1 < iw)
+            best = fmax(best, r0[iw + ix + 1]);
+    }
+    out[ooff + ((uint)p * (uint)oh + (uint)oy) * (uint)ow + (uint)ox] =
+        nn_store_value(best, half_out);
+}

@@ -7,7 +7,8 @@
 #define POOL_SOURCE "nn_pool.cl"
 
 /* Enqueues the pool of node n over 1 to 3 spatial dims (the missing
- * leading ones of size 1).  Does not wait. */
+ * leading ones of size 1); U2-Net's 2x2 stride-2 MaxPool takes a
+ * dedicated kernel.  Does not wait. */
 kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
 {
     const graph_window *w = &n->attr.pool.win;
@@ -47,6 +48,19 @@ kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
         pe.s[off + i] = (cl_int)w->pads[i + w->nspatial];
     }
     planes = (cl_uint)(x->dims[0] * x->dims[1]);
+    if (is_max && w->nspatial == 2 && k.s[1] == 2 && k.s[2] == 2 && s.s[1] == 2 && s.s[2] == 2 &&
+        d.s[1] == 1 && d.s[2] == 1 && pb.s[1] == 0 && pb.s[2] == 0 && pe.s[1] == 0 &&
+        pe.s[2] == 0) {
+        cl_int ih = in.s[1], iw = in.s[2], oh = out.s[1], ow = out.s[2], np = (cl_int)planes;
+        const dev_kernel_arg args[] = {
+            DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
+            DEV_ARG(ih), DEV_ARG(iw), DEV_ARG(oh), DEV_ARG(ow), DEV_ARG(np), DEV_ARG(half_out)
+        };
+        size_t global3[3] = { (size_t)ow, (size_t)oh, (size_t)planes };
+        st = nn_enqueue(ctx->dev, POOL_SOURCE, NULL, "nn_maxpool_2x2", args, NN_NARGS(args), 3,
+                        global3);
+        return st == KILN_OK ? KILN_OK : kiln_fail_context(st, "%s", label);
+    }
     global[0] = (size_t)out.s[0] * (size_t)out.s[1] * (size_t)out.s[2];
     global[1] = planes;
     {

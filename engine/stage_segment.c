@@ -54,13 +54,14 @@ static kiln_status output_size(const nn_model *model, const segment_model *sm, u
 {
     const kiln_graph *g = nn_model_graph(model);
     const graph_tensor *t = &g->tensors[g->outputs[0]];
-    char shape[96];
 
     if ((t->rank != 4 && t->rank != 3) || t->dims[0] != 1 || t->dims[t->rank - 1] < 1 ||
         t->dims[t->rank - 2] < 1 || t->dims[t->rank - 1] > DEV_IMAGE_MAX_SIDE ||
-        t->dims[t->rank - 2] > DEV_IMAGE_MAX_SIDE)
+        t->dims[t->rank - 2] > DEV_IMAGE_MAX_SIDE) {
+        char shape[96];
         return kiln_fail(KILN_E_FORMAT, "%s: output '%s' is %s, not a 1xCxHxW mask", sm->path,
                          t->name, graph_shape_string(t, shape, sizeof(shape)));
+    }
     *w = (uint32_t)t->dims[t->rank - 1];
     *h = (uint32_t)t->dims[t->rank - 2];
     return KILN_OK;
