@@ -35,7 +35,7 @@ static void usage(FILE *out)
             "  version                    print the version\n"
             "\n"
             "environment: KILN_DEVICE (device selector), KILN_CACHE_DIR (program cache),\n"
-            "KILN_MODEL_DIR, U2NET_HOME (models; then ~/.u2net),\n"
+            "KILN_MODEL_DIR, U2NET_HOME (models; then $XDG_DATA_HOME/.u2net, ~/.u2net),\n"
             "SLURM_ARRAY_TASK_ID/COUNT/MIN/STEP, JOB_COMPLETION_INDEX + KILN_SHARD_COUNT (shards).\n"
             "exit status: 0 all items done, 1 some items failed, 2 the job could not run.\n");
 }

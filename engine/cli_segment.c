@@ -20,7 +20,8 @@ static void segment_usage(FILE *out)
                  "                    [--repeat N] [--set section.key=value ...]\n"
                  "  MODEL is a registry name (u2net, u2netp, u2net_human_seg, silueta,\n"
                  "  isnet-general-use, isnet-anime: NAME.onnx in $KILN_MODEL_DIR,\n"
-                 "  $U2NET_HOME or ~/.u2net) or an .onnx path; default u2netp.\n"
+                 "  $U2NET_HOME, $XDG_DATA_HOME/.u2net or ~/.u2net) or an .onnx path;\n"
+                 "  default u2netp.\n"
                  "  Writes the RGBA cut-out, or with --mask the 8-bit mask; the [segment],\n"
                  "  [refine] and [composite] keys of a job apply (kiln config --reference).\n"
                  "  --repeat N segments N times in one process (for benchmarks).\n");

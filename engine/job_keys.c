@@ -135,7 +135,8 @@ const job_key job_keys[] = {
       .file_or_name = 1, .default_text = "u2netp",
       .doc = "u2net, u2netp, u2net_human_seg, silueta, isnet-general-use, "
              "isnet-anime (found as NAME.onnx in model_dir, $KILN_MODEL_DIR, "
-             "$U2NET_HOME, ~/.u2net), or a path to an .onnx file (relative: "
+             "$U2NET_HOME, $XDG_DATA_HOME/.u2net, ~/.u2net), or a path to an "
+             ".onnx file (relative: "
              "from the job file's directory).",
       FIELD(segment_model) },
     { .section = "segment", .name = "model_dir", .type = JOB_KEY_PATH,
@@ -158,8 +159,9 @@ const job_key job_keys[] = {
       FIELD(segment_input_size) },
     { .section = "segment", .name = "normalization", .type = JOB_KEY_ENUM,
       .names = segment_norms, .nnames = COUNT(segment_norms), .default_text = "auto",
-      .doc = "Input normalisation: auto (the model's), imagenet (mean 0.485 0.456 "
-             "0.406, std 0.229 0.224 0.225), half (mean 0.5, std 1).",
+      .doc = "Input normalisation: auto (the model's: imagenet for u2net*, silueta "
+             "and other files; ImageNet mean with std 1 for isnet-*), imagenet (mean "
+             "0.485 0.456 0.406, std 0.229 0.224 0.225), half (mean 0.5, std 1).",
       FIELD(segment_normalization) },
     /* [refine] */
     { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,
