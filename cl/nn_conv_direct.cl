@@ -35,16 +35,7 @@
 #define ACT_RELU 1
 #define ACT_SIGMOID 2
 
-/* Rounds v to half precision when half_out is set (see nn_eltwise.cl). */
-float nn_store_value(float v, int half_out)
-{
-    ushort h;
-
-    if (!half_out)
-        return v;
-    vstore_half_rte(v, 0, (__private half *)&h);
-    return vload_half(0, (const __private half *)&h);
-}
+#include "nn_common.cl"
 
 __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const float *w,
                              uint woff, __global const float *bias, uint boff, int has_bias,

@@ -24,17 +24,7 @@
 #define UN_SIGMOID 2
 #define UN_CLIP 3
 
-/* Rounds v to half precision when half_out is set (round to nearest
- * even, overflow to infinity), else returns it unchanged. */
-float nn_store_value(float v, int half_out)
-{
-    ushort h;
-
-    if (!half_out)
-        return v;
-    vstore_half_rte(v, 0, (__private half *)&h);
-    return vload_half(0, (const __private half *)&h);
-}
+#include "nn_common.cl"
 
 /* a op b with broadcasting: element i of the output (dims, row-major)
  * reads a at sum(coord * astr) and b at sum(coord * bstr). */

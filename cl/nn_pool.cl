@@ -16,16 +16,7 @@
  * Global size: [output plane (o0 * o1 * o2), planes (batch * channels)],
  * rounded up to the work-group size. */
 
-/* Rounds v to half precision when half_out is set (see nn_eltwise.cl). */
-float nn_store_value(float v, int half_out)
-{
-    ushort h;
-
-    if (!half_out)
-        return v;
-    vstore_half_rte(v, 0, (__private half *)&h);
-    return vload_half(0, (const __private half *)&h);
-}
+#include "nn_common.cl"
 
 __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, uint ooff,
                       uint planes, int4 in, int4 osz, int4 k, int4 s, int4 d, int4 pb, int4 pe,

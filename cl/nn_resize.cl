@@ -45,16 +45,7 @@ typedef float real;
 #define NEAREST_FLOOR 2
 #define NEAREST_CEIL 3
 
-/* Rounds v to half precision when half_out is set (see nn_eltwise.cl). */
-float nn_store_value(float v, int half_out)
-{
-    ushort h;
-
-    if (!half_out)
-        return v;
-    vstore_half_rte(v, 0, (__private half *)&h);
-    return vload_half(0, (const __private half *)&h);
-}
+#include "nn_common.cl"
 
 /* The input coordinate of output coordinate o on an axis of `in` input
  * and `out` output elements (graph_eval_spatial.c's resize_coord). */

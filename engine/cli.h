@@ -2,6 +2,28 @@
 #ifndef KILN_CLI_H
 #define KILN_CLI_H
 
+#include <stddef.h>
+
+#define CLI_SINGLE_MAX_SETS 128
+
+/* Options shared by the one-file commands (refine, segment): the output
+ * path, job key overrides and a repeat count. */
+typedef struct cli_single {
+    const char *out_path;
+    const char *sets[CLI_SINGLE_MAX_SETS];
+    size_t nsets;
+    unsigned long repeat;
+} cli_single;
+
+/* Starts the options: defaults for the batch-only job keys, then `extra`
+ * (a "section.key=value" set, or NULL). */
+void cli_single_init(cli_single *o, const char *extra);
+
+/* Takes -o FILE, --set K=V or --repeat N at argv[*i] (advancing *i past
+ * its value): 1 when taken, 0 when argv[*i] is another argument, -1 after
+ * printing why it is wrong. */
+int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single *o);
+
 /* `kiln devices [--json]`: lists platforms and devices.  Returns the exit
  * status. */
 int cli_devices(int argc, char **argv);

@@ -11,8 +11,6 @@
 #include "stages.h"
 #include "status.h"
 
-#define REFINE_MAX_SETS 128
-
 /* Prints the usage of the command. */
 static void refine_usage(FILE *out)
 {
@@ -77,39 +75,22 @@ out_free_in:
 /* Parses the command line and refines one image. */
 int cli_refine(int argc, char **argv)
 {
-    const char *sets[REFINE_MAX_SETS];
-    const char *files[2] = { NULL, NULL }, *out_path = NULL;
-    size_t nsets = 0, nfiles = 0;
+    cli_single o;
+    const char *files[2] = { NULL, NULL };
+    size_t nfiles = 0;
     int trimap = 0;
-    unsigned long repeat = 1;
     job_config *job;
     char note[1024] = "";
     kiln_status st;
 
-    sets[nsets++] = "job.inputs=-";
-    sets[nsets++] = "job.output_dir=.";
+    cli_single_init(&o, NULL);
     for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--set") == 0 ||
-             strcmp(argv[i], "--repeat") == 0) && i + 1 >= argc) {
-            fprintf(stderr, "kiln refine: %s needs a value\n", argv[i]);
+        int taken = cli_single_option("refine", argc, argv, &i, &o);
+        if (taken < 0)
             return 2;
-        }
-        if (strcmp(argv[i], "-o") == 0) {
-            out_path = argv[++i];
-        } else if (strcmp(argv[i], "--set") == 0) {
-            if (nsets == REFINE_MAX_SETS) {
-                fprintf(stderr, "kiln refine: too many --set options\n");
-                return 2;
-            }
-            sets[nsets++] = argv[++i];
-        } else if (strcmp(argv[i], "--repeat") == 0) {
-            char *end = NULL;
-            repeat = strtoul(argv[++i], &end, 10);
-            if (!end || *end != '\0' || repeat < 1 || repeat > 1000) {
-                fprintf(stderr, "kiln refine: --repeat wants 1..1000, not '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--trimap") == 0) {
+        if (taken)
+            continue;
+        if (strcmp(argv[i], "--trimap") == 0) {
             trimap = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "kiln refine: unknown option '%s'\n", argv[i]);
@@ -122,7 +103,7 @@ int cli_refine(int argc, char **argv)
             return 2;
         }
     }
-    if (nfiles != 2 || !out_path) {
+    if (nfiles != 2 || !o.out_path) {
         refine_usage(stderr);
         return 2;
     }
@@ -131,12 +112,13 @@ int cli_refine(int argc, char **argv)
         fprintf(stderr, "kiln refine: out of host memory\n");
         return 2;
     }
-    st = job_load(NULL, sets, nsets, job);
+    st = job_load(NULL, o.sets, o.nsets, job);
     if (st == KILN_OK) {
         job->refine_enabled = 1;
         if (trimap)
             snprintf(job->refine_trimaps, sizeof(job->refine_trimaps), "%s", files[1]);
-        st = refine_files(job, files[0], files[1], out_path, (unsigned)repeat, note, sizeof(note));
+        st = refine_files(job, files[0], files[1], o.out_path, (unsigned)o.repeat, note,
+                          sizeof(note));
     }
     free(job);
     if (note[0])

@@ -11,8 +11,6 @@
 #include "stages.h"
 #include "status.h"
 
-#define SEGMENT_MAX_SETS 128
-
 /* Prints the usage of the command. */
 static void segment_usage(FILE *out)
 {
@@ -73,41 +71,26 @@ out_free_in:
 /* Parses the command line and segments one image. */
 int cli_segment(int argc, char **argv)
 {
-    const char *sets[SEGMENT_MAX_SETS];
-    const char *in_path = NULL, *out_path = NULL, *model = NULL;
-    size_t nsets = 0;
+    cli_single o;
+    const char *in_path = NULL, *model = NULL;
     int mask = 0, post = 0;
-    unsigned long repeat = 1;
     job_config *job;
     char note[1024] = "";
     kiln_status st;
 
-    sets[nsets++] = "job.inputs=-";
-    sets[nsets++] = "job.output_dir=.";
-    sets[nsets++] = "segment.enabled=yes";
+    cli_single_init(&o, "segment.enabled=yes");
     for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "-m") == 0 ||
-             strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--repeat") == 0) && i + 1 >= argc) {
-            fprintf(stderr, "kiln segment: %s needs a value\n", argv[i]);
+        int taken = cli_single_option("segment", argc, argv, &i, &o);
+        if (taken < 0)
             return 2;
-        }
-        if (strcmp(argv[i], "-o") == 0) {
-            out_path = argv[++i];
-        } else if (strcmp(argv[i], "-m") == 0) {
+        if (taken)
+            continue;
+        if (strcmp(argv[i], "-m") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "kiln segment: -m needs a value\n");
+                return 2;
+            }
             model = argv[++i];
-        } else if (strcmp(argv[i], "--set") == 0) {
-            if (nsets == SEGMENT_MAX_SETS) {
-                fprintf(stderr, "kiln segment: too many --set options\n");
-                return 2;
-            }
-            sets[nsets++] = argv[++i];
-        } else if (strcmp(argv[i], "--repeat") == 0) {
-            char *end = NULL;
-            repeat = strtoul(argv[++i], &end, 10);
-            if (!end || *end != '\0' || repeat < 1 || repeat > 1000) {
-                fprintf(stderr, "kiln segment: --repeat wants 1..1000, not '%s'\n", argv[i]);
-                return 2;
-            }
         } else if (strcmp(argv[i], "--mask") == 0) {
             mask = 1;
         } else if (strcmp(argv[i], "--post-process-mask") == 0) {
@@ -123,7 +106,7 @@ int cli_segment(int argc, char **argv)
             return 2;
         }
     }
-    if (!in_path || !out_path) {
+    if (!in_path || !o.out_path) {
         segment_usage(stderr);
         return 2;
     }
@@ -132,7 +115,7 @@ int cli_segment(int argc, char **argv)
         fprintf(stderr, "kiln segment: out of host memory\n");
         return 2;
     }
-    st = job_load(NULL, sets, nsets, job);
+    st = job_load(NULL, o.sets, o.nsets, job);
     if (st == KILN_OK) {
         if (model)
             snprintf(job->segment_model, sizeof(job->segment_model), "%s", model);
@@ -140,7 +123,7 @@ int cli_segment(int argc, char **argv)
             job->segment_output = SEGMENT_OUTPUT_MASK;
         if (post)
             job->segment_post_process = 1;
-        st = segment_file(job, in_path, out_path, (unsigned)repeat, note, sizeof(note));
+        st = segment_file(job, in_path, o.out_path, (unsigned)o.repeat, note, sizeof(note));
     }
     free(job);
     if (note[0])

@@ -517,12 +517,7 @@ static void tune_key(const kiln_device *dev, char key[33])
     snprintf(format, sizeof(format), "conv-tune-%d", NN_TUNE_FORMAT);
     hash_init(&h);
     hash_update_str(&h, format);
-    hash_update_str(&h, dev->info.name);
-    hash_update_str(&h, dev->info.vendor);
-    hash_update_str(&h, dev->info.driver_version);
-    hash_update_str(&h, dev->info.device_version);
-    hash_update_str(&h, dev->info.platform_name);
-    hash_update_str(&h, dev->info.platform_version);
+    program_hash_device(&h, &dev->info);
     hash_hex(&h, key);
 }
 

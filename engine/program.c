@@ -112,13 +112,19 @@ static void program_key(const kiln_device *dev, const char *source, size_t len,
     hash_update_str(&h, format);
     hash_update(&h, source, len);
     hash_update_str(&h, options);
-    hash_update_str(&h, dev->info.name);
-    hash_update_str(&h, dev->info.vendor);
-    hash_update_str(&h, dev->info.driver_version);
-    hash_update_str(&h, dev->info.device_version);
-    hash_update_str(&h, dev->info.platform_name);
-    hash_update_str(&h, dev->info.platform_version);
+    program_hash_device(&h, &dev->info);
     hash_hex(&h, key);
+}
+
+/* Adds what identifies a device's compiler to a cache key. */
+void program_hash_device(hash128 *h, const device_info *info)
+{
+    hash_update_str(h, info->name);
+    hash_update_str(h, info->vendor);
+    hash_update_str(h, info->driver_version);
+    hash_update_str(h, info->device_version);
+    hash_update_str(h, info->platform_name);
+    hash_update_str(h, info->platform_version);
 }
 
 /* Sets a KILN_E_BUILD message with the device's build log. */

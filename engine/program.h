@@ -8,6 +8,7 @@
 
 #include "kiln.h"
 #include "device.h"
+#include "hash.h"
 
 /* Cache file format version: bump when the file layout or the meaning of
  * a key changes. */
@@ -40,6 +41,11 @@ kiln_status program_get(kiln_device *dev, const char *name, const char *source,
  * created once and owned by the table. */
 kiln_status program_kernel(kiln_device *dev, cl_program program,
                            const char *kernel_name, cl_kernel *out);
+
+/* Adds to a cache key what identifies a device's compiler and its
+ * output: name, vendor, driver, device and platform versions.  Files
+ * cached per device (programs, tuning results) key on it. */
+void program_hash_device(hash128 *h, const device_info *info);
 
 /* Copies the table's compile statistics. */
 void program_stats_get(const program_cache *cache, program_stats *out);

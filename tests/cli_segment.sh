@@ -32,6 +32,12 @@ run_kiln 0 "$d/post.log" segment -m "$d/models/mini.onnx" $size8 --mask --post-p
     "$img" -o "$d/mask_post.png"
 ok "post-processed mask written" test -s "$d/mask_post.png"
 
+# bad use
+run_kiln 2 "$d/usage.log" segment "$img"
+expect_in "$d/usage.log" "usage: kiln segment"
+run_kiln 2 "$d/repeat.log" segment "$img" -o "$d/never.png" --repeat 0
+expect_in "$d/repeat.log" "--repeat wants 1..1000"
+
 # the registry: names resolve in $KILN_MODEL_DIR, then $U2NET_HOME, then ~/.u2net
 cp "$d/models/mini.onnx" "$d/models/u2netp.onnx"
 KILN_MODEL_DIR="$d/models" run_kiln 0 "$d/reg.log" segment -m u2netp $size8 "$img" -o "$d/reg.png"
