@@ -4,4 +4,4 @@ command -v cppcheck >/dev/null 2>&1 || { echo "cppcheck not installed: skipping"
 cd "$TOP_SRCDIR" || exit 1
 cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr -q \
     --suppress=missingIncludeSystem -Iengine -Ihostmem -I/usr/include/iniparser \
-    -Imodels -Ibuild engine hostmem models tests/*.c
+    -Imodels -I"${TOP_BUILDDIR:-build}" engine hostmem models tests/*.c

@@ -40,7 +40,7 @@ static void conv_case(kiln_device *dev, const conv_spec *c)
 {
     onnx_build *b = onnx_build_new(13);
     int rank = 2 + c->nsp;
-    int64_t wd[5] = { c->cout, c->x[1] / c->group, 1, 1, 1 }, bd[1] = { c->cout };
+    int64_t wd[5] = { c->cout, c->x[1] / c->group, 1, 1, 1 };
     const char *conv_out = c->act ? "c" : "y";
     nn_case_opts o = { 0, 0, 1 };
     Onnx__NodeProto *n;
@@ -49,8 +49,10 @@ static void conv_case(kiln_device *dev, const conv_spec *c)
         wd[2 + i] = c->k[i];
     nn_case_input(b, "x", rank, c->x);
     nn_case_random_init(b, "w", rank, wd);
-    if (c->bias)
+    if (c->bias) {
+        int64_t bd[1] = { c->cout };
         nn_case_random_init(b, "b", 1, bd);
+    }
     n = onnx_build_node(b, "Conv", "conv",
                         c->bias ? (const char *[]){ "x", "w", "b", NULL }
                                 : (const char *[]){ "x", "w", NULL },
@@ -724,7 +726,6 @@ static void test_refusals(void)
     onnx_build *b = onnx_build_new(13);
     kiln_graph *g = NULL;
     graph_fold_options fo;
-    char msg[MSG_LEN] = "";
     size_t size;
     uint8_t *bytes;
     Onnx__NodeProto *n;
@@ -745,6 +746,7 @@ static void test_refusals(void)
     CHECK_OK(graph_fold(g, &fo, NULL));
     CHECK(g->nnodes == 1);
     if (g->nnodes == 1) {
+        char msg[MSG_LEN] = "";
         CHECK(!nn_op_supported(g, &g->nodes[0], msg, sizeof(msg)));
         CHECK(strstr(msg, "cast_int") != NULL);
         CHECK(strstr(msg, "Cast") != NULL);
