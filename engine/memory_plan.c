@@ -3,9 +3,10 @@
  * Items inside a parent are first resolved to their root (the outermost
  * parent) and an offset relative to it; only roots are placed, with
  * lifetimes widened to cover their children.  Placement sorts the roots
- * by aligned size (largest first; ties by first step, then index) and
- * puts each at the lowest gap among the placed roots whose lifetimes
- * overlap its own.  Quadratic in the number of roots, which is fine for
+ * and puts each at the lowest gap among the placed roots whose lifetimes
+ * overlap its own; it is run for three orders (aligned size, size times
+ * lifetime, lifetime; ties by first step, then index) and the smallest
+ * arena is kept.  Quadratic in the number of roots, which is fine for
  * networks of a few thousand tensors. */
 #include <stdlib.h>
 #include <string.h>
@@ -169,17 +170,62 @@ static kiln_status lower_bound_sweep(const plan_root *roots, size_t nroots, size
     return KILN_OK;
 }
 
+/* Orders roots by lifetime length times size (largest first), then as
+ * root_cmp. */
+static int root_cmp_area(const void *pa, const void *pb)
+{
+    const plan_root *a = pa, *b = pb;
+    double x = (double)a->bytes * (double)(a->last - a->first + 1);
+    double y = (double)b->bytes * (double)(b->last - b->first + 1);
+    if (x != y)
+        return x > y ? -1 : 1;
+    return root_cmp(pa, pb);
+}
+
+/* Orders roots by lifetime length (longest first), then as root_cmp. */
+static int root_cmp_long(const void *pa, const void *pb)
+{
+    const plan_root *a = pa, *b = pb;
+    size_t x = a->last - a->first, y = b->last - b->first;
+    if (x != y)
+        return x > y ? -1 : 1;
+    return root_cmp(pa, pb);
+}
+
+/* The placement orders tried; the smallest arena wins. */
+static int (*const orders[])(const void *, const void *) = {
+    root_cmp, root_cmp_area, root_cmp_long
+};
+
+/* Sorts the roots with `cmp`, places each at its lowest gap and returns
+ * the arena size. */
+static size_t place_in_order(plan_root *roots, size_t nroots, plan_span *spans,
+                             int (*cmp)(const void *, const void *))
+{
+    size_t arena = 0;
+    qsort(roots, nroots, sizeof(*roots), cmp);
+    for (size_t k = 0; k < nroots; k++) {
+        plan_root *r = &roots[k];
+        r->offset = r->bytes ? root_place(r, roots, k, spans) : 0;
+        if (r->offset + r->bytes > arena)
+            arena = r->offset + r->bytes;
+    }
+    return arena;
+}
+
 /* Places the roots and fills the plan. */
 static kiln_status roots_place(const memory_plan_item *items, size_t count, const size_t *root,
                                const size_t *rel, memory_plan *plan)
 {
     plan_root *roots = malloc((count ? count : 1) * sizeof(*roots));
+    plan_root *work = malloc((count ? count : 1) * sizeof(*work));
+    plan_root *best = malloc((count ? count : 1) * sizeof(*best));
     plan_span *spans = malloc((count ? count : 1) * sizeof(*spans));
     size_t *slot = malloc((count ? count : 1) * sizeof(*slot));
     size_t nroots = 0;
     kiln_status st = KILN_OK;
 
-    if (!roots || !spans || !slot) {
+    if (!roots || !work || !best || !spans || !slot) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         goto out_free_scratch;
     }
@@ -207,18 +253,27 @@ static kiln_status roots_place(const memory_plan_item *items, size_t count, cons
     st = lower_bound_sweep(roots, nroots, &plan->lower_bound);
     if (st != KILN_OK)
         goto out_free_scratch;
-    qsort(roots, nroots, sizeof(*roots), root_cmp);
-    for (size_t k = 0; k < nroots; k++) {
-        plan_root *r = &roots[k];
-        r->offset = r->bytes ? root_place(r, roots, k, spans) : 0;
-        if (r->offset + r->bytes > plan->arena_bytes)
-            plan->arena_bytes = r->offset + r->bytes;
-        slot[r->item] = k;
+    plan->arena_bytes = SIZE_MAX;
+    for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+        size_t arena;
+        memcpy(work, roots, nroots * sizeof(*roots));
+        arena = place_in_order(work, nroots, spans, orders[o]);
+        if (arena < plan->arena_bytes) {
+            plan->arena_bytes = arena;
+            memcpy(best, work, nroots * sizeof(*best));
+        }
     }
+    if (nroots == 0)
+        plan->arena_bytes = 0;
+    memcpy(roots, best, nroots * sizeof(*roots));
+    for (size_t k = 0; k < nroots; k++)
+        slot[roots[k].item] = k;
     for (size_t i = 0; i < count; i++)
         plan->offsets[i] = roots[slot[root[i]]].offset + rel[i];
 out_free_scratch:
     free(roots);
+    free(work);
+    free(best);
     free(spans);
     free(slot);
     return st;
