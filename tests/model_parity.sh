@@ -11,11 +11,12 @@
 . "$TOP_SRCDIR/tests/lib.sh"
 
 py=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1   # nothing written into the source tree
 if ! "$py" -c 'import torch, onnx' >/dev/null 2>&1; then
     echo "model_parity: python3-torch or python3-onnx is not installed: skipped"
     exit 77
 fi
-models="$TOP_BUILDDIR/tests/models"
+models="$TOP_BUILDDIR/tests/parity-models"
 mkdir -p "$models"
 
 # export ARCH SIZE [--full]: generates $models/ARCH-SIZE unless current.
