@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "stages.h"
+
 #define CLI_SINGLE_MAX_SETS 128
 
 /* Options shared by the one-file commands (refine, segment): the output
@@ -23,6 +25,27 @@ void cli_single_init(cli_single *o, const char *extra);
  * its value): 1 when taken, 0 when argv[*i] is another argument, -1 after
  * printing why it is wrong. */
 int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single *o);
+
+/* One run's figures, for a one-file command's report line. */
+typedef struct cli_single_figures {
+    const char *in_path;
+    const host_image *in;
+    const stage_times *times;
+    const refine_stats *refine;
+    double pool_peak_mib;               /* device pool peak so far */
+    double rss_peak_mib;                /* process peak RSS so far */
+    const char *device;
+} cli_single_figures;
+
+/* Opens the job's device, runs the stages on `in` (and `mask`, may be
+ * NULL) `repeat` times, calling `print` after each run that succeeds,
+ * writes the last output to out_path and closes the device.  The run's
+ * warnings go to note.  Errors carry in_path as context; a device that
+ * kept buffers live at close is an error too. */
+kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
+                              const host_image *mask, const char *out_path, unsigned repeat,
+                              char *note, size_t note_len,
+                              void (*print)(const cli_single_figures *f));
 
 /* `kiln devices [--json]`: lists platforms and devices.  Returns the exit
  * status. */

@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "job.h"
 #include "png_io.h"
-#include "rss.h"
 #include "stages.h"
 #include "status.h"
 
@@ -23,51 +22,31 @@ static void refine_usage(FILE *out)
                  "  run pays for first-touch allocations, the others reuse the pool).\n");
 }
 
-/* Loads the inputs, runs the stages on one device, writes OUT. */
+/* Prints one refinement's line. */
+static void refine_print(const cli_single_figures *f)
+{
+    printf("refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
+           "iterations, foreground %.1f); device pool peak %.1f MiB, process peak RSS %.1f MiB "
+           "on %s\n", f->in_path, f->in->width, f->in->height, f->refine->unknown,
+           f->times->ms[STAGE_REFINE], f->refine->trimap_ms, f->refine->alpha_ms,
+           f->refine->iterations, f->refine->foreground_ms, f->pool_peak_mib, f->rss_peak_mib,
+           f->device);
+}
+
+/* Loads the image and its mask, refines on one device, writes OUT. */
 static kiln_status refine_files(const job_config *job, const char *in_path, const char *mask_path,
                                 const char *out_path, unsigned repeat, char *note, size_t note_len)
 {
-    host_image in = { 0 }, mask = { 0 }, out = { 0 };
-    kiln_device *dev = NULL;
-    stage_times times;
-    refine_stats refine;
-    pool_ledger ledger;
-    kiln_status st, close_st;
+    host_image in = { 0 }, mask = { 0 };
+    kiln_status st = png_read_file(in_path, job->max_pixels, &in);
 
-    memset(&times, 0, sizeof(times));
-    st = png_read_file(in_path, job->max_pixels, &in);
     if (st != KILN_OK)
         return st;
     st = png_read_file(mask_path, job->max_pixels, &mask);
-    if (st != KILN_OK)
-        goto out_free_in;
-    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
-    if (st != KILN_OK)
-        goto out_free_mask;
-    for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
-        memset(&times, 0, sizeof(times));
-        host_image_free(&out);
-        note[0] = '\0';
-        st = stages_run(dev, job, NULL, &in, &mask, &out, &times, note, note_len, &refine);
-        pool_ledger_get(dev->pool, &ledger);
-        if (st == KILN_OK)
-            printf("refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
-                   "iterations, foreground %.1f); device pool peak %.1f MiB, process peak RSS %.1f MiB "
-                   "on %s\n", in_path, in.width, in.height, refine.unknown, times.ms[STAGE_REFINE],
-                   refine.trimap_ms, refine.alpha_ms, refine.iterations, refine.foreground_ms,
-                   ledger.peak_bytes / 1048576.0, rss_peak_bytes() / 1048576.0, dev->info.name);
-    }
     if (st == KILN_OK)
-        st = png_write_file(out_path, &out);
-    if (st != KILN_OK)
-        kiln_fail_context(st, "%s", in_path);
-    host_image_free(&out);
-    close_st = device_close(dev);
-    if (st == KILN_OK)
-        st = close_st;
-out_free_mask:
+        st = cli_single_stages(job, in_path, &in, &mask, out_path, repeat, note, note_len,
+                               refine_print);
     host_image_free(&mask);
-out_free_in:
     host_image_free(&in);
     return st;
 }

@@ -7,7 +7,6 @@
 #include "cli.h"
 #include "job.h"
 #include "png_io.h"
-#include "rss.h"
 #include "stages.h"
 #include "status.h"
 
@@ -25,45 +24,27 @@ static void segment_usage(FILE *out)
                  "  --repeat N segments N times in one process (for benchmarks).\n");
 }
 
-/* Loads IN, runs the stages `repeat` times on one device, writes OUT. */
+/* Prints one segmentation's line. */
+static void segment_print(const cli_single_figures *f)
+{
+    const double *ms = f->times->ms;
+    printf("segment %s: %ux%u: %.1f ms (segment %.1f, refine %.1f); device pool peak %.1f MiB, "
+           "process peak RSS %.1f MiB on %s\n", f->in_path, f->in->width, f->in->height,
+           ms[STAGE_UPLOAD] + ms[STAGE_SEGMENT] + ms[STAGE_REFINE] + ms[STAGE_RESIZE] +
+           ms[STAGE_COMPOSITE] + ms[STAGE_DOWNLOAD], ms[STAGE_SEGMENT], ms[STAGE_REFINE],
+           f->pool_peak_mib, f->rss_peak_mib, f->device);
+}
+
+/* Loads IN, segments it on one device, writes OUT. */
 static kiln_status segment_file(const job_config *job, const char *in_path, const char *out_path,
                                 unsigned repeat, char *note, size_t note_len)
 {
-    host_image in = { 0 }, out = { 0 };
-    kiln_device *dev = NULL;
-    stage_times times;
-    pool_ledger ledger;
-    kiln_status st, close_st;
+    host_image in = { 0 };
+    kiln_status st = png_read_file(in_path, job->max_pixels, &in);
 
-    st = png_read_file(in_path, job->max_pixels, &in);
-    if (st != KILN_OK)
-        return st;
-    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
-    if (st != KILN_OK)
-        goto out_free_in;
-    for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
-        memset(&times, 0, sizeof(times));
-        host_image_free(&out);
-        note[0] = '\0';
-        st = stages_run(dev, job, NULL, &in, NULL, &out, &times, note, note_len, NULL);
-        pool_ledger_get(dev->pool, &ledger);
-        if (st == KILN_OK)
-            printf("segment %s: %ux%u: %.1f ms (segment %.1f, refine %.1f); device pool peak "
-                   "%.1f MiB, process peak RSS %.1f MiB on %s\n", in_path, in.width, in.height,
-                   times.ms[STAGE_UPLOAD] + times.ms[STAGE_SEGMENT] + times.ms[STAGE_REFINE] +
-                   times.ms[STAGE_RESIZE] + times.ms[STAGE_COMPOSITE] + times.ms[STAGE_DOWNLOAD],
-                   times.ms[STAGE_SEGMENT], times.ms[STAGE_REFINE],
-                   ledger.peak_bytes / 1048576.0, rss_peak_bytes() / 1048576.0, dev->info.name);
-    }
     if (st == KILN_OK)
-        st = png_write_file(out_path, &out);
-    if (st != KILN_OK)
-        kiln_fail_context(st, "%s", in_path);
-    host_image_free(&out);
-    close_st = device_close(dev);
-    if (st == KILN_OK)
-        st = close_st;
-out_free_in:
+        st = cli_single_stages(job, in_path, &in, NULL, out_path, repeat, note, note_len,
+                               segment_print);
     host_image_free(&in);
     return st;
 }

@@ -1,9 +1,13 @@
-/* The options `kiln refine` and `kiln segment` share (see cli.h). */
+/* What `kiln refine` and `kiln segment` share: options and the run on
+ * one device (see cli.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "png_io.h"
+#include "rss.h"
+#include "status.h"
 
 /* Starts the options of a one-file command: the job keys a batch would
  * need are given defaults, then `extra` sets (may be NULL). */
@@ -48,4 +52,46 @@ int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single
         }
     }
     return 1;
+}
+
+/* Runs the stages on one device `repeat` times and writes the output
+ * (see cli.h). */
+kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
+                              const host_image *mask, const char *out_path, unsigned repeat,
+                              char *note, size_t note_len,
+                              void (*print)(const cli_single_figures *f))
+{
+    host_image out = { 0 };
+    kiln_device *dev = NULL;
+    stage_times times;
+    refine_stats refine;
+    pool_ledger ledger;
+    kiln_status st, close_st;
+
+    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
+    if (st != KILN_OK)
+        return st;
+    for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
+        memset(&times, 0, sizeof(times));
+        memset(&refine, 0, sizeof(refine));
+        host_image_free(&out);
+        note[0] = '\0';
+        st = stages_run(dev, job, NULL, in, mask, &out, &times, note, note_len, &refine);
+        if (st == KILN_OK) {
+            cli_single_figures f = { in_path, in, &times, &refine, 0, 0, dev->info.name };
+            pool_ledger_get(dev->pool, &ledger);
+            f.pool_peak_mib = ledger.peak_bytes / 1048576.0;
+            f.rss_peak_mib = rss_peak_bytes() / 1048576.0;
+            print(&f);
+        }
+    }
+    if (st == KILN_OK)
+        st = png_write_file(out_path, &out);
+    if (st != KILN_OK)
+        kiln_fail_context(st, "%s", in_path);
+    host_image_free(&out);
+    close_st = device_close(dev);
+    if (st == KILN_OK)
+        st = close_st;
+    return st;
 }

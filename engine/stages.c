@@ -129,7 +129,7 @@ static kiln_status run_segment(kiln_device *dev, const job_config *job, dev_imag
                                refine_stats *refine)
 {
     segment_model sm;
-    dev_image seg = { 0 };
+    dev_image seg = { 0 }, rgb = { 0 };
     kiln_status st;
 
     if (mask)
@@ -137,6 +137,14 @@ static kiln_status run_segment(kiln_device *dev, const job_config *job, dev_imag
     st = segment_model_resolve(job, &sm);
     if (st != KILN_OK)
         return st;
+    /* the network, the cut-out and refinement all read the RGB colour:
+       convert once here rather than in each */
+    if (img->channels != 3) {
+        st = op_convert_channels(dev, img, 3, &rgb);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "segment: colour");
+        replace(dev, img, &rgb);
+    }
     if (!job->refine_enabled)
         return stage_segment(dev, job, &sm, img, NULL);
     st = stage_segment_mask(dev, job, &sm, img, &seg, NULL);
