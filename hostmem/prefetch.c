@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "png_io.h"
 #include "prefetch.h"
 #include "status.h"
@@ -137,15 +138,6 @@ static int publish_slot(prefetch_queue *q, prefetch_slot *slot)
     return !stopped;
 }
 
-/* Milliseconds on the monotonic clock. */
-static double clock_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Producer step for input `index`: header, wait for room, decode (or
  * record the failure), queue.  Returns 0 when the queue was stopped. */
 static int produce_one(prefetch_queue *q, size_t index)
@@ -158,18 +150,18 @@ static int produce_one(prefetch_queue *q, size_t index)
 
     if (is_stopped(q))
         return 0;
-    t0 = clock_ms();
+    t0 = kiln_clock_ms();
     st = png_read_header(path, q->max_pixels, &info);
-    header_ms = clock_ms() - t0;
+    header_ms = kiln_clock_ms() - t0;
     slot = reserve_slot(q, st == KILN_OK ? host_image_bytes(&info) : 0);
     if (!slot)
         return 0;
     slot->item.index = index;
     slot->item.path = path;
-    t0 = clock_ms();
+    t0 = kiln_clock_ms();
     if (st == KILN_OK)
         st = png_read_file(path, q->max_pixels, &slot->item.image);
-    slot->item.decode_ms = header_ms + (clock_ms() - t0);
+    slot->item.decode_ms = header_ms + (kiln_clock_ms() - t0);
     slot->item.status = st;
     if (st != KILN_OK)
         snprintf(slot->item.message, sizeof(slot->item.message), "%s", kiln_last_error());

@@ -3,5 +3,5 @@
 command -v cppcheck >/dev/null 2>&1 || { echo "cppcheck not installed: skipping"; exit 77; }
 cd "$TOP_SRCDIR" || exit 1
 cppcheck --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr -q \
-    --suppress=missingIncludeSystem -Iengine -Ihostmem -I/usr/include/iniparser \
-    -Imodels -I"${TOP_BUILDDIR:-build}" engine hostmem models tests/*.c
+    --suppress=missingIncludeSystem -Iinclude -Ihostmem -Imodels $(for w in engine/*/; do printf -- "-I%s " "${w%/}"; done) -I/usr/include/iniparser \
+    -I"${TOP_BUILDDIR:-build}" include engine hostmem models tests/*.c

@@ -1,6 +1,7 @@
 /* One-model cases for the network operator tests (see nn_case.h). */
 #include <math.h>
 
+#include "cl_status.h"
 #include "graph_eval.h"
 #include "graph_fold.h"
 #include "nn_case.h"

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_status.h"
 #include "graph.h"
 #include "graph_eval_spatial.h"
 #include "nn_conv_tiled.h"

@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "size_parse.h"
+#include "cl_status.h"
 #include "pool.h"
 #include "testutil.h"
 

@@ -1,4 +1,5 @@
 /* Status codes, error messages and the hash used for cache keys. */
+#include "cl_status.h"
 #include "hash.h"
 #include "testutil.h"
 

@@ -3,6 +3,7 @@
 #include <time.h>
 #include <sys/stat.h>
 
+#include "cl_status.h"
 #include "testutil.h"
 
 int test_failures;

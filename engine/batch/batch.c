@@ -1,0 +1,542 @@
+/* The batch runner. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dir_create.h"
+#include "clock.h"
+#include "batch.h"
+#include "inputs.h"
+#include "png_io.h"
+#include "prefetch.h"
+#include "program_disk.h"
+#include "progress.h"
+#include "report.h"
+#include "rss.h"
+#include "stages.h"
+#include "status.h"
+
+#define BATCH_MAX_DEVICES 64
+
+typedef struct batch_state batch_state;
+
+/* One device worker: its device, the background on it, its timings. */
+typedef struct worker {
+    batch_state *batch;
+    kiln_device *dev;
+    dev_image background;
+    size_t items;
+    stage_times times;
+    pthread_t thread;
+    int started;
+} worker;
+
+/* Shared state of a running batch; counters under `lock`. */
+struct batch_state {
+    const job_config *job;
+    const batch_options *options;
+    prefetch_queue *queue;
+    char **outputs;              /* output path per queued item */
+    const host_image *background;
+    pthread_mutex_t lock;
+    progress progress;
+    size_t done;
+    size_t succeeded;
+    size_t failed;
+    int stopped;
+    stage_times decode_times;
+    report_failure failures[BATCH_FAILURES_KEPT];
+    size_t failures_kept;
+    worker workers[BATCH_MAX_DEVICES];
+    size_t nworkers;
+};
+
+/* Live + cached pool bytes over every worker's device. */
+static size_t device_bytes(batch_state *b)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < b->nworkers; i++) {
+        pool_ledger l;
+        pool_ledger_get(b->workers[i].dev->pool, &l);
+        total += l.live_bytes + l.cached_bytes;
+    }
+    return total;
+}
+
+/* Records a finished item (status KILN_OK or a failure with message). */
+static void record_item(batch_state *b, const char *input, kiln_status status, const char *message)
+{
+    pthread_mutex_lock(&b->lock);
+    b->done++;
+    if (status == KILN_OK) {
+        b->succeeded++;
+    } else {
+        char line[2048];
+        b->failed++;
+        snprintf(line, sizeof(line), "kiln: error: %s: %s [%s]", input, message, kiln_status_name(status));
+        progress_message(&b->progress, line);
+        if (b->failures_kept < BATCH_FAILURES_KEPT) {
+            report_failure *f = &b->failures[b->failures_kept];
+            f->input = strdup(input);
+            f->message = strdup(message);
+            f->status = status;
+            if (f->input && f->message) {
+                b->failures_kept++;
+            } else {
+                free(f->input);
+                free(f->message);
+            }
+        }
+        if (b->job->max_failures && b->failed >= b->job->max_failures && !b->stopped) {
+            b->stopped = 1;
+            progress_message(&b->progress, "kiln: max_failures reached: stopping the batch");
+            prefetch_stop(b->queue);
+        }
+    }
+    progress_update(&b->progress, b->done, b->failed, device_bytes(b));
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* The mask (or trimap) file of an input: DIR/<stem><mask_suffix>.png with
+ * DIR the job's trimaps directory when set, else its masks directory. */
+static void mask_path(const job_config *job, const char *input, char *buf, size_t len)
+{
+    const char *base = strrchr(input, '/');
+    const char *dir = job->refine_trimaps[0] ? job->refine_trimaps : job->refine_masks;
+    const char *dot;
+    base = base ? base + 1 : input;
+    dot = strrchr(base, '.');
+    snprintf(buf, len, "%s/%.*s%s.png", dir, (int)(dot && dot != base ? dot - base : (long)strlen(base)),
+             base, job->refine_mask_suffix);
+}
+
+/* Logs an item's warning line. */
+static void log_note(batch_state *b, const char *input, const char *note)
+{
+    char line[2048];
+    snprintf(line, sizeof(line), "kiln: warning: %s: %s", input, note);
+    pthread_mutex_lock(&b->lock);
+    progress_message(&b->progress, line);
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Runs the stages on one decoded item and writes its output. */
+static kiln_status process_item(worker *w, prefetch_item *item)
+{
+    batch_state *b = w->batch;
+    host_image out = { 0 }, mask = { 0 };
+    char note[1024] = "";
+    double t0;
+    kiln_status st;
+
+    int mask_file = b->job->refine_enabled && !b->job->segment_enabled;
+
+    if (mask_file) {
+        char path[JOB_PATH_MAX + 256];
+        mask_path(b->job, item->path, path, sizeof(path));
+        st = png_read_file(path, b->job->max_pixels, &mask);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s file", b->job->refine_trimaps[0] ? "trimap" : "mask");
+    }
+    st = stages_run(w->dev, b->job, &w->background, &item->image, mask_file ? &mask : NULL,
+                    &out, &w->times, note, sizeof(note), NULL);
+    host_image_free(&mask);
+    if (note[0])
+        log_note(b, item->path, note);
+    if (st != KILN_OK)
+        return st;
+    t0 = kiln_clock_ms();
+    st = png_write_file(b->outputs[item->index], &out);
+    if (st == KILN_OK)
+        stage_times_add(&w->times, STAGE_ENCODE, kiln_clock_ms() - t0);
+    host_image_free(&out);
+    return st;
+}
+
+/* A worker thread: pulls items until the queue is empty or stopped. */
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch_state *b = w->batch;
+    prefetch_item *item;
+
+    while ((item = prefetch_pop(b->queue)) != NULL) {
+        kiln_status st = item->status;
+        const char *message = item->message;
+        if (st == KILN_OK) {
+            pthread_mutex_lock(&b->lock);
+            stage_times_add(&b->decode_times, STAGE_DECODE, item->decode_ms);
+            pthread_mutex_unlock(&b->lock);
+            st = process_item(w, item);
+            message = kiln_last_error();
+        }
+        w->items++;
+        record_item(b, item->path, st, message);
+        prefetch_item_free(b->queue, item);
+        if (b->options->on_item)
+            b->options->on_item(b->options->hook_user, w->dev, b->done);
+    }
+    return NULL;
+}
+
+/* Output path for an input: output_dir/<stem><suffix>.png. */
+static kiln_status output_path(const job_config *job, const char *input, char **out)
+{
+    const char *base = strrchr(input, '/');
+    size_t stem_len, len;
+    base = base ? base + 1 : input;
+    const char *dot = strrchr(base, '.');
+    stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    len = strlen(job->output_dir) + 1 + stem_len + strlen(job->output_suffix) + 5;
+    *out = malloc(len);
+    if (!*out)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    snprintf(*out, len, "%s/%.*s%s.png", job->output_dir, (int)stem_len, base, job->output_suffix);
+    return KILN_OK;
+}
+
+/* Opens the selected devices, one worker each. */
+static kiln_status open_devices(batch_state *b, device_info **all_out)
+{
+    device_info *all = NULL;
+    size_t count = 0, picked[BATCH_MAX_DEVICES], npicked = 0;
+    const char *selector = getenv("KILN_DEVICE");
+    kiln_status st;
+
+    if (!selector || !*selector)
+        selector = b->job->device_select;
+    st = device_list(&all, &count);
+    if (st != KILN_OK)
+        return st;
+    st = device_select(selector, all, count > BATCH_MAX_DEVICES ? BATCH_MAX_DEVICES : count, picked, &npicked);
+    if (st != KILN_OK) {
+        free(all);
+        return st;
+    }
+    for (size_t i = 0; i < npicked; i++) {
+        worker *w = &b->workers[b->nworkers];
+        memset(w, 0, sizeof(*w));
+        w->batch = b;
+        st = device_open(&all[picked[i]], (size_t)b->job->device_budget, &w->dev);
+        if (st != KILN_OK)
+            break;
+        b->nworkers++;
+        if (b->background) {
+            st = dev_image_upload(w->dev, b->background, NULL, NULL, &w->background);
+            if (st != KILN_OK) {
+                kiln_fail_context(st, "uploading the composite background %s", b->job->composite_image);
+                break;
+            }
+        }
+    }
+    *all_out = all;
+    return st;
+}
+
+/* Closes every device; a device with live buffers is an error naming them. */
+static kiln_status close_devices(batch_state *b)
+{
+    kiln_status result = KILN_OK;
+    for (size_t i = 0; i < b->nworkers; i++) {
+        worker *w = &b->workers[i];
+        dev_image_release(w->dev, &w->background);
+        kiln_status st = device_close(w->dev);
+        w->dev = NULL;
+        if (st != KILN_OK && result == KILN_OK)
+            result = kiln_fail_context(st, "closing device %zu", i);
+    }
+    b->nworkers = 0;
+    return result;
+}
+
+/* Checks the output directory exists (creating it) and is writable. */
+static kiln_status prepare_output_dir(const char *dir)
+{
+    struct stat sb;
+    if (dir_create_parents(dir) != KILN_OK)
+        return kiln_fail(KILN_E_IO, "output_dir %s: cannot create it: %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return kiln_fail(KILN_E_IO, "output_dir %s: not a directory", dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return kiln_fail(KILN_E_IO, "output_dir %s: not writable: %s", dir, strerror(errno));
+    return KILN_OK;
+}
+
+/* Compares two C strings through pointers (qsort). */
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Frees n strings and the array. */
+static void free_strings(char **strings, size_t n)
+{
+    if (!strings)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(strings[i]);
+    free(strings);
+}
+
+/* Builds the output path of every input, drops inputs whose output exists
+ * (when skip_existing), and lists (as copies) output names that two inputs
+ * would share (a/x.png, b/x.png): those items fail with a clear message.
+ * The list stays consistent on every return. */
+static kiln_status plan_outputs(const job_config *job, input_list *list, char ***outputs,
+                                size_t *skipped, char ***collisions, size_t *ncollisions)
+{
+    char **outs = calloc(list->count ? list->count : 1, sizeof(*outs));
+    char **sorted = NULL, **dups = NULL;
+    size_t kept = 0, ndups = 0;
+    kiln_status st;
+
+    *skipped = 0;
+    if (!outs)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    for (size_t i = 0; i < list->count; i++) {
+        st = output_path(job, list->paths[i], &outs[i]);
+        if (st != KILN_OK) {
+            free_strings(outs, i);
+            return st;
+        }
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        if (job->output_skip_existing && access(outs[i], F_OK) == 0) {
+            free(outs[i]);
+            free(list->paths[i]);
+            (*skipped)++;
+            continue;
+        }
+        list->paths[kept] = list->paths[i];
+        outs[kept++] = outs[i];
+    }
+    list->count = kept;
+    sorted = malloc((kept ? kept : 1) * sizeof(*sorted));
+    dups = calloc(kept ? kept : 1, sizeof(*dups));
+    if (!sorted || !dups)
+        goto out_nomem;
+    memcpy(sorted, outs, kept * sizeof(*sorted));
+    qsort(sorted, kept, sizeof(*sorted), compare_paths);
+    for (size_t i = 1; i < kept; i++) {
+        if (strcmp(sorted[i], sorted[i - 1]) != 0 || (ndups && strcmp(dups[ndups - 1], sorted[i]) == 0))
+            continue;
+        dups[ndups] = strdup(sorted[i]);
+        if (!dups[ndups])
+            goto out_nomem;
+        ndups++;
+    }
+    free(sorted);
+    *outputs = outs;
+    *collisions = dups;
+    *ncollisions = ndups;
+    return KILN_OK;
+
+out_nomem:
+    free(sorted);
+    free_strings(dups, ndups);
+    free_strings(outs, kept);
+    return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+}
+
+/* Returns 1 when `path` is one of the colliding output names. */
+static int is_collision(char *const *collisions, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(collisions[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Removes colliding items from the list, failing them with a message. */
+static void fail_collisions(batch_state *b, input_list *list, char **collisions, size_t ncollisions)
+{
+    size_t kept = 0;
+    char msg[4400];
+    if (ncollisions == 0)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        if (is_collision(collisions, ncollisions, b->outputs[i])) {
+            snprintf(msg, sizeof(msg), "output name %s is shared with another input: rename one of them",
+                     b->outputs[i]);
+            record_item(b, list->paths[i], KILN_E_CONFIG, msg);
+            free(list->paths[i]);
+            free(b->outputs[i]);
+            continue;
+        }
+        list->paths[kept] = list->paths[i];
+        b->outputs[kept++] = b->outputs[i];
+    }
+    list->count = kept;
+}
+
+/* Copies one worker's end-of-batch figures into a report entry. */
+static void report_device_fill(report_device *entry, const worker *w)
+{
+    entry->info = &w->dev->info;
+    entry->items = w->items;
+    pool_ledger_get(w->dev->pool, &entry->ledger);
+    program_stats_get(w->dev->programs, &entry->compile);
+}
+
+/* Fills the report and writes it. */
+static kiln_status write_report(batch_state *b, const batch_result *res, size_t shard_index,
+                                size_t shard_count, double elapsed_s, size_t rss_start)
+{
+    report_device devices[BATCH_MAX_DEVICES];
+    report_data r;
+    memset(&r, 0, sizeof(r));
+    r.job = b->job;
+    r.shard_index = shard_index;
+    r.shard_count = shard_count;
+    r.result = *res;
+    r.elapsed_s = elapsed_s;
+    r.ndevices = b->nworkers;
+    r.devices = devices;
+    r.times = b->decode_times;
+    for (size_t i = 0; i < b->nworkers; i++) {
+        report_device_fill(&devices[i], &b->workers[i]);
+        stage_times_merge(&r.times, &b->workers[i].times);
+    }
+    prefetch_stats(b->queue, &r.prefetch_peak_items, &r.prefetch_peak_bytes);
+    r.rss_start = rss_start;
+    r.rss_end = rss_current_bytes();
+    r.rss_peak = rss_peak_bytes();
+    r.failures = b->failures;
+    r.failures_kept = b->failures_kept;
+    return report_write(b->options->report_path, &r);
+}
+
+/* Runs the batch. */
+kiln_status batch_run(const job_config *job, const batch_options *options, batch_result *result)
+{
+    static const batch_options no_options = { NULL, NULL, -1, 0, NULL, NULL };
+    batch_state *b;
+    input_list list = { 0 };
+    device_info *all = NULL;
+    host_image background = { 0 };
+    char **collisions = NULL;
+    size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0;
+    size_t rss_start = rss_current_bytes();
+    double start = kiln_clock_ms();
+    kiln_status st, close_st;
+
+    memset(result, 0, sizeof(*result));
+    if (!options)
+        options = &no_options;
+    b = calloc(1, sizeof(*b));
+    if (!b)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    b->job = job;
+    b->options = options;
+    pthread_mutex_init(&b->lock, NULL);
+
+    st = shard_resolve(options->shard, &shard_index, &shard_count);
+    if (st != KILN_OK)
+        goto out_free_state;
+    st = inputs_expand(job->inputs, NULL, &list);
+    if (st != KILN_OK)
+        goto out_free_state;
+    inputs_shard(&list, shard_index, shard_count);
+    result->listed = list.count;
+    st = prepare_output_dir(job->output_dir);
+    if (st != KILN_OK)
+        goto out_free_inputs;
+    st = plan_outputs(job, &list, &b->outputs, &skipped, &collisions, &ncollisions);
+    if (st != KILN_OK)
+        goto out_free_inputs;
+    result->skipped = skipped;
+    if (job->composite_enabled && job->composite_image[0]) {
+        st = png_read_file(job->composite_image, job->max_pixels, &background);
+        if (st != KILN_OK) {
+            kiln_fail_context(st, "[composite] image");
+            goto out_free_outputs;
+        }
+        b->background = &background;
+    }
+    st = open_devices(b, &all);
+    if (st != KILN_OK)
+        goto out_close_devices;
+    progress_init(&b->progress, stderr, list.count, options->progress, options->quiet);
+    if (!options->quiet) {
+        fprintf(stderr, "kiln: %s: %zu inputs (shard %zu/%zu), %zu already done, on %zu device%s:",
+                job->name, result->listed, shard_index, shard_count, skipped, b->nworkers,
+                b->nworkers == 1 ? "" : "s");
+        for (size_t i = 0; i < b->nworkers; i++)
+            fprintf(stderr, "%s %s", i ? "," : "", b->workers[i].dev->info.name);
+        fprintf(stderr, "\n");
+    }
+    fail_collisions(b, &list, collisions, ncollisions);
+    st = prefetch_start(&b->queue, (const char *const *)list.paths, list.count,
+                        (size_t)job->prefetch_items, (size_t)job->prefetch_bytes, job->max_pixels);
+    if (st != KILN_OK)
+        goto out_close_devices;
+    for (size_t i = 0; i < b->nworkers; i++) {
+        if (pthread_create(&b->workers[i].thread, NULL, worker_main, &b->workers[i]) != 0) {
+            /* the workers already started take the whole queue */
+            if (i == 0)
+                worker_main(&b->workers[0]);
+            break;
+        }
+        b->workers[i].started = 1;
+    }
+    for (size_t i = 0; i < b->nworkers; i++)
+        if (b->workers[i].started)
+            pthread_join(b->workers[i].thread, NULL);
+    result->succeeded = b->succeeded;
+    result->failed = b->failed;
+    result->stopped = b->stopped;
+    progress_finish(&b->progress, b->done, b->failed, skipped);
+    if (options->report_path) {
+        st = write_report(b, result, shard_index, shard_count, (kiln_clock_ms() - start) / 1e3, rss_start);
+        if (st != KILN_OK)
+            fprintf(stderr, "kiln: error: %s\n", kiln_last_error());
+    }
+    prefetch_free(b->queue);
+
+out_close_devices:
+    close_st = close_devices(b);
+    if (st == KILN_OK)
+        st = close_st;
+    free(all);
+    host_image_free(&background);
+out_free_outputs:
+    free_strings(b->outputs, list.count);
+    free_strings(collisions, ncollisions);
+out_free_inputs:
+    inputs_free(&list);
+out_free_state:
+    for (size_t i = 0; i < b->failures_kept; i++) {
+        free(b->failures[i].input);
+        free(b->failures[i].message);
+    }
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+    return st;
+}
+
+/* The public entry point: loads the job and runs it with default options. */
+kiln_status kiln_run_job(const char *job_path, const char *const *sets,
+                         size_t nsets, const char *report_path,
+                         const char *shard, size_t *failed)
+{
+    job_config *job = malloc(sizeof(*job));
+    batch_options options = { shard, report_path, -1, 0, NULL, NULL };
+    batch_result result = { 0 };
+    kiln_status st;
+
+    if (failed)
+        *failed = 0;
+    if (!job)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    st = job_load(job_path, sets, nsets, job);
+    if (st == KILN_OK)
+        st = batch_run(job, &options, &result);
+    if (st == KILN_OK && failed)
+        *failed = result.failed;
+    free(job);
+    return st;
+}

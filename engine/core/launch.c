@@ -1,0 +1,206 @@
+/* Kernel launch, buffer transfers and the device timer (see launch.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cl_status.h"
+#include "launch.h"
+#include "status.h"
+
+/* The event slot a command should fill: NULL when no section is open. */
+static cl_event *timer_slot(kiln_device *dev, cl_event *ev)
+{
+    *ev = NULL;
+    return dev->timer.section >= 0 ? ev : NULL;
+}
+
+/* Files `ev` (may be NULL) into the open section's bracket: the first
+ * event of the section is kept, later ones replace the last. */
+static void timer_record(kiln_device *dev, cl_event ev)
+{
+    int s = dev->timer.section;
+
+    if (!ev)
+        return;
+    if (s < 0) {
+        clReleaseEvent(ev);
+        return;
+    }
+    if (!dev->timer.first[s]) {
+        dev->timer.first[s] = ev;
+        return;
+    }
+    if (dev->timer.last[s])
+        clReleaseEvent(dev->timer.last[s]);
+    dev->timer.last[s] = ev;
+}
+
+/* Sets arguments and enqueues a kernel (see launch.h). */
+kiln_status dev_kernel_launch(kiln_device *dev, const char *source, const char *options,
+                              const char *kernel_name, const dev_kernel_arg *args,
+                              cl_uint nargs, cl_uint dims, const size_t *global,
+                              const size_t *local)
+{
+    char what[192];
+    size_t rounded[3];
+    cl_kernel kernel;
+    cl_event ev;
+    cl_int err;
+    kiln_status st;
+
+    if (dims < 1 || dims > 3)
+        return kiln_fail(KILN_E_INVAL, "kernel %s: %u dimensions", kernel_name, (unsigned)dims);
+    for (cl_uint d = 0; d < dims; d++)
+        if (global[d] == 0)
+            return KILN_OK;
+    st = device_kernel(dev, source, options, kernel_name, &kernel);
+    if (st != KILN_OK)
+        return st;
+    for (cl_uint i = 0; i < nargs; i++) {
+        err = clSetKernelArg(kernel, i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            snprintf(what, sizeof(what), "setting argument %u of kernel %s (%s)",
+                     (unsigned)i, kernel_name, source);
+            return kiln_fail_cl(err, what);
+        }
+    }
+    for (cl_uint d = 0; d < dims; d++)
+        rounded[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
+    err = clEnqueueNDRangeKernel(dev->queue, kernel, dims, NULL, rounded, local, 0, NULL,
+                                 timer_slot(dev, &ev));
+    if (err != CL_SUCCESS) {
+        snprintf(what, sizeof(what), "enqueueing kernel %s (%s)", kernel_name, source);
+        return kiln_fail_cl(err, what);
+    }
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* dev_kernel_launch with the driver's work-group size. */
+kiln_status dev_kernel_launch_default(kiln_device *dev, const char *source,
+                                      const char *kernel_name, const dev_kernel_arg *args,
+                                      cl_uint nargs, cl_uint dims, const size_t *global)
+{
+    return dev_kernel_launch(dev, source, NULL, kernel_name, args, nargs, dims, global, NULL);
+}
+
+/* A blocking write. */
+kiln_status dev_buffer_write(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                             const void *src, const char *what)
+{
+    cl_event ev;
+    cl_int err;
+
+    if (bytes == 0)
+        return KILN_OK;
+    err = clEnqueueWriteBuffer(dev->queue, mem, CL_TRUE, offset, bytes, src, 0, NULL,
+                               timer_slot(dev, &ev));
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* A blocking read. */
+kiln_status dev_buffer_read(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                            void *dst, const char *what)
+{
+    cl_event ev;
+    cl_int err;
+
+    if (bytes == 0)
+        return KILN_OK;
+    err = clEnqueueReadBuffer(dev->queue, mem, CL_TRUE, offset, bytes, dst, 0, NULL,
+                              timer_slot(dev, &ev));
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* An enqueued copy. */
+kiln_status dev_buffer_copy(kiln_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
+                            size_t dst_offset, size_t bytes, const char *what)
+{
+    cl_event ev;
+    cl_int err;
+
+    if (bytes == 0)
+        return KILN_OK;
+    err = clEnqueueCopyBuffer(dev->queue, src, dst, src_offset, dst_offset, bytes, 0, NULL,
+                              timer_slot(dev, &ev));
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* An enqueued fill. */
+kiln_status dev_buffer_fill(kiln_device *dev, cl_mem mem, const void *pattern,
+                            size_t pattern_size, size_t offset, size_t bytes, const char *what)
+{
+    cl_event ev;
+    cl_int err;
+
+    if (bytes == 0)
+        return KILN_OK;
+    err = clEnqueueFillBuffer(dev->queue, mem, pattern, pattern_size, offset, bytes, 0, NULL,
+                              timer_slot(dev, &ev));
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* Opens a timer section. */
+void dev_timer_section(kiln_device *dev, int section)
+{
+    dev->timer.section = (section >= 0 && section < DEV_TIMER_SECTIONS) ? section : -1;
+}
+
+/* Closes the open section. */
+void dev_timer_stop(kiln_device *dev)
+{
+    dev->timer.section = -1;
+}
+
+/* Reads one profiling counter in nanoseconds; 0 on failure (*ok cleared). */
+static cl_ulong event_ns(cl_event ev, cl_profiling_info what, int *ok)
+{
+    cl_ulong ns = 0;
+    if (clGetEventProfilingInfo(ev, what, sizeof(ns), &ns, NULL) != CL_SUCCESS)
+        *ok = 0;
+    return ns;
+}
+
+/* Turns the brackets into milliseconds. */
+kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen)
+{
+    int ok = 1;
+
+    for (int s = 0; s < DEV_TIMER_SECTIONS; s++) {
+        cl_event first = dev->timer.first[s];
+        cl_event last = dev->timer.last[s] ? dev->timer.last[s] : first;
+        if (seen)
+            seen[s] = first != NULL;
+        if (!first)
+            continue;
+        cl_ulong start = event_ns(first, CL_PROFILING_COMMAND_START, &ok);
+        cl_ulong end = event_ns(last, CL_PROFILING_COMMAND_END, &ok);
+        if (end > start)
+            ms[s] += (double)(end - start) / 1e6;
+    }
+    dev_timer_discard(dev);
+    return ok ? KILN_OK : kiln_fail(KILN_E_CL, "reading OpenCL profiling events");
+}
+
+/* Releases the brackets. */
+void dev_timer_discard(kiln_device *dev)
+{
+    for (int s = 0; s < DEV_TIMER_SECTIONS; s++) {
+        if (dev->timer.first[s])
+            clReleaseEvent(dev->timer.first[s]);
+        if (dev->timer.last[s])
+            clReleaseEvent(dev->timer.last[s]);
+        dev->timer.first[s] = dev->timer.last[s] = NULL;
+    }
+}

@@ -1,0 +1,124 @@
+/* Helpers shared by the network operator launchers (see nn_kernel.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cl_status.h"
+#include "nn_kernel.h"
+#include "status.h"
+
+/* Looks up and checks a tensor's place (see nn_kernel.h). */
+kiln_status nn_place_of(const nn_launch *ctx, int t, const char *label, nn_place *out)
+{
+    const graph_tensor *tensor;
+    int64_t count;
+
+    if (t < 0 || (size_t)t >= ctx->g->ntensors)
+        return kiln_fail(KILN_E_INVAL, "%s: tensor index %d is out of range", label, t);
+    tensor = &ctx->g->tensors[t];
+    *out = ctx->places[t];
+    if (!out->mem)
+        return kiln_fail(KILN_E_INVAL, "%s: tensor '%.100s' has no place on the device",
+                         label, tensor->name);
+    count = graph_tensor_elements(tensor);
+    if ((uint64_t)out->offset + (uint64_t)count > UINT64_C(0xFFFFFFFF))
+        return kiln_fail(KILN_E_INVAL, "%s: tensor '%.100s' ends past element 2^32 of its "
+                         "buffer", label, tensor->name);
+    return KILN_OK;
+}
+
+/* FLOAT16 outputs hold half-precision values. */
+int nn_half_out(const kiln_graph *g, int t)
+{
+    return g->tensors[t].dtype == GRAPH_DT_FLOAT16;
+}
+
+/* Enqueues with the fixed work-group size (see nn_kernel.h). */
+kiln_status nn_enqueue(kiln_device *dev, const char *source, const char *options,
+                       const char *kernel, const dev_kernel_arg *args, cl_uint nargs,
+                       cl_uint dims, const size_t *global)
+{
+    static const size_t local[3] = { NN_LOCAL_SIZE, 1, 1 };
+
+    for (cl_uint d = 0; d < dims; d++)
+        if (global[d] == 0)
+            return KILN_OK;
+    return dev_kernel_launch(dev, source, options, kernel, args, nargs, dims, global, local);
+}
+
+/* A contiguous copy on the queue (see nn_kernel.h). */
+kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count)
+{
+    size_t bytes = count * sizeof(float);
+    size_t so = (size_t)src.offset * sizeof(float), dso = (size_t)dst.offset * sizeof(float);
+    cl_int err;
+
+    if (count == 0 || (src.mem == dst.mem && src.offset == dst.offset))
+        return KILN_OK;
+    if (src.mem == dst.mem && so < dso + bytes && dso < so + bytes)
+        return kiln_fail(KILN_E_INVAL, "copying %zu elements from offset %u to offset %u of "
+                         "one buffer: the ranges overlap", count, (unsigned)src.offset,
+                         (unsigned)dst.offset);
+    err = clEnqueueCopyBuffer(dev->queue, src.mem, dst.mem, so, dso, bytes, 0, NULL, NULL);
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, "enqueueing a tensor copy");
+    return KILN_OK;
+}
+
+/* Packs ints into a vector argument. */
+cl_int8 nn_int8(const int64_t *v, int n, cl_int fill)
+{
+    cl_int8 r;
+
+    for (int i = 0; i < 8; i++)
+        r.s[i] = i < n ? (cl_int)v[i] : fill;
+    return r;
+}
+
+/* Packs floats into a vector argument. */
+cl_float8 nn_float8(const float *v, int n, cl_float fill)
+{
+    cl_float8 r;
+
+    for (int i = 0; i < 8; i++)
+        r.s[i] = i < n ? v[i] : fill;
+    return r;
+}
+
+/* Whether outer axis j and inner axis i of a walk merge for every
+ * operand. */
+static int axes_merge(int64_t (*strides)[GRAPH_MAX_RANK], int nops, int j, int i,
+                      int64_t inner)
+{
+    for (int k = 0; k < nops; k++)
+        if (strides[k][j] != strides[k][i] * inner)
+            return 0;
+    return 1;
+}
+
+/* Drops unit axes and merges mergeable neighbours (see nn_kernel.h). */
+int nn_collapse(int rank, int64_t *dims, int nops, int64_t (*strides)[GRAPH_MAX_RANK])
+{
+    int out = 0;
+
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] == 1)
+            continue;
+        if (out > 0 && axes_merge(strides, nops, out - 1, i, dims[i])) {
+            dims[out - 1] *= dims[i];
+            for (int k = 0; k < nops; k++)
+                strides[k][out - 1] = strides[k][i];
+            continue;
+        }
+        dims[out] = dims[i];
+        for (int k = 0; k < nops; k++)
+            strides[k][out] = strides[k][i];
+        out++;
+    }
+    if (out == 0) {
+        dims[0] = 1;
+        for (int k = 0; k < nops; k++)
+            strides[k][0] = 0;
+        out = 1;
+    }
+    return out;
+}

@@ -1,0 +1,482 @@
+/* Networks on a device: building (load, fold, plan, upload), the
+ * per-device cache that shares them, and running them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "cl_status.h"
+#include "graph_fold.h"
+#include "nn_conv_tiled.h"
+#include "nn_model.h"
+#include "nn_tune.h"
+#include "onnx_load.h"
+#include "pool.h"
+#include "status.h"
+
+#define NN_WEIGHT_ALIGN 16          /* floats: 64-byte aligned constants */
+
+struct nn_model {
+    nn_model_cache *cache;
+    kiln_device *dev;
+    char *path;
+    onnx_input_shape shapes[NN_MODEL_MAX_INPUTS];
+    size_t nshapes;
+    kiln_graph *g;
+    nn_place *places;               /* per tensor */
+    unsigned char *conv_tiled;      /* per node */
+    pool_buffer *weights;
+    pool_buffer *arena;
+    nn_model_facts facts;
+    size_t refs;
+    uint64_t last_use;
+    nn_model *next;
+};
+
+struct nn_model_cache {
+    nn_model *head;
+    uint64_t clock;
+    nn_conv_tuning tuning;
+};
+
+/* Whether input slot k of node n carries tensor data (as opposed to shape
+ * parameters that folding moved into the node's attributes). */
+static int slot_is_data(const graph_node *n, size_t k)
+{
+    switch (n->op) {
+    case GRAPH_OP_CONV:
+        return k <= 2;
+    case GRAPH_OP_ADD: case GRAPH_OP_SUB: case GRAPH_OP_MUL: case GRAPH_OP_DIV:
+        return k <= 1;
+    case GRAPH_OP_CONCAT:
+        return 1;
+    default:
+        return k == 0;
+    }
+}
+
+/* Frees a model's host and device parts (not linked in a cache). */
+static void model_free(nn_model *m)
+{
+    if (!m)
+        return;
+    pool_release(m->dev->pool, m->arena);
+    pool_release(m->dev->pool, m->weights);
+    graph_free(m->g);
+    free(m->places);
+    free(m->conv_tiled);
+    free(m->path);
+    free(m);
+}
+
+/* Loads and folds `path` at `dims` into m->g and checks that the device
+ * runs every node. */
+static kiln_status model_load(nn_model *m)
+{
+    onnx_load_options opt = { m->shapes, m->nshapes };
+    graph_fold_options fold = { 0 };
+    char msg[512];
+    kiln_status st;
+
+    st = onnx_load(m->path, &opt, &m->g);
+    if (st != KILN_OK)
+        return st;
+    fold.runtime_only = 1;
+    st = graph_fold(m->g, &fold, NULL);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "%s", m->path);
+    for (size_t i = 0; i < m->g->nnodes; i++) {
+        if (!nn_op_supported(m->g, &m->g->nodes[i], msg, sizeof(msg)))
+            return kiln_fail(KILN_E_FORMAT, "%s: %s", m->path, msg);
+    }
+    for (size_t i = 0; i < m->g->noutputs; i++) {
+        const graph_tensor *t = &m->g->tensors[m->g->outputs[i]];
+        if (t->kind == GRAPH_TENSOR_CONSTANT)
+            return kiln_fail(KILN_E_FORMAT, "%s: output '%s' is a constant", m->path, t->name);
+    }
+    return KILN_OK;
+}
+
+/* Plans the arena and sets the places of runtime tensors. */
+static kiln_status model_plan(nn_model *m)
+{
+    memory_plan plan;
+    kiln_status st = memory_plan_graph(m->g, 1, &plan);
+
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "%s: planning the activation arena", m->path);
+    m->facts.arena_bytes = plan.arena_bytes;
+    m->facts.lower_bound = plan.lower_bound;
+    m->facts.inplace = plan.inplace;
+    m->facts.activation_sum = 0;
+    for (size_t t = 0; t < m->g->ntensors; t++) {
+        const graph_tensor *x = &m->g->tensors[t];
+        if (plan.offsets[t] == MEMORY_PLAN_NONE)
+            continue;
+        m->places[t].offset = (cl_uint)(plan.offsets[t] / sizeof(float));
+        m->facts.activation_sum += (size_t)graph_tensor_elements(x) * graph_storage_size(x->dtype);
+    }
+    memory_plan_free(&plan);
+    if (m->facts.arena_bytes / sizeof(float) > UINT32_MAX)
+        return kiln_fail(KILN_E_LIMIT, "%s: the activation arena (%zu bytes) exceeds 2^32 floats",
+                         m->path, m->facts.arena_bytes);
+    return KILN_OK;
+}
+
+/* Whether tensor t is a constant some runtime node reads as data; sets
+ * *packed_node to the Conv whose packed weights it is (or -1). */
+static int weight_use(const kiln_graph *g, const unsigned char *tiled, int t, int *packed_node)
+{
+    int used = 0;
+    *packed_node = -1;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        for (size_t k = 0; k < n->ninputs; k++) {
+            if (n->inputs[k] != t || !slot_is_data(n, k))
+                continue;
+            used = 1;
+            if (n->op == GRAPH_OP_CONV && k == 1 && tiled[i])
+                *packed_node = (int)i;
+        }
+    }
+    return used;
+}
+
+/* Lays out, packs and uploads every constant runtime nodes read; then
+ * drops their host copies.  A weight both packed for a tiled Conv and read
+ * plainly elsewhere is refused (the file would need two copies). */
+static kiln_status model_upload_weights(nn_model *m)
+{
+    kiln_graph *g = m->g;
+    size_t total = 0;
+    int *packed = malloc(g->ntensors * sizeof(*packed));
+    size_t *at = malloc(g->ntensors * sizeof(*at));
+    float *host = NULL;
+    kiln_status st = KILN_OK;
+    cl_int err;
+
+    if (!packed || !at) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory laying out weights", m->path);
+        goto out_free;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        const graph_tensor *x = &g->tensors[t];
+        size_t n;
+        at[t] = SIZE_MAX;
+        if (x->kind != GRAPH_TENSOR_CONSTANT || !weight_use(g, m->conv_tiled, (int)t, &packed[t]))
+            continue;
+        if (!graph_dtype_is_float(x->dtype) || !x->f32) {
+            st = kiln_fail(KILN_E_FORMAT, "%s: constant '%s' of type %s is read as data on the "
+                           "device", m->path, x->name, graph_dtype_name(x->dtype));
+            goto out_free;
+        }
+        n = packed[t] >= 0
+            ? nn_conv_tiled_packed_elements(g, &g->nodes[packed[t]], &m->cache->tuning)
+            : (size_t)graph_tensor_elements(x);
+        at[t] = total;
+        total += (n + NN_WEIGHT_ALIGN - 1) / NN_WEIGHT_ALIGN * NN_WEIGHT_ALIGN;
+    }
+    if (total == 0)
+        goto out_free;
+    if (total > UINT32_MAX) {
+        st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight floats exceed 2^32", m->path, total);
+        goto out_free;
+    }
+    host = calloc(total, sizeof(*host));
+    if (!host) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu weight bytes", m->path,
+                       total * sizeof(*host));
+        goto out_free;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        const graph_tensor *x = &g->tensors[t];
+        if (at[t] == SIZE_MAX)
+            continue;
+        if (packed[t] >= 0)
+            nn_conv_tiled_pack(g, &g->nodes[packed[t]], &m->cache->tuning, host + at[t]);
+        else
+            memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
+    }
+    st = pool_acquire(m->dev->pool, total * sizeof(*host), "model.weights", &m->weights);
+    if (st != KILN_OK) {
+        st = kiln_fail_context(st, "%s: weights", m->path);
+        goto out_free;
+    }
+    err = clEnqueueWriteBuffer(m->dev->queue, m->weights->mem, CL_TRUE, 0, total * sizeof(*host),
+                               host, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        st = kiln_fail_cl(err, "uploading model weights");
+        goto out_free;
+    }
+    m->facts.weight_bytes = total * sizeof(*host);
+    for (size_t t = 0; t < g->ntensors; t++) {
+        if (at[t] == SIZE_MAX)
+            continue;
+        m->places[t].mem = m->weights->mem;
+        m->places[t].offset = (cl_uint)at[t];
+        graph_tensor_drop_data(&g->tensors[t]);
+    }
+out_free:
+    free(host);
+    free(packed);
+    free(at);
+    return st;
+}
+
+/* Builds a model (not yet in the cache). */
+static kiln_status model_build(nn_model_cache *cache, kiln_device *dev, const char *path,
+                               const onnx_input_shape *shapes, size_t nshapes, nn_model **out)
+{
+    double t0 = kiln_clock_ms();
+    kiln_status st;
+    nn_model *m = calloc(1, sizeof(*m));
+
+    *out = NULL;
+    if (!m || !(m->path = strdup(path))) {
+        free(m);
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
+    }
+    m->cache = cache;
+    m->dev = dev;
+    for (size_t i = 0; i < nshapes; i++) {
+        m->shapes[i] = shapes[i];
+        m->shapes[i].name = NULL;
+    }
+    m->nshapes = nshapes;
+    st = model_load(m);
+    if (st != KILN_OK)
+        goto out_free;
+    m->places = calloc(m->g->ntensors ? m->g->ntensors : 1, sizeof(*m->places));
+    m->conv_tiled = calloc(m->g->nnodes ? m->g->nnodes : 1, 1);
+    if (!m->places || !m->conv_tiled) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
+        goto out_free;
+    }
+    m->facts.nodes = m->g->nnodes;
+    for (size_t i = 0; i < m->g->nnodes; i++) {
+        const graph_node *n = &m->g->nodes[i];
+        if (n->op == GRAPH_OP_CONV && nn_conv_tiled_fits(m->g, n)) {
+            m->conv_tiled[i] = 1;
+            m->facts.conv_tiled++;
+        }
+    }
+    st = model_plan(m);
+    if (st != KILN_OK)
+        goto out_free;
+    st = model_upload_weights(m);
+    if (st != KILN_OK)
+        goto out_free;
+    st = pool_acquire(dev->pool, m->facts.arena_bytes ? m->facts.arena_bytes : 1, "model.arena",
+                      &m->arena);
+    if (st != KILN_OK) {
+        st = kiln_fail_context(st, "%s: activation arena", path);
+        goto out_free;
+    }
+    for (size_t t = 0; t < m->g->ntensors; t++) {
+        if (m->g->tensors[t].kind != GRAPH_TENSOR_CONSTANT)
+            m->places[t].mem = m->arena->mem;
+    }
+    m->facts.build_ms = kiln_clock_ms() - t0;
+    m->facts.tuning_origin = cache->tuning.origin;
+    *out = m;
+    return KILN_OK;
+out_free:
+    model_free(m);
+    return st;
+}
+
+/* Frees the least recently used model nobody holds; 0 when there is none. */
+static int cache_evict_one(nn_model_cache *cache)
+{
+    nn_model **victim = NULL;
+    for (nn_model **p = &cache->head; *p; p = &(*p)->next) {
+        if ((*p)->refs == 0 && (!victim || (*p)->last_use < (*victim)->last_use))
+            victim = p;
+    }
+    if (!victim)
+        return 0;
+    nn_model *m = *victim;
+    *victim = m->next;
+    model_free(m);
+    return 1;
+}
+
+/* Creates the device's cache on first use, with its conv tuning. */
+static kiln_status cache_get(kiln_device *dev, nn_model_cache **out)
+{
+    if (!dev->models) {
+        nn_model_cache *c = calloc(1, sizeof(*c));
+        if (!c)
+            return kiln_fail(KILN_E_HOSTMEM, "out of host memory for the model cache");
+        nn_tune_load(dev, &c->tuning);
+        dev->models = c;
+    }
+    *out = dev->models;
+    return KILN_OK;
+}
+
+/* Whether a cached model was built for these input shapes. */
+static int same_shapes(const nn_model *m, const onnx_input_shape *shapes, size_t nshapes)
+{
+    if (m->nshapes != nshapes)
+        return 0;
+    for (size_t i = 0; i < nshapes; i++) {
+        if (m->shapes[i].rank != shapes[i].rank ||
+            memcmp(m->shapes[i].dims, shapes[i].dims, (size_t)shapes[i].rank * sizeof(int64_t)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Returns the cached or newly built model (see nn_model.h). */
+kiln_status nn_model_acquire(kiln_device *dev, const char *path, const onnx_input_shape *shapes,
+                             size_t nshapes, nn_model **out)
+{
+    nn_model_cache *cache = NULL;
+    nn_model *m;
+    kiln_status st;
+
+    *out = NULL;
+    if (!dev || !path || nshapes > NN_MODEL_MAX_INPUTS || (nshapes && !shapes))
+        return kiln_fail(KILN_E_INVAL, "nn_model_acquire: bad arguments");
+    st = cache_get(dev, &cache);
+    if (st != KILN_OK)
+        return st;
+    for (m = cache->head; m; m = m->next) {
+        if (strcmp(m->path, path) == 0 && same_shapes(m, shapes, nshapes))
+            break;
+    }
+    if (!m) {
+        st = model_build(cache, dev, path, shapes, nshapes, &m);
+        while (st == KILN_E_NOMEM && cache_evict_one(cache))
+            st = model_build(cache, dev, path, shapes, nshapes, &m);
+        if (st != KILN_OK)
+            return st;
+        m->next = cache->head;
+        cache->head = m;
+    }
+    m->refs++;
+    m->last_use = ++cache->clock;
+    *out = m;
+    return KILN_OK;
+}
+
+/* Drops one reference (the model stays cached). */
+void nn_model_release(nn_model *model)
+{
+    if (model && model->refs > 0)
+        model->refs--;
+}
+
+/* The folded graph. */
+const kiln_graph *nn_model_graph(const nn_model *model)
+{
+    return model->g;
+}
+
+/* Place of runtime input i. */
+nn_place nn_model_input(const nn_model *model, size_t i)
+{
+    return model->places[model->g->inputs[i]];
+}
+
+/* Place of output i. */
+nn_place nn_model_output(const nn_model *model, size_t i)
+{
+    return model->places[model->g->outputs[i]];
+}
+
+/* Enqueues every node. */
+kiln_status nn_model_run(nn_model *model)
+{
+    nn_launch ctx = { model->dev, model->g, model->places, &model->cache->tuning,
+                      model->conv_tiled };
+    for (size_t i = 0; i < model->g->nnodes; i++) {
+        kiln_status st = nn_op_launch(&ctx, (int)i);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s", model->path);
+    }
+    return KILN_OK;
+}
+
+/* Runs every node, waiting for each, and sums their times. */
+kiln_status nn_model_run_profiled(nn_model *model, double *node_ms)
+{
+    nn_launch ctx = { model->dev, model->g, model->places, &model->cache->tuning,
+                      model->conv_tiled };
+    for (size_t i = 0; i < model->g->nnodes; i++) {
+        double t0 = kiln_clock_ms();
+        kiln_status st = nn_op_launch(&ctx, (int)i);
+        if (st == KILN_OK)
+            st = device_finish(model->dev);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s", model->path);
+        node_ms[i] += kiln_clock_ms() - t0;
+    }
+    return KILN_OK;
+}
+
+/* Checks that `count` is the element count of tensor t. */
+static kiln_status check_count(const nn_model *m, int t, size_t count, const char *what)
+{
+    size_t want = (size_t)graph_tensor_elements(&m->g->tensors[t]);
+    if (count != want)
+        return kiln_fail(KILN_E_INVAL, "%s: %s '%s' holds %zu values, not %zu", m->path, what,
+                         m->g->tensors[t].name, want, count);
+    return KILN_OK;
+}
+
+/* Writes input i from the host (blocking). */
+kiln_status nn_model_write_input(nn_model *model, size_t i, const float *data, size_t count)
+{
+    int t = model->g->inputs[i];
+    nn_place p = model->places[t];
+    kiln_status st = check_count(model, t, count, "input");
+    cl_int err;
+
+    if (st != KILN_OK)
+        return st;
+    err = clEnqueueWriteBuffer(model->dev->queue, p.mem, CL_TRUE, (size_t)p.offset * sizeof(float),
+                               count * sizeof(float), data, 0, NULL, NULL);
+    return err == CL_SUCCESS ? KILN_OK : kiln_fail_cl(err, "writing a model input");
+}
+
+/* Reads output i to the host (blocking). */
+kiln_status nn_model_read_output(nn_model *model, size_t i, float *data, size_t count)
+{
+    int t = model->g->outputs[i];
+    nn_place p = model->places[t];
+    kiln_status st = check_count(model, t, count, "output");
+    cl_int err;
+
+    if (st != KILN_OK)
+        return st;
+    err = clEnqueueReadBuffer(model->dev->queue, p.mem, CL_TRUE, (size_t)p.offset * sizeof(float),
+                              count * sizeof(float), data, 0, NULL, NULL);
+    return err == CL_SUCCESS ? KILN_OK : kiln_fail_cl(err, "reading a model output");
+}
+
+/* Copies the facts. */
+void nn_model_facts_get(const nn_model *model, nn_model_facts *out)
+{
+    *out = model->facts;
+}
+
+/* Frees every model of the cache and the cache. */
+kiln_status nn_model_cache_free(nn_model_cache *cache)
+{
+    kiln_status st = KILN_OK;
+    if (!cache)
+        return KILN_OK;
+    while (cache->head) {
+        nn_model *m = cache->head;
+        cache->head = m->next;
+        if (m->refs > 0 && st == KILN_OK)
+            st = kiln_fail(KILN_E_LEAK, "model %s still held (%zu references) at device close",
+                           m->path, m->refs);
+        model_free(m);
+    }
+    free(cache);
+    return st;
+}
