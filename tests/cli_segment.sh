@@ -48,20 +48,21 @@ HOME="$d/home" KILN_MODEL_DIR= U2NET_HOME= run_kiln 0 "$d/home.log" segment -m s
     -o "$d/home.png"
 ok "registry name found in ~/.u2net" test -s "$d/home.png"
 HOME="$d/home" KILN_MODEL_DIR="$d/models" U2NET_HOME="$d/nowhere" \
-    run_kiln 1 "$d/missing.log" segment -m isnet-anime "$img" -o "$d/never.png"
+    run_kiln 2 "$d/missing.log" segment -m isnet-anime "$img" -o "$d/never.png"
 expect_in "$d/missing.log" "$d/models/isnet-anime.onnx"
 expect_in "$d/missing.log" "$d/nowhere/isnet-anime.onnx"
 expect_in "$d/missing.log" "$d/home/.u2net/isnet-anime.onnx"
-run_kiln 1 "$d/unknown.log" segment -m u3net "$img" -o "$d/never.png"
+run_kiln 2 "$d/unknown.log" segment -m u3net "$img" -o "$d/never.png"
 expect_in "$d/unknown.log" "u2net_human_seg"
 ok "no output for a missing model" test ! -e "$d/never.png"
 
-# bad models: each a clear error naming the file, no output
-run_kiln 1 "$d/trunc.log" segment -m "$d/models/truncated.onnx" $size8 "$img" -o "$d/never.png"
+# bad models: each a clear error naming the file, no output; the job
+# fails at start (exit 2)
+run_kiln 2 "$d/trunc.log" segment -m "$d/models/truncated.onnx" $size8 "$img" -o "$d/never.png"
 expect_in "$d/trunc.log" "truncated.onnx"
-run_kiln 1 "$d/wide.log" segment -m "$d/models/wide.onnx" $size8 "$img" -o "$d/never.png"
+run_kiln 2 "$d/wide.log" segment -m "$d/models/wide.onnx" $size8 "$img" -o "$d/never.png"
 expect_in "$d/wide.log" "wide.onnx"
-run_kiln 1 "$d/shape.log" segment -m "$d/models/mini.onnx" --set segment.input_size=64 "$img" -o "$d/never.png"
+run_kiln 2 "$d/shape.log" segment -m "$d/models/mini.onnx" --set segment.input_size=64 "$img" -o "$d/never.png"
 expect_in "$d/shape.log" "mini.onnx"
 ok "no output for a bad model" test ! -e "$d/never.png"
 # images smaller than 2x2
@@ -90,6 +91,14 @@ expect_in "$d/job.log" "corrupt.png"
 expect_in "$d/job.log" "at least 2x2"
 ok "no temporary files" no_temp_files "$d/out"
 expect_in "$d/report.json" '"segment"'
+# a batch whose model cannot be found fails at start, once, with exit 2:
+# no item is tried and no output written
+HOME="$d/home" KILN_MODEL_DIR="$d/models" U2NET_HOME="$d/nowhere" \
+    run_kiln 2 "$d/nomodel.log" run "$d/job.ini" --set segment.model=isnet-anime \
+    --set job.output_dir="$d/nomodel-out" --no-progress
+ok "missing model: the message once" test "$(grep -c 'isnet-anime.onnx' "$d/nomodel.log")" -eq 1
+ok "missing model: no item tried" test "$(grep -c 'corrupt.png' "$d/nomodel.log")" -eq 0
+ok "missing model: no outputs" test "$(count_png "$d/nomodel-out" 2>/dev/null || echo 0)" -eq 0
 # [refine] on the segmentation mask, on the device
 cat > "$d/refine.ini" <<INI
 [job]

@@ -87,19 +87,19 @@ static void test_defaults(void)
     CHECK(c.max_pixels == 268435456u);
     CHECK(c.prefetch_items == 4);
     CHECK(c.prefetch_bytes == 256 * MIB);
-    CHECK(strcmp(c.device_select, "auto") == 0);
-    CHECK(c.device_budget == 0);
-    CHECK(c.resize_enabled == 0);
-    CHECK(c.resize_width == 0 && c.resize_height == 0 && c.resize_max_side == 0);
-    CHECK(c.resize_filter == 2);   /* RESIZE_LANCZOS3 */
-    CHECK(c.composite_enabled == 0);
-    CHECK(near(c.composite_colour[0], 1) && near(c.composite_colour[1], 1) &&
-          near(c.composite_colour[2], 1));
-    CHECK(c.composite_image[0] == '\0');
-    CHECK(c.composite_premultiplied == 0);
-    CHECK(c.output_bit_depth == 8);
-    CHECK(c.output_suffix[0] == '\0');
-    CHECK(c.output_skip_existing == 1);
+    CHECK(strcmp(c.device.select, "auto") == 0);
+    CHECK(c.memory.device_budget == 0);
+    CHECK(c.resize.enabled == 0);
+    CHECK(c.resize.width == 0 && c.resize.height == 0 && c.resize.max_side == 0);
+    CHECK(c.resize.filter == 2);   /* RESIZE_LANCZOS3 */
+    CHECK(c.composite.enabled == 0);
+    CHECK(near(c.composite.colour[0], 1) && near(c.composite.colour[1], 1) &&
+          near(c.composite.colour[2], 1));
+    CHECK(c.composite.image[0] == '\0');
+    CHECK(c.composite.premultiplied == 0);
+    CHECK(c.output.bit_depth == 8);
+    CHECK(c.output.suffix[0] == '\0');
+    CHECK(c.output.skip_existing == 1);
 
     job_defaults(&c, "plain");
     CHECK(strcmp(c.name, "plain") == 0);
@@ -141,7 +141,7 @@ static void test_minimal(void)
     snprintf(want, sizeof(want), "%s/shots/*.png", tmp);
     CHECK(strcmp(c.inputs, want) == 0);
     snprintf(want, sizeof(want), "%s/bg/white.png", tmp);
-    CHECK(strcmp(c.composite_image, want) == 0);
+    CHECK(strcmp(c.composite.image, want) == 0);
 }
 
 /* A job file in the current directory keeps its relative paths. */
@@ -201,21 +201,21 @@ static void test_values(void)
     CHECK(c.max_pixels == 64 * MIB);
     CHECK(c.prefetch_items == 1024);
     CHECK(c.prefetch_bytes == GIB);
-    CHECK(strcmp(c.device_select, "gpu:1") == 0);
-    CHECK(c.device_budget == 512 * MIB);
-    CHECK(c.resize_enabled == 1);
-    CHECK(c.resize_width == 65536);
-    CHECK(c.resize_height == 0);
-    CHECK(c.resize_max_side == 320);
-    CHECK(c.resize_filter == 1);   /* RESIZE_AREA */
-    CHECK(c.composite_enabled == 1);
-    CHECK(near(c.composite_colour[0], 1.0f));
-    CHECK(near(c.composite_colour[1], 128.0f / 255.0f));
-    CHECK(near(c.composite_colour[2], 0.0f));
-    CHECK(c.composite_premultiplied == 1);
-    CHECK(c.output_bit_depth == 16);
-    CHECK(strcmp(c.output_suffix, "_cut") == 0);
-    CHECK(c.output_skip_existing == 0);
+    CHECK(strcmp(c.device.select, "gpu:1") == 0);
+    CHECK(c.memory.device_budget == 512 * MIB);
+    CHECK(c.resize.enabled == 1);
+    CHECK(c.resize.width == 65536);
+    CHECK(c.resize.height == 0);
+    CHECK(c.resize.max_side == 320);
+    CHECK(c.resize.filter == 1);   /* RESIZE_AREA */
+    CHECK(c.composite.enabled == 1);
+    CHECK(near(c.composite.colour[0], 1.0f));
+    CHECK(near(c.composite.colour[1], 128.0f / 255.0f));
+    CHECK(near(c.composite.colour[2], 0.0f));
+    CHECK(c.composite.premultiplied == 1);
+    CHECK(c.output.bit_depth == 16);
+    CHECK(strcmp(c.output.suffix, "_cut") == 0);
+    CHECK(c.output.skip_existing == 0);
 
     /* every boolean spelling, any case */
     {
@@ -225,10 +225,10 @@ static void test_values(void)
             char text[128];
             snprintf(text, sizeof(text), "[output]\nskip_existing = %s\n", no[i]);
             CHECK_OK(load_with(text, &c));
-            CHECK(c.output_skip_existing == 0);
+            CHECK(c.output.skip_existing == 0);
             snprintf(text, sizeof(text), "[composite]\nenabled = %s\n", yes[i]);
             CHECK_OK(load_with(text, &c));
-            CHECK(c.composite_enabled == 1);
+            CHECK(c.composite.enabled == 1);
         }
     }
 
@@ -238,21 +238,21 @@ static void test_values(void)
     CHECK(c.max_pixels == 16 * GIB);
     CHECK_OK(load_with("[job]\nprefetch_bytes = 64K\n[memory]\ndevice_budget = AUTO\n", &c));
     CHECK(c.prefetch_bytes == 65536);
-    CHECK(c.device_budget == 0);
+    CHECK(c.memory.device_budget == 0);
     CHECK_OK(load_with("[memory]\ndevice_budget = 0\n", &c));
-    CHECK(c.device_budget == 0);
+    CHECK(c.memory.device_budget == 0);
     CHECK_OK(load_with("[memory]\ndevice_budget = 2G\n", &c));
-    CHECK(c.device_budget == 2 * GIB);
+    CHECK(c.memory.device_budget == 2 * GIB);
 
     /* each filter name maps to its resize_filter value */
     CHECK_OK(load_with("[resize]\nfilter = bilinear\n", &c));
-    CHECK(c.resize_filter == 0);
+    CHECK(c.resize.filter == 0);
     CHECK_OK(load_with("[resize]\nfilter = LANCZOS3\n", &c));
-    CHECK(c.resize_filter == 2);
+    CHECK(c.resize.filter == 2);
 
     /* resize enabled with one of the three sizes */
     CHECK_OK(load_with("[resize]\nenabled = true\nheight = 240\n", &c));
-    CHECK(c.resize_height == 240);
+    CHECK(c.resize.height == 240);
     CHECK_OK(load_with("[resize]\nenabled = true\nmax_side = 1\n", &c));
 
     /* an empty name means the file's stem */
@@ -294,7 +294,7 @@ static void test_errors(void)
     {
         const char *only_sets[] = { "job.inputs=in", "job.output_dir=out", "refine.radius=2" };
         CHECK_OK(job_load(NULL, only_sets, 3, &c));
-        CHECK(c.refine_radius == 2 && strcmp(c.inputs, "in") == 0);
+        CHECK(c.refine.radius == 2 && strcmp(c.inputs, "in") == 0);
         CHECK_STATUS(job_load(NULL, only_sets, 0, NULL), KILN_E_INVAL);
     }
 
@@ -407,14 +407,14 @@ static void test_sets(void)
     {
         const char *sets[] = { "resize.width=300", "Resize.Height=200",
                                "composite.colour=#102030", "output.suffix=",
-                               "job.output_dir=rel/out", "memory.device_budget=1G" };
+                               "job.output_dir=rel/out", "memory.memory.device_budget=1G" };
         CHECK_OK(load_text(base, sets, 6, &c));
-        CHECK(c.resize_width == 300);
-        CHECK(c.resize_height == 200);
-        CHECK(near(c.composite_colour[0], 16.0f / 255.0f));
-        CHECK(near(c.composite_colour[2], 48.0f / 255.0f));
-        CHECK(c.output_suffix[0] == '\0');
-        CHECK(c.device_budget == GIB);
+        CHECK(c.resize.width == 300);
+        CHECK(c.resize.height == 200);
+        CHECK(near(c.composite.colour[0], 16.0f / 255.0f));
+        CHECK(near(c.composite.colour[2], 48.0f / 255.0f));
+        CHECK(c.output.suffix[0] == '\0');
+        CHECK(c.memory.device_budget == GIB);
         /* a --set path is the command line's: relative to the cwd */
         CHECK(strcmp(c.output_dir, "rel/out") == 0);
         /* the file's own relative path still resolves */
@@ -428,7 +428,7 @@ static void test_sets(void)
                                "resize.enabled=true", "resize.max_side=64" };
         CHECK_OK(load_text("", sets, 5, &c));
         CHECK(strcmp(c.inputs, "/b") == 0);
-        CHECK(c.resize_enabled == 1 && c.resize_max_side == 64);
+        CHECK(c.resize.enabled == 1 && c.resize.max_side == 64);
     }
 
     /* malformed sets */
@@ -556,14 +556,14 @@ static void test_refine_defaults(void)
     job_defaults(&cfg, "d.ini");
     cf_params_default(&cf);
     fg_params_default(&fg);
-    CHECK(cfg.refine_epsilon == cf.epsilon);
-    CHECK(cfg.refine_radius == cf.radius);
-    CHECK(cfg.refine_max_iterations == cf.max_iterations);
-    CHECK(cfg.refine_tolerance == cf.tolerance);
-    CHECK(cfg.refine_fg_regularization == fg.regularization);
-    CHECK(cfg.refine_fg_small_iterations == fg.small_iterations);
-    CHECK(cfg.refine_fg_big_iterations == fg.big_iterations);
-    CHECK(cfg.refine_fg_small_size == fg.small_size);
+    CHECK(cfg.refine.epsilon == cf.epsilon);
+    CHECK(cfg.refine.radius == cf.radius);
+    CHECK(cfg.refine.max_iterations == cf.max_iterations);
+    CHECK(cfg.refine.tolerance == cf.tolerance);
+    CHECK(cfg.refine.fg_regularization == fg.regularization);
+    CHECK(cfg.refine.fg_small_iterations == fg.small_iterations);
+    CHECK(cfg.refine.fg_big_iterations == fg.big_iterations);
+    CHECK(cfg.refine.fg_small_size == fg.small_size);
 }
 
 int main(void)

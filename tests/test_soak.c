@@ -104,28 +104,28 @@ int main(int argc, char **argv)
     job_defaults(&job, "soak.ini");
     snprintf(job.inputs, sizeof(job.inputs), "%s", in_dir);
     snprintf(job.output_dir, sizeof(job.output_dir), "%s", out_dir);
-    job.resize_enabled = 1;
-    job.resize_width = 24;
-    job.resize_filter = 2; /* lanczos3 */
-    job.composite_enabled = 1;
+    job.resize.enabled = 1;
+    job.resize.width = 24;
+    job.resize.filter = 2; /* lanczos3 */
+    job.composite.enabled = 1;
     if (refine) {
-        job.refine_enabled = 1;
-        job.refine_erode_size = 2;
-        snprintf(job.refine_masks, sizeof(job.refine_masks), "%s/masks", tmp);
-        job.resize_width = 32;
+        job.refine.enabled = 1;
+        job.refine.erode_size = 2;
+        snprintf(job.refine.masks, sizeof(job.refine.masks), "%s/masks", tmp);
+        job.resize.width = 32;
     }
     if (segment) {
         /* a small U-Net-like network (Conv+BN+Relu, MaxPool, Resize, Concat,
            Conv+Sigmoid) at an 8x8 input: the whole segment path per item */
         onnx_build *b = onnx_build_new(11);
-        job.segment_enabled = 1;
-        job.segment_input_size = 8;
-        snprintf(job.segment_model, sizeof(job.segment_model), "%s/mini_unet.onnx", tmp);
+        job.segment.enabled = 1;
+        job.segment.input_size = 8;
+        snprintf(job.segment.model, sizeof(job.segment.model), "%s/mini_unet.onnx", tmp);
         onnx_build_mini_unet(b);
-        onnx_build_write(b, job.segment_model);
+        onnx_build_write(b, job.segment.model);
         onnx_build_free(b);
     }
-    snprintf(job.device_select, sizeof(job.device_select), "%s", getenv("KILN_DEVICE") ? getenv("KILN_DEVICE") : "auto");
+    snprintf(job.device.select, sizeof(job.device.select), "%s", getenv("KILN_DEVICE") ? getenv("KILN_DEVICE") : "auto");
 
     CHECK_OK(batch_run(&job, &options, &result));
     CHECK(result.succeeded == (size_t)soak_items && result.failed == 0);

@@ -24,11 +24,12 @@
 
 typedef struct batch_state batch_state;
 
-/* One device worker: its device, the background on it, its timings. */
+/* One device worker: its device, the job's stages opened on it, its
+ * timings. */
 typedef struct worker {
     batch_state *batch;
     kiln_device *dev;
-    dev_image background;
+    pipeline *stages;
     size_t items;
     stage_times times;
     pthread_t thread;
@@ -41,7 +42,6 @@ struct batch_state {
     const batch_options *options;
     prefetch_queue *queue;
     char **outputs;              /* output path per queued item */
-    const host_image *background;
     pthread_mutex_t lock;
     progress progress;
     size_t done;
@@ -67,9 +67,12 @@ static size_t device_bytes(batch_state *b)
     return total;
 }
 
-/* Records a finished item (status KILN_OK or a failure with message). */
-static void record_item(batch_state *b, const char *input, kiln_status status, const char *message)
+/* Records a finished item (status KILN_OK or a failure with message) and
+ * returns how many items are done, read under the lock. */
+static size_t record_item(batch_state *b, const char *input, kiln_status status, const char *message)
 {
+    size_t done;
+
     pthread_mutex_lock(&b->lock);
     b->done++;
     if (status == KILN_OK) {
@@ -98,7 +101,9 @@ static void record_item(batch_state *b, const char *input, kiln_status status, c
         }
     }
     progress_update(&b->progress, b->done, b->failed, device_bytes(b));
+    done = b->done;
     pthread_mutex_unlock(&b->lock);
+    return done;
 }
 
 /* The mask (or trimap) file of an input: DIR/<stem><mask_suffix>.png with
@@ -106,12 +111,12 @@ static void record_item(batch_state *b, const char *input, kiln_status status, c
 static void mask_path(const job_config *job, const char *input, char *buf, size_t len)
 {
     const char *base = strrchr(input, '/');
-    const char *dir = job->refine_trimaps[0] ? job->refine_trimaps : job->refine_masks;
+    const char *dir = job->refine.trimaps[0] ? job->refine.trimaps : job->refine.masks;
     const char *dot;
     base = base ? base + 1 : input;
     dot = strrchr(base, '.');
     snprintf(buf, len, "%s/%.*s%s.png", dir, (int)(dot && dot != base ? dot - base : (long)strlen(base)),
-             base, job->refine_mask_suffix);
+             base, job->refine.mask_suffix);
 }
 
 /* Logs an item's warning line. */
@@ -129,24 +134,29 @@ static kiln_status process_item(worker *w, prefetch_item *item)
 {
     batch_state *b = w->batch;
     host_image out = { 0 }, mask = { 0 };
-    char note[1024] = "";
+    stage_item *si;
     double t0;
     kiln_status st;
 
-    int mask_file = b->job->refine_enabled && !b->job->segment_enabled;
-
-    if (mask_file) {
+    si = calloc(1, sizeof(*si));
+    if (!si)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    si->path = item->path;
+    if (pipeline_needs_host_mask(b->job)) {
         char path[JOB_PATH_MAX + 256];
         mask_path(b->job, item->path, path, sizeof(path));
         st = png_read_file(path, b->job->max_pixels, &mask);
-        if (st != KILN_OK)
-            return kiln_fail_context(st, "%s file", b->job->refine_trimaps[0] ? "trimap" : "mask");
+        if (st != KILN_OK) {
+            free(si);
+            return kiln_fail_context(st, "%s file", b->job->refine.trimaps[0] ? "trimap" : "mask");
+        }
+        si->host_mask = &mask;
     }
-    st = stages_run(w->dev, b->job, &w->background, &item->image, mask_file ? &mask : NULL,
-                    &out, &w->times, note, sizeof(note), NULL);
+    st = pipeline_run(w->stages, &item->image, si, &out, &w->times);
     host_image_free(&mask);
-    if (note[0])
-        log_note(b, item->path, note);
+    if (si->note[0])
+        log_note(b, item->path, si->note);
+    free(si);
     if (st != KILN_OK)
         return st;
     t0 = kiln_clock_ms();
@@ -163,6 +173,7 @@ static void *worker_main(void *arg)
     worker *w = arg;
     batch_state *b = w->batch;
     prefetch_item *item;
+    size_t done;
 
     while ((item = prefetch_pop(b->queue)) != NULL) {
         kiln_status st = item->status;
@@ -175,10 +186,10 @@ static void *worker_main(void *arg)
             message = kiln_last_error();
         }
         w->items++;
-        record_item(b, item->path, st, message);
+        done = record_item(b, item->path, st, message);
         prefetch_item_free(b->queue, item);
         if (b->options->on_item)
-            b->options->on_item(b->options->hook_user, w->dev, b->done);
+            b->options->on_item(b->options->hook_user, w->dev, done);
     }
     return NULL;
 }
@@ -191,11 +202,11 @@ static kiln_status output_path(const job_config *job, const char *input, char **
     base = base ? base + 1 : input;
     const char *dot = strrchr(base, '.');
     stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    len = strlen(job->output_dir) + 1 + stem_len + strlen(job->output_suffix) + 5;
+    len = strlen(job->output_dir) + 1 + stem_len + strlen(job->output.suffix) + 5;
     *out = malloc(len);
     if (!*out)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-    snprintf(*out, len, "%s/%.*s%s.png", job->output_dir, (int)stem_len, base, job->output_suffix);
+    snprintf(*out, len, "%s/%.*s%s.png", job->output_dir, (int)stem_len, base, job->output.suffix);
     return KILN_OK;
 }
 
@@ -208,7 +219,7 @@ static kiln_status open_devices(batch_state *b, device_info **all_out)
     kiln_status st;
 
     if (!selector || !*selector)
-        selector = b->job->device_select;
+        selector = b->job->device.select;
     st = device_list(&all, &count);
     if (st != KILN_OK)
         return st;
@@ -221,16 +232,14 @@ static kiln_status open_devices(batch_state *b, device_info **all_out)
         worker *w = &b->workers[b->nworkers];
         memset(w, 0, sizeof(*w));
         w->batch = b;
-        st = device_open(&all[picked[i]], (size_t)b->job->device_budget, &w->dev);
+        st = device_open(&all[picked[i]], (size_t)b->job->memory.device_budget, &w->dev);
         if (st != KILN_OK)
             break;
         b->nworkers++;
-        if (b->background) {
-            st = dev_image_upload(w->dev, b->background, NULL, NULL, &w->background);
-            if (st != KILN_OK) {
-                kiln_fail_context(st, "uploading the composite background %s", b->job->composite_image);
-                break;
-            }
+        st = pipeline_open(w->dev, b->job, &w->stages);
+        if (st != KILN_OK) {
+            kiln_fail_context(st, "device %zu (%s)", w->dev->info.index, w->dev->info.name);
+            break;
         }
     }
     *all_out = all;
@@ -243,7 +252,8 @@ static kiln_status close_devices(batch_state *b)
     kiln_status result = KILN_OK;
     for (size_t i = 0; i < b->nworkers; i++) {
         worker *w = &b->workers[i];
-        dev_image_release(w->dev, &w->background);
+        pipeline_close(w->stages);
+        w->stages = NULL;
         kiln_status st = device_close(w->dev);
         w->dev = NULL;
         if (st != KILN_OK && result == KILN_OK)
@@ -305,7 +315,7 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, char **
         }
     }
     for (size_t i = 0; i < list->count; i++) {
-        if (job->output_skip_existing && access(outs[i], F_OK) == 0) {
+        if (job->output.skip_existing && access(outs[i], F_OK) == 0) {
             free(outs[i]);
             free(list->paths[i]);
             (*skipped)++;
@@ -417,7 +427,6 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     batch_state *b;
     input_list list = { 0 };
     device_info *all = NULL;
-    host_image background = { 0 };
     char **collisions = NULL;
     size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0;
     size_t rss_start = rss_current_bytes();
@@ -449,14 +458,6 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     if (st != KILN_OK)
         goto out_free_inputs;
     result->skipped = skipped;
-    if (job->composite_enabled && job->composite_image[0]) {
-        st = png_read_file(job->composite_image, job->max_pixels, &background);
-        if (st != KILN_OK) {
-            kiln_fail_context(st, "[composite] image");
-            goto out_free_outputs;
-        }
-        b->background = &background;
-    }
     st = open_devices(b, &all);
     if (st != KILN_OK)
         goto out_close_devices;
@@ -502,8 +503,6 @@ out_close_devices:
     if (st == KILN_OK)
         st = close_st;
     free(all);
-    host_image_free(&background);
-out_free_outputs:
     free_strings(b->outputs, list.count);
     free_strings(collisions, ncollisions);
 out_free_inputs:

@@ -688,33 +688,33 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         if (st != KILN_OK)
             return st;
     }
-    if (cfg->resize_enabled && cfg->resize_width == 0 && cfg->resize_height == 0 &&
-        cfg->resize_max_side == 0)
+    if (cfg->resize.enabled && cfg->resize.width == 0 && cfg->resize.height == 0 &&
+        cfg->resize.max_side == 0)
         return kiln_fail(KILN_E_CONFIG, "%s: [resize] enabled needs width, height or "
                          "max_side (all are 0)", cfg->path);
-    if (cfg->refine_enabled && !cfg->segment_enabled && cfg->refine_masks[0] == '\0' &&
-        cfg->refine_trimaps[0] == '\0')
+    if (cfg->refine.enabled && !cfg->segment.enabled && cfg->refine.masks[0] == '\0' &&
+        cfg->refine.trimaps[0] == '\0')
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] enabled needs masks or trimaps "
                          "(a directory of mask or trimap files), or [segment] enabled",
                          cfg->path);
-    if (cfg->refine_enabled && cfg->segment_enabled &&
-        (cfg->refine_masks[0] != '\0' || cfg->refine_trimaps[0] != '\0'))
+    if (cfg->refine.enabled && cfg->segment.enabled &&
+        (cfg->refine.masks[0] != '\0' || cfg->refine.trimaps[0] != '\0'))
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] masks/trimaps and [segment] enabled "
                          "both give the mask: choose one", cfg->path);
-    if (cfg->segment_enabled && cfg->segment_model[0] == '\0')
+    if (cfg->segment.enabled && cfg->segment.model[0] == '\0')
         return kiln_fail(KILN_E_CONFIG, "%s: [segment] model is empty", cfg->path);
 
-    if (cfg->refine_bg_threshold > cfg->refine_fg_threshold)
+    if (cfg->refine.bg_threshold > cfg->refine.fg_threshold)
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] background_threshold (%llu) is above "
                          "foreground_threshold (%llu)", cfg->path,
-                         (unsigned long long)cfg->refine_bg_threshold,
-                         (unsigned long long)cfg->refine_fg_threshold);
-    if (strchr(cfg->refine_mask_suffix, '/'))
+                         (unsigned long long)cfg->refine.bg_threshold,
+                         (unsigned long long)cfg->refine.fg_threshold);
+    if (strchr(cfg->refine.mask_suffix, '/'))
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] mask_suffix: '%s' must not contain '/'",
-                         cfg->path, cfg->refine_mask_suffix);
-    if (strchr(cfg->output_suffix, '/'))
+                         cfg->path, cfg->refine.mask_suffix);
+    if (strchr(cfg->output.suffix, '/'))
         return kiln_fail(KILN_E_CONFIG, "%s: [output] suffix: '%s' must not contain '/'",
-                         cfg->path, cfg->output_suffix);
+                         cfg->path, cfg->output.suffix);
     return KILN_OK;
 }
 

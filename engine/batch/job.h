@@ -12,6 +12,81 @@
 
 #define JOB_PATH_MAX 4096
 
+/* Each section of a job file is one struct, so that a stage sees only
+ * its own section (stage.h). */
+
+/* [device] */
+typedef struct job_device {
+    char select[256];          /* select: selector (KILN_DEVICE overrides) */
+} job_device;
+
+/* [memory] */
+typedef struct job_memory {
+    uint64_t device_budget;           /* device_budget: bytes, 0 = auto */
+} job_memory;
+
+/* [resize] */
+typedef struct job_resize {
+    int enabled;               /* enabled */
+    uint64_t width;            /* width: 0 = from height keeping aspect */
+    uint64_t height;           /* height: 0 = from width keeping aspect */
+    uint64_t max_side;         /* max_side: fit longest side (0: off) */
+    int filter;                /* filter: resize_filter enum */
+} job_resize;
+
+/* [composite] */
+typedef struct job_composite {
+    int enabled;            /* enabled */
+    float colour[3];        /* colour: "#rrggbb" */
+    char image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
+    int premultiplied;      /* premultiplied: input alpha mode */
+} job_composite;
+
+/* [segment] */
+typedef struct job_segment {
+    int enabled;              /* enabled */
+    char model[JOB_PATH_MAX]; /* model: registry name or .onnx path */
+    char model_dir[JOB_PATH_MAX]; /* model_dir: searched first */
+    int output;               /* output: mask or cutout */
+    int post_process;         /* post_process_mask: rembg's option */
+    uint64_t input_size;      /* input_size: 0 = the model's */
+    int normalization;        /* normalization: auto/imagenet/half */
+} job_segment;
+
+/* [refine] */
+typedef struct job_refine {
+    int enabled;               /* enabled */
+    char masks[JOB_PATH_MAX];  /* masks: directory of mask files */
+    char mask_suffix[64];      /* mask_suffix: after the input stem */
+    char trimaps[JOB_PATH_MAX]; /* trimaps: directory of trimap files */
+    int method;                /* method: refine_method enum */
+    uint64_t fg_threshold;     /* foreground_threshold */
+    uint64_t bg_threshold;     /* background_threshold */
+    uint64_t erode_size;       /* erode_size */
+    uint64_t erode_reference;  /* erode_reference_size: 0 = fixed */
+    float epsilon;             /* epsilon */
+    uint64_t radius;           /* radius */
+    uint64_t max_iterations;   /* max_iterations */
+    float tolerance;           /* tolerance */
+    uint64_t guided_radius;    /* guided_radius */
+    float guided_epsilon;      /* guided_epsilon */
+    int foreground;            /* foreground: ml or none */
+    float fg_regularization;   /* fg_regularization */
+    uint64_t fg_small_iterations; /* fg_small_iterations */
+    uint64_t fg_big_iterations;   /* fg_big_iterations */
+    uint64_t fg_small_size;    /* fg_small_size */
+    int on_empty_trimap;       /* on_empty_trimap: mask or fail */
+    int mask_mismatch;         /* mask_size_mismatch: resize or fail */
+    int output;                /* output: alpha or cutout */
+} job_refine;
+
+/* [output] */
+typedef struct job_output {
+    uint64_t bit_depth;        /* bit_depth: 8 or 16 */
+    char suffix[64];           /* suffix: appended to the input stem */
+    int skip_existing;         /* skip_existing: restartable batches */
+} job_output;
+
 /* A validated job with every default applied. */
 typedef struct job_config {
     char path[JOB_PATH_MAX];          /* the job file, for messages */
@@ -24,57 +99,13 @@ typedef struct job_config {
     uint64_t max_pixels;              /* max_pixels: decompression-bomb limit */
     uint64_t prefetch_items;          /* prefetch_items: queue bound in items */
     uint64_t prefetch_bytes;          /* prefetch_bytes: queue bound in bytes */
-    /* [device] */
-    char device_select[256];          /* select: selector (KILN_DEVICE overrides) */
-    /* [memory] */
-    uint64_t device_budget;           /* device_budget: bytes, 0 = auto */
-    /* [resize] */
-    int resize_enabled;               /* enabled */
-    uint64_t resize_width;            /* width: 0 = from height keeping aspect */
-    uint64_t resize_height;           /* height: 0 = from width keeping aspect */
-    uint64_t resize_max_side;         /* max_side: fit longest side (0: off) */
-    int resize_filter;                /* filter: resize_filter enum */
-    /* [composite] */
-    int composite_enabled;            /* enabled */
-    float composite_colour[3];        /* colour: "#rrggbb" */
-    char composite_image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
-    int composite_premultiplied;      /* premultiplied: input alpha mode */
-    /* [segment] */
-    int segment_enabled;              /* enabled */
-    char segment_model[JOB_PATH_MAX]; /* model: registry name or .onnx path */
-    char segment_model_dir[JOB_PATH_MAX]; /* model_dir: searched first */
-    int segment_output;               /* output: mask or cutout */
-    int segment_post_process;         /* post_process_mask: rembg's option */
-    uint64_t segment_input_size;      /* input_size: 0 = the model's */
-    int segment_normalization;        /* normalization: auto/imagenet/half */
-    /* [refine] */
-    int refine_enabled;               /* enabled */
-    char refine_masks[JOB_PATH_MAX];  /* masks: directory of mask files */
-    char refine_mask_suffix[64];      /* mask_suffix: after the input stem */
-    char refine_trimaps[JOB_PATH_MAX]; /* trimaps: directory of trimap files */
-    int refine_method;                /* method: refine_method enum */
-    uint64_t refine_fg_threshold;     /* foreground_threshold */
-    uint64_t refine_bg_threshold;     /* background_threshold */
-    uint64_t refine_erode_size;       /* erode_size */
-    uint64_t refine_erode_reference;  /* erode_reference_size: 0 = fixed */
-    float refine_epsilon;             /* epsilon */
-    uint64_t refine_radius;           /* radius */
-    uint64_t refine_max_iterations;   /* max_iterations */
-    float refine_tolerance;           /* tolerance */
-    uint64_t refine_guided_radius;    /* guided_radius */
-    float refine_guided_epsilon;      /* guided_epsilon */
-    int refine_foreground;            /* foreground: ml or none */
-    float refine_fg_regularization;   /* fg_regularization */
-    uint64_t refine_fg_small_iterations; /* fg_small_iterations */
-    uint64_t refine_fg_big_iterations;   /* fg_big_iterations */
-    uint64_t refine_fg_small_size;    /* fg_small_size */
-    int refine_on_empty_trimap;       /* on_empty_trimap: mask or fail */
-    int refine_mask_mismatch;         /* mask_size_mismatch: resize or fail */
-    int refine_output;                /* output: alpha or cutout */
-    /* [output] */
-    uint64_t output_bit_depth;        /* bit_depth: 8 or 16 */
-    char output_suffix[64];           /* suffix: appended to the input stem */
-    int output_skip_existing;         /* skip_existing: restartable batches */
+    job_device device;
+    job_memory memory;
+    job_resize resize;
+    job_composite composite;
+    job_segment segment;
+    job_refine refine;
+    job_output output;
 } job_config;
 
 /* [segment] enum values. */

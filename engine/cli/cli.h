@@ -31,20 +31,23 @@ typedef struct cli_single_figures {
     const char *in_path;
     const host_image *in;
     const stage_times *times;
-    const refine_stats *refine;
+    const stage_item *item;             /* the run's notes and figures */
     double pool_peak_mib;               /* device pool peak so far */
     double rss_peak_mib;                /* process peak RSS so far */
     const char *device;
 } cli_single_figures;
 
-/* Opens the job's device, runs the stages on `in` (and `mask`, may be
- * NULL) `repeat` times, calling `print` after each run that succeeds,
- * writes the last output to out_path and closes the device.  The run's
- * warnings go to note.  Errors carry in_path as context; a device that
- * kept buffers live at close is an error too. */
+/* Opens the job's device and stages, runs the stages on `in` (and
+ * `mask`, may be NULL) `repeat` times with sub-step figures, calling
+ * `print` after each run that succeeds, writes the last output to
+ * out_path and closes everything.  The run's warnings go to note.
+ * Errors carry in_path as context; a device that kept buffers live at
+ * close is an error too.  *at_start is set when the job failed before
+ * any item ran (no device, a model that cannot be found or loaded): the
+ * command then exits 2. */
 kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
                               const host_image *mask, const char *out_path, unsigned repeat,
-                              char *note, size_t note_len,
+                              char *note, size_t note_len, int *at_start,
                               void (*print)(const cli_single_figures *f));
 
 /* `kiln devices [--json]`: lists platforms and devices.  Returns the exit

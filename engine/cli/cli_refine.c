@@ -27,15 +27,19 @@ static void refine_print(const cli_single_figures *f)
 {
     printf("refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
            "iterations, foreground %.1f); device pool peak %.1f MiB, process peak RSS %.1f MiB "
-           "on %s\n", f->in_path, f->in->width, f->in->height, f->refine->unknown,
-           f->times->ms[STAGE_REFINE], f->refine->trimap_ms, f->refine->alpha_ms,
-           f->refine->iterations, f->refine->foreground_ms, f->pool_peak_mib, f->rss_peak_mib,
-           f->device);
+           "on %s\n", f->in_path, f->in->width, f->in->height,
+           (size_t)stage_figure_get(f->item, "refine.unknown", 0), f->times->ms[STAGE_REFINE],
+           stage_figure_get(f->item, "refine.trimap_ms", 0),
+           stage_figure_get(f->item, "refine.alpha_ms", 0),
+           (unsigned)stage_figure_get(f->item, "refine.iterations", 0),
+           stage_figure_get(f->item, "refine.foreground_ms", 0), f->pool_peak_mib,
+           f->rss_peak_mib, f->device);
 }
 
 /* Loads the image and its mask, refines on one device, writes OUT. */
 static kiln_status refine_files(const job_config *job, const char *in_path, const char *mask_path,
-                                const char *out_path, unsigned repeat, char *note, size_t note_len)
+                                const char *out_path, unsigned repeat, char *note, size_t note_len,
+                                int *at_start)
 {
     host_image in = { 0 }, mask = { 0 };
     kiln_status st = png_read_file(in_path, job->max_pixels, &in);
@@ -45,7 +49,7 @@ static kiln_status refine_files(const job_config *job, const char *in_path, cons
     st = png_read_file(mask_path, job->max_pixels, &mask);
     if (st == KILN_OK)
         st = cli_single_stages(job, in_path, &in, &mask, out_path, repeat, note, note_len,
-                               refine_print);
+                               at_start, refine_print);
     host_image_free(&mask);
     host_image_free(&in);
     return st;
@@ -60,6 +64,7 @@ int cli_refine(int argc, char **argv)
     int trimap = 0;
     job_config *job;
     char note[1024] = "";
+    int at_start = 0;
     kiln_status st;
 
     cli_single_init(&o, NULL);
@@ -93,18 +98,19 @@ int cli_refine(int argc, char **argv)
     }
     st = job_load(NULL, o.sets, o.nsets, job);
     if (st == KILN_OK) {
-        job->refine_enabled = 1;
+        job->refine.enabled = 1;
         if (trimap)
-            snprintf(job->refine_trimaps, sizeof(job->refine_trimaps), "%s", files[1]);
+            snprintf(job->refine.trimaps, sizeof(job->refine.trimaps), "%s", files[1]);
         st = refine_files(job, files[0], files[1], o.out_path, (unsigned)o.repeat, note,
-                          sizeof(note));
+                          sizeof(note),
+                          &at_start);
     }
     free(job);
     if (note[0])
         fprintf(stderr, "kiln refine: warning: %s: %s\n", files[0], note);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln refine: error: %s\n", kiln_last_error());
-        return st == KILN_E_CONFIG || st == KILN_E_NODEV ? 2 : 1;
+        return st == KILN_E_CONFIG || st == KILN_E_NODEV || at_start ? 2 : 1;
     }
     return 0;
 }

@@ -37,14 +37,15 @@ static void segment_print(const cli_single_figures *f)
 
 /* Loads IN, segments it on one device, writes OUT. */
 static kiln_status segment_file(const job_config *job, const char *in_path, const char *out_path,
-                                unsigned repeat, char *note, size_t note_len)
+                                unsigned repeat, char *note, size_t note_len,
+                                int *at_start)
 {
     host_image in = { 0 };
     kiln_status st = png_read_file(in_path, job->max_pixels, &in);
 
     if (st == KILN_OK)
         st = cli_single_stages(job, in_path, &in, NULL, out_path, repeat, note, note_len,
-                               segment_print);
+                               at_start, segment_print);
     host_image_free(&in);
     return st;
 }
@@ -57,6 +58,7 @@ int cli_segment(int argc, char **argv)
     int mask = 0, post = 0;
     job_config *job;
     char note[1024] = "";
+    int at_start = 0;
     kiln_status st;
 
     cli_single_init(&o, "segment.enabled=yes");
@@ -99,19 +101,19 @@ int cli_segment(int argc, char **argv)
     st = job_load(NULL, o.sets, o.nsets, job);
     if (st == KILN_OK) {
         if (model)
-            snprintf(job->segment_model, sizeof(job->segment_model), "%s", model);
+            snprintf(job->segment.model, sizeof(job->segment.model), "%s", model);
         if (mask)
-            job->segment_output = SEGMENT_OUTPUT_MASK;
+            job->segment.output = SEGMENT_OUTPUT_MASK;
         if (post)
-            job->segment_post_process = 1;
-        st = segment_file(job, in_path, o.out_path, (unsigned)o.repeat, note, sizeof(note));
+            job->segment.post_process = 1;
+        st = segment_file(job, in_path, o.out_path, (unsigned)o.repeat, note, sizeof(note), &at_start);
     }
     free(job);
     if (note[0])
         fprintf(stderr, "kiln segment: warning: %s: %s\n", in_path, note);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln segment: error: %s\n", kiln_last_error());
-        return st == KILN_E_CONFIG || st == KILN_E_NODEV ? 2 : 1;
+        return st == KILN_E_CONFIG || st == KILN_E_NODEV || at_start ? 2 : 1;
     }
     return 0;
 }

@@ -58,27 +58,39 @@ int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single
  * (see cli.h). */
 kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
                               const host_image *mask, const char *out_path, unsigned repeat,
-                              char *note, size_t note_len,
+                              char *note, size_t note_len, int *at_start,
                               void (*print)(const cli_single_figures *f))
 {
     host_image out = { 0 };
     kiln_device *dev = NULL;
+    pipeline *stages = NULL;
+    stage_item *item = NULL;
     stage_times times;
-    refine_stats refine;
     pool_ledger ledger;
     kiln_status st, close_st;
 
-    st = device_open_selected(job->device_select, (size_t)job->device_budget, &dev);
+    *at_start = 1;
+    item = calloc(1, sizeof(*item));
+    if (!item)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    st = device_open_selected(job->device.select, (size_t)job->memory.device_budget, &dev);
     if (st != KILN_OK)
-        return st;
+        goto out_free_item;
+    st = pipeline_open(dev, job, &stages);
+    if (st != KILN_OK)
+        goto out_close_device;
+    *at_start = 0;
     for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
         memset(&times, 0, sizeof(times));
-        memset(&refine, 0, sizeof(refine));
+        memset(item, 0, sizeof(*item));
+        item->path = in_path;
+        item->profile = 1;
+        item->host_mask = pipeline_needs_host_mask(job) ? mask : NULL;
         host_image_free(&out);
-        note[0] = '\0';
-        st = stages_run(dev, job, NULL, in, mask, &out, &times, note, note_len, &refine);
+        st = pipeline_run(stages, in, item, &out, &times);
+        snprintf(note, note_len, "%s", item->note);
         if (st == KILN_OK) {
-            cli_single_figures f = { in_path, in, &times, &refine, 0, 0, dev->info.name };
+            cli_single_figures f = { in_path, in, &times, item, 0, 0, dev->info.name };
             pool_ledger_get(dev->pool, &ledger);
             f.pool_peak_mib = ledger.peak_bytes / 1048576.0;
             f.rss_peak_mib = rss_peak_bytes() / 1048576.0;
@@ -87,11 +99,15 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
     }
     if (st == KILN_OK)
         st = png_write_file(out_path, &out);
-    if (st != KILN_OK)
-        kiln_fail_context(st, "%s", in_path);
     host_image_free(&out);
+    pipeline_close(stages);
+out_close_device:
     close_st = device_close(dev);
     if (st == KILN_OK)
         st = close_st;
+out_free_item:
+    free(item);
+    if (st != KILN_OK)
+        kiln_fail_context(st, "%s", in_path);
     return st;
 }

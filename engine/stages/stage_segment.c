@@ -1,4 +1,5 @@
-/* The segment stage on the device. */
+/* The segment stage on the device (see stage_segment.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -7,7 +8,6 @@
 #include "ops_image.h"
 #include "seg_prepost.h"
 #include "stage_segment.h"
-#include "stages.h"
 #include "status.h"
 
 static const float imagenet_mean[3] = { 0.485f, 0.456f, 0.406f };
@@ -17,29 +17,38 @@ static const float half_std[3] = { 1.0f, 1.0f, 1.0f };
 
 #define SEGMENT_DEFAULT_SIZE 320
 
-/* Resolves the job's model (see stage_segment.h). */
-kiln_status segment_model_resolve(const job_config *job, segment_model *out)
+/* The model file, input side and normalisation of a [segment] section. */
+typedef struct segment_model {
+    char path[JOB_PATH_MAX];
+    uint32_t input_size;
+    float mean[3];
+    float std[3];
+} segment_model;
+
+/* Resolves the section's model: registry name or file, input side,
+ * normalisation. */
+static kiln_status segment_model_resolve(const job_segment *cfg, segment_model *out)
 {
     const model_spec *spec = NULL;
     const float *mean = imagenet_mean, *std = imagenet_std;
     kiln_status st;
 
     memset(out, 0, sizeof(*out));
-    st = model_resolve(job->segment_model, job->segment_model_dir[0] ? job->segment_model_dir : NULL,
+    st = model_resolve(cfg->model, cfg->model_dir[0] ? cfg->model_dir : NULL,
                        out->path, sizeof(out->path), &spec);
     if (st != KILN_OK)
         return kiln_fail_context(st, "[segment] model");
     out->input_size = spec ? spec->input_size : SEGMENT_DEFAULT_SIZE;
-    if (job->segment_input_size)
-        out->input_size = (uint32_t)job->segment_input_size;
+    if (cfg->input_size)
+        out->input_size = (uint32_t)cfg->input_size;
     if (spec) {
         mean = spec->mean;
         std = spec->std;
     }
-    if (job->segment_normalization == SEGMENT_NORM_IMAGENET) {
+    if (cfg->normalization == SEGMENT_NORM_IMAGENET) {
         mean = imagenet_mean;
         std = imagenet_std;
-    } else if (job->segment_normalization == SEGMENT_NORM_HALF) {
+    } else if (cfg->normalization == SEGMENT_NORM_HALF) {
         mean = half_mean;
         std = half_std;
     }
@@ -68,118 +77,151 @@ static kiln_status output_size(const nn_model *model, const segment_model *sm, u
     return KILN_OK;
 }
 
-/* Computes the mask (see stage_segment.h). */
-kiln_status stage_segment_mask(kiln_device *dev, const job_config *job, const segment_model *sm,
-                               const dev_image *img, dev_image *mask, segment_stats *stats)
+/* The stage's state: the resolved model, held for the job. */
+typedef struct segment_state {
+    kiln_device *dev;
+    const job_segment *cfg;
+    segment_model sm;
+    nn_model *model;
+    uint32_t out_w, out_h;     /* the network's mask size */
+    int mask_consumed;         /* [refine] takes the mask */
+} segment_state;
+
+/* [segment] enabled. */
+static int segment_enabled(const job_config *job)
+{
+    return job->segment.enabled;
+}
+
+/* Frees the state and the model reference. */
+static void segment_close(void *state)
+{
+    segment_state *s = state;
+    if (!s)
+        return;
+    nn_model_release(s->model);
+    free(s);
+}
+
+/* Resolves and builds the model on the device, once per job. */
+static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
     onnx_input_shape shape = { NULL, 4, { 1, 3, 0, 0 } };
-    dev_image rgb = { 0 };
-    const dev_image *colour = img;
-    model_spec spec;
-    nn_model *model = NULL;
-    segment_stats local;
-    uint32_t pw = 0, ph = 0;
-    double t0;
+    segment_state *s = calloc(1, sizeof(*s));
     kiln_status st;
 
-    memset(mask, 0, sizeof(*mask));
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof(*stats));
-    if (img->width < 2 || img->height < 2)
-        return kiln_fail(KILN_E_INVAL, "segment: the image is %ux%u; segmentation needs at "
-                         "least 2x2", (unsigned)img->width, (unsigned)img->height);
-    shape.dims[2] = shape.dims[3] = sm->input_size;
-    stats->input_size = sm->input_size;
-    st = nn_model_acquire(dev, sm->path, &shape, 1, &model);
+    if (!s)
+        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+    s->dev = dev;
+    s->cfg = ctx->section;
+    s->mask_consumed = ctx->mask_consumed;
+    st = segment_model_resolve(s->cfg, &s->sm);
     if (st != KILN_OK)
-        return kiln_fail_context(st, "segment (the network's input is the image as 1x3x%ux%u)",
-                                 (unsigned)sm->input_size, (unsigned)sm->input_size);
-    if (nn_model_graph(model)->ninputs != 1) {
-        st = kiln_fail(KILN_E_FORMAT, "segment: %s has %zu runtime inputs; a segmentation "
-                       "model has one image input", sm->path, nn_model_graph(model)->ninputs);
-        goto out_release_model;
+        goto out_close;
+    shape.dims[2] = shape.dims[3] = s->sm.input_size;
+    st = nn_model_acquire(dev, s->sm.path, &shape, 1, &s->model);
+    if (st != KILN_OK) {
+        kiln_fail_context(st, "[segment] (the network's input is the image as 1x3x%ux%u)",
+                          (unsigned)s->sm.input_size, (unsigned)s->sm.input_size);
+        goto out_close;
     }
-    st = output_size(model, sm, &pw, &ph);
+    if (nn_model_graph(s->model)->ninputs != 1) {
+        st = kiln_fail(KILN_E_FORMAT, "[segment] %s has %zu runtime inputs; a segmentation "
+                       "model has one image input", s->sm.path, nn_model_graph(s->model)->ninputs);
+        goto out_close;
+    }
+    st = output_size(s->model, &s->sm, &s->out_w, &s->out_h);
     if (st != KILN_OK)
-        goto out_release_model;
-    t0 = kiln_clock_ms();
-    if (img->channels != 3) {
-        st = op_convert_channels(dev, img, 3, &rgb);
-        if (st != KILN_OK)
-            goto out_release_model;
-        colour = &rgb;
-    }
+        goto out_close;
+    *state = s;
+    return KILN_OK;
+out_close:
+    segment_close(s);
+    return st;
+}
+
+/* Computes the item's mask into *mask (the image's size). */
+static kiln_status segment_mask(segment_state *s, stage_item *item, dev_image *mask)
+{
+    kiln_device *dev = s->dev;
+    model_spec spec;
+    double t0 = kiln_clock_ms();
+    kiln_status st;
+
     memset(&spec, 0, sizeof(spec));
     spec.name = "";
-    spec.input_size = sm->input_size;
-    memcpy(spec.mean, sm->mean, sizeof(spec.mean));
-    memcpy(spec.std, sm->std, sizeof(spec.std));
-    st = seg_preprocess(dev, colour, &spec, nn_model_input(model, 0));
+    spec.input_size = s->sm.input_size;
+    memcpy(spec.mean, s->sm.mean, sizeof(spec.mean));
+    memcpy(spec.std, s->sm.std, sizeof(spec.std));
+    if (item->profile)
+        stage_figure_add(item, "segment.input_size", s->sm.input_size);
+    st = seg_preprocess(dev, &item->image, &spec, nn_model_input(s->model, 0));
     if (st == KILN_OK)
-        st = device_finish(dev);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "segment: pre-processing");
-        goto out_release_rgb;
-    }
-    stats->preprocess_ms = kiln_clock_ms() - t0;
-    t0 = kiln_clock_ms();
-    st = nn_model_run(model);
+        st = stage_step_done(dev, item, "segment.preprocess_ms", &t0);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "segment: pre-processing");
+    st = nn_model_run(s->model);
     if (st == KILN_OK)
-        st = device_finish(dev);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "segment: network");
-        goto out_release_rgb;
-    }
-    stats->network_ms = kiln_clock_ms() - t0;
-    t0 = kiln_clock_ms();
-    st = seg_postprocess(dev, nn_model_output(model, 0), pw, ph, img->width, img->height,
-                         job->segment_post_process, mask);
+        st = stage_step_done(dev, item, "segment.network_ms", &t0);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "segment: network");
+    st = seg_postprocess(dev, nn_model_output(s->model, 0), s->out_w, s->out_h,
+                         item->image.width, item->image.height, s->cfg->post_process, mask);
     if (st == KILN_OK)
-        st = device_finish(dev);
+        st = stage_step_done(dev, item, "segment.postprocess_ms", &t0);
     if (st != KILN_OK) {
         dev_image_release(dev, mask);
-        kiln_fail_context(st, "segment: post-processing");
-        goto out_release_rgb;
+        return kiln_fail_context(st, "segment: post-processing");
     }
-    stats->postprocess_ms = kiln_clock_ms() - t0;
-out_release_rgb:
-    dev_image_release(dev, &rgb);
-out_release_model:
-    nn_model_release(model);
-    return st;
+    return KILN_OK;
 }
 
-/* Runs the stage without [refine] (see stage_segment.h). */
-kiln_status stage_segment(kiln_device *dev, const job_config *job, const segment_model *sm,
-                          dev_image *img, segment_stats *stats)
+/* Segments the item: the mask for [refine], or the mask or cut-out as
+ * the item's image. */
+static kiln_status segment_run(void *state, stage_item *item)
 {
-    dev_image mask = { 0 }, rgb = { 0 }, out = { 0 };
-    const dev_image *colour = img;
-    kiln_status st = stage_segment_mask(dev, job, sm, img, &mask, stats);
+    segment_state *s = state;
+    kiln_device *dev = s->dev;
+    dev_image rgb = { 0 }, mask = { 0 }, out = { 0 };
+    kiln_status st;
 
+    if (item->image.width < 2 || item->image.height < 2)
+        return kiln_fail(KILN_E_INVAL, "segment: the image is %ux%u; segmentation needs at "
+                         "least 2x2", (unsigned)item->image.width, (unsigned)item->image.height);
+    /* the network, the cut-out and refinement all read the RGB colour:
+       convert once here rather than in each */
+    if (item->image.channels != 3) {
+        st = op_convert_channels(dev, &item->image, 3, &rgb);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "segment: colour");
+        stage_item_replace(dev, item, &rgb);
+    }
+    st = segment_mask(s, item, &mask);
     if (st != KILN_OK)
         return st;
-    if (job->segment_output == SEGMENT_OUTPUT_MASK) {
-        dev_image_release(dev, img);
-        *img = mask;
+    if (s->mask_consumed) {
+        dev_image_release(dev, &item->mask);
+        item->mask = mask;
         return KILN_OK;
     }
-    if (img->channels != 3) {
-        st = op_convert_channels(dev, img, 3, &rgb);
-        if (st != KILN_OK)
-            goto out_release;
-        colour = &rgb;
+    if (s->cfg->output == SEGMENT_OUTPUT_MASK) {
+        stage_item_replace(dev, item, &mask);
+        return KILN_OK;
     }
-    st = op_attach_alpha(dev, colour, &mask, &out);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "segment: cut-out");
-        goto out_release;
-    }
-    dev_image_release(dev, img);
-    *img = out;
-out_release:
-    dev_image_release(dev, &rgb);
+    st = op_attach_alpha(dev, &item->image, &mask, &out);
     dev_image_release(dev, &mask);
-    return st;
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "segment: cut-out");
+    stage_item_replace(dev, item, &out);
+    return KILN_OK;
 }
+
+const stage_ops stage_segment_ops = {
+    .name = "segment",
+    .section_offset = offsetof(job_config, segment),
+    .makes_mask = 1,
+    .enabled = segment_enabled,
+    .open = segment_open,
+    .run = segment_run,
+    .close = segment_close,
+};

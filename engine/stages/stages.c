@@ -1,20 +1,54 @@
-/* The image stages on the device. */
+/* The pipeline table and the per-device pipeline (see stages.h). */
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
-#include "ops_image.h"
+#include "launch.h"
+#include "stage_composite.h"
+#include "stage_refine.h"
+#include "stage_resize.h"
+#include "stage_segment.h"
 #include "stages.h"
 #include "status.h"
 
-static const char *const stage_names[STAGE_COUNT] = {
-    "decode", "upload", "segment", "refine", "resize", "composite", "download", "encode"
+/* The stages in pipeline order: one row each. */
+const stage_ops *const pipeline_stages[PIPELINE_COUNT] = {
+    [PIPELINE_SEGMENT] = &stage_segment_ops,
+    [PIPELINE_REFINE] = &stage_refine_ops,
+    [PIPELINE_RESIZE] = &stage_resize_ops,
+    [PIPELINE_COMPOSITE] = &stage_composite_ops,
+};
+_Static_assert(sizeof(pipeline_stages) / sizeof(pipeline_stages[0]) == PIPELINE_COUNT,
+               "one row per pipeline stage");
+
+static const char *const slot_names[STAGE_COUNT] = {
+    [STAGE_DECODE] = "decode",
+    [STAGE_UPLOAD] = "upload",
+    [STAGE_SEGMENT] = "segment",
+    [STAGE_REFINE] = "refine",
+    [STAGE_RESIZE] = "resize",
+    [STAGE_COMPOSITE] = "composite",
+    [STAGE_DOWNLOAD] = "download",
+    [STAGE_ENCODE] = "encode",
+};
+_Static_assert(sizeof(slot_names) / sizeof(slot_names[0]) == STAGE_COUNT,
+               "one name per timing slot");
+_Static_assert(STAGE_FIRST_PIPELINE + PIPELINE_COUNT == STAGE_DOWNLOAD,
+               "the pipeline's timing slots lie between upload and download");
+_Static_assert(STAGE_COUNT <= DEV_TIMER_SECTIONS, "a device timer section per slot");
+
+struct pipeline {
+    kiln_device *dev;
+    const job_config *job;
+    const stage_ops *ops[PIPELINE_COUNT];   /* the enabled stages */
+    void *state[PIPELINE_COUNT];
+    stage_id slot[PIPELINE_COUNT];
+    size_t count;
 };
 
-/* Name of a stage. */
+/* Name of a timing slot. */
 const char *stage_name(stage_id id)
 {
-    return (unsigned)id < STAGE_COUNT ? stage_names[id] : "unknown";
+    return (unsigned)id < STAGE_COUNT ? slot_names[id] : "unknown";
 }
 
 /* Adds one timing. */
@@ -33,198 +67,129 @@ void stage_times_merge(stage_times *into, const stage_times *from)
     }
 }
 
-/* Scales `side` by num/den, rounded, at least 1. */
-static uint32_t scaled(uint32_t side, uint64_t num, uint64_t den)
+/* Whether an item needs a mask file. */
+int pipeline_needs_host_mask(const job_config *job)
 {
-    uint64_t v = ((uint64_t)side * num + den / 2) / den;
-    return v < 1 ? 1 : (uint32_t)v;
+    int mask_made = 0;
+    for (int i = 0; i < PIPELINE_COUNT; i++) {
+        const stage_ops *s = pipeline_stages[i];
+        if (!s->enabled(job))
+            continue;
+        if (s->needs_host_mask && !mask_made)
+            return 1;
+        if (s->takes_mask)
+            mask_made = 0;
+        if (s->makes_mask)
+            mask_made = 1;
+    }
+    return 0;
 }
 
-/* The resize stage's output size. */
-void stages_output_size(const job_config *job, uint32_t w, uint32_t h,
-                        uint32_t *out_w, uint32_t *out_h)
+/* Whether an enabled stage after `i` consumes the mask stage i leaves. */
+static int mask_consumed_after(const job_config *job, int i)
 {
-    *out_w = w;
-    *out_h = h;
-    if (!job->resize_enabled)
-        return;
-    if (job->resize_width && job->resize_height) {
-        *out_w = (uint32_t)job->resize_width;
-        *out_h = (uint32_t)job->resize_height;
-    } else if (job->resize_width) {
-        *out_w = (uint32_t)job->resize_width;
-        *out_h = scaled(h, job->resize_width, w);
-    } else if (job->resize_height) {
-        *out_h = (uint32_t)job->resize_height;
-        *out_w = scaled(w, job->resize_height, h);
-    }
-    if (job->resize_max_side) {
-        uint32_t longest = *out_w > *out_h ? *out_w : *out_h;
-        if (longest > job->resize_max_side) {
-            uint32_t nw = scaled(*out_w, job->resize_max_side, longest);
-            uint32_t nh = scaled(*out_h, job->resize_max_side, longest);
-            *out_w = nw;
-            *out_h = nh;
-        }
-    }
+    for (int k = i + 1; k < PIPELINE_COUNT; k++)
+        if (pipeline_stages[k]->enabled(job) && pipeline_stages[k]->takes_mask)
+            return 1;
+    return 0;
 }
 
-/* Replaces *img by *next (releasing the old one). */
-static void replace(kiln_device *dev, dev_image *img, dev_image *next)
+/* Opens the enabled stages. */
+kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **out)
 {
-    dev_image_release(dev, img);
-    *img = *next;
-    memset(next, 0, sizeof(*next));
-}
+    pipeline *p = calloc(1, sizeof(*p));
+    int host_mask = pipeline_needs_host_mask(job);
+    kiln_status st = KILN_OK;
 
-/* Composites the current image over the job's colour or background. */
-static kiln_status run_composite(kiln_device *dev, const job_config *job,
-                                 const dev_image *background, dev_image *img)
-{
-    dev_image rgba = { 0 }, fitted = { 0 }, out = { 0 };
-    kiln_status st;
-
-    if (img->channels == 3)
-        return KILN_OK; /* opaque: the composite is the image itself */
-    if (img->channels == 1) {
-        st = op_convert_channels(dev, img, 3, &out);
-        if (st == KILN_OK)
-            replace(dev, img, &out);
-        return st;
-    }
-    st = op_convert_channels(dev, img, 4, &rgba);
-    if (st != KILN_OK)
-        return st;
-    if (background && background->buf) {
-        const dev_image *bg = background;
-        if (background->width != img->width || background->height != img->height) {
-            st = op_resize(dev, background, img->width, img->height, RESIZE_BILINEAR, &fitted);
-            if (st != KILN_OK)
-                goto out_release_rgba;
-            bg = &fitted;
-        }
-        st = op_composite_image(dev, &rgba, bg, job->composite_premultiplied, &out);
-    } else {
-        st = op_composite_colour(dev, &rgba, job->composite_colour, job->composite_premultiplied, &out);
-    }
-    if (st == KILN_OK)
-        replace(dev, img, &out);
-    dev_image_release(dev, &fitted);
-out_release_rgba:
-    dev_image_release(dev, &rgba);
-    return st;
-}
-
-/* Segments *img; with [refine] on, refines the segmentation mask on the
- * device (no host round trip) and replaces *img by the refine result. */
-static kiln_status run_segment(kiln_device *dev, const job_config *job, dev_image *img,
-                               const host_image *mask, char *note, size_t note_len,
-                               refine_stats *refine)
-{
-    segment_model sm;
-    dev_image seg = { 0 }, rgb = { 0 };
-    kiln_status st;
-
-    if (mask)
-        return kiln_fail(KILN_E_INVAL, "segment: a mask file was given with [segment] enabled");
-    st = segment_model_resolve(job, &sm);
-    if (st != KILN_OK)
-        return st;
-    /* the network, the cut-out and refinement all read the RGB colour:
-       convert once here rather than in each */
-    if (img->channels != 3) {
-        st = op_convert_channels(dev, img, 3, &rgb);
+    *out = NULL;
+    if (!p)
+        return kiln_fail(KILN_E_HOSTMEM, "opening the stages: out of host memory");
+    p->dev = dev;
+    p->job = job;
+    for (int i = 0; i < PIPELINE_COUNT; i++) {
+        const stage_ops *s = pipeline_stages[i];
+        stage_context ctx;
+        if (!s->enabled(job))
+            continue;
+        ctx.section = (const char *)job + s->section_offset;
+        ctx.job_path = job->path;
+        ctx.max_pixels = job->max_pixels;
+        ctx.mask_consumed = mask_consumed_after(job, i);
+        ctx.host_mask = host_mask;
+        /* each stage's messages name its section */
+        st = s->open(dev, &ctx, &p->state[p->count]);
         if (st != KILN_OK)
-            return kiln_fail_context(st, "segment: colour");
-        replace(dev, img, &rgb);
+            break;
+        p->ops[p->count] = s;
+        p->slot[p->count] = (stage_id)(STAGE_FIRST_PIPELINE + i);
+        p->count++;
     }
-    if (!job->refine_enabled)
-        return stage_segment(dev, job, &sm, img, NULL);
-    st = stage_segment_mask(dev, job, &sm, img, &seg, NULL);
-    if (st != KILN_OK)
+    if (st != KILN_OK) {
+        pipeline_close(p);
         return st;
-    st = stage_refine_device(dev, job, img, &seg, note, note_len, refine);
-    if (st == KILN_OK)
-        st = device_finish(dev);
-    dev_image_release(dev, &seg);
-    return st;
+    }
+    *out = p;
+    return KILN_OK;
 }
 
-/* Runs upload, resize, composite and download for one image. */
-kiln_status stages_run(kiln_device *dev, const job_config *job,
-                       const dev_image *background, const host_image *in,
-                       const host_image *mask, host_image *out, stage_times *times,
-                       char *note, size_t note_len, refine_stats *refine)
+/* Adds the device times of the collected timer sections. */
+static void times_collect(kiln_device *dev, stage_times *times)
 {
-    dev_image img = { 0 }, next = { 0 };
-    uint32_t w, h;
-    double t0;
+    double ms[DEV_TIMER_SECTIONS] = { 0 };
+    int seen[DEV_TIMER_SECTIONS] = { 0 };
+
+    if (dev_timer_collect(dev, ms, seen) != KILN_OK)
+        return; /* timings are figures, not results: an item does not fail for them */
+    for (int s = 0; s < STAGE_COUNT; s++)
+        if (seen[s])
+            stage_times_add(times, (stage_id)s, ms[s]);
+}
+
+/* Runs one item through the pipeline. */
+kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
+                         stage_times *times)
+{
+    kiln_device *dev = p->dev;
     kiln_status st;
 
     memset(out, 0, sizeof(*out));
-    t0 = kiln_clock_ms();
-    st = dev_image_upload(dev, in, NULL, NULL, &img);
-    if (st != KILN_OK)
-        return kiln_fail_context(st, "upload");
-    if ((st = device_finish(dev)) != KILN_OK)
-        goto out_release_img;
-    stage_times_add(times, STAGE_UPLOAD, kiln_clock_ms() - t0);
-
-    if (job->segment_enabled) {
-        t0 = kiln_clock_ms();
-        st = run_segment(dev, job, &img, mask, note, note_len, refine);
-        if (st != KILN_OK)
-            goto out_release_img;
-        stage_times_add(times, STAGE_SEGMENT, kiln_clock_ms() - t0);
-    } else if (job->refine_enabled) {
-        if (!mask) {
-            st = kiln_fail(KILN_E_INVAL, "refine: no mask for this item");
-            goto out_release_img;
-        }
-        t0 = kiln_clock_ms();
-        st = stage_refine(dev, job, &img, mask, note, note_len, refine);
-        if (st == KILN_OK)
-            st = device_finish(dev);
-        if (st != KILN_OK)
-            goto out_release_img;
-        stage_times_add(times, STAGE_REFINE, kiln_clock_ms() - t0);
-    }
-
-    stages_output_size(job, in->width, in->height, &w, &h);
-    if (job->resize_enabled && (w != img.width || h != img.height)) {
-        t0 = kiln_clock_ms();
-        st = op_resize(dev, &img, w, h, (resize_filter)job->resize_filter, &next);
-        if (st == KILN_OK)
-            st = device_finish(dev);
-        if (st != KILN_OK) {
-            kiln_fail_context(st, "resize to %ux%u", w, h);
-            goto out_release_next;
-        }
-        replace(dev, &img, &next);
-        stage_times_add(times, STAGE_RESIZE, kiln_clock_ms() - t0);
-    }
-    if (job->composite_enabled) {
-        t0 = kiln_clock_ms();
-        st = run_composite(dev, job, background, &img);
-        if (st == KILN_OK)
-            st = device_finish(dev);
-        if (st != KILN_OK) {
-            kiln_fail_context(st, "composite");
-            goto out_release_img;
-        }
-        stage_times_add(times, STAGE_COMPOSITE, kiln_clock_ms() - t0);
-    }
-    t0 = kiln_clock_ms();
-    st = dev_image_download(dev, &img, (uint32_t)job->output_bit_depth, out);
+    memset(&item->image, 0, sizeof(item->image));
+    memset(&item->mask, 0, sizeof(item->mask));
+    item->width = in->width;
+    item->height = in->height;
+    dev_timer_section(dev, STAGE_UPLOAD);
+    st = dev_image_upload(dev, in, NULL, NULL, &item->image);
     if (st != KILN_OK) {
-        kiln_fail_context(st, "download");
-        goto out_release_img;
+        kiln_fail_context(st, "upload");
+        goto out_release;
     }
-    stage_times_add(times, STAGE_DOWNLOAD, kiln_clock_ms() - t0);
-
-out_release_next:
-    dev_image_release(dev, &next);
-out_release_img:
-    dev_image_release(dev, &img);
+    for (size_t i = 0; i < p->count; i++) {
+        dev_timer_section(dev, (int)p->slot[i]);
+        st = p->ops[i]->run(p->state[i], item);
+        if (st != KILN_OK)
+            goto out_release;
+    }
+    dev_image_release(dev, &item->mask);
+    dev_timer_section(dev, STAGE_DOWNLOAD);
+    st = dev_image_download(dev, &item->image, (uint32_t)p->job->output.bit_depth, out);
+    if (st != KILN_OK)
+        kiln_fail_context(st, "download");
+out_release:
+    dev_timer_stop(dev);
+    if (st == KILN_OK)
+        times_collect(dev, times);
+    else
+        dev_timer_discard(dev);
+    stage_item_release(dev, item);
     return st;
+}
+
+/* Closes the stages in reverse order. */
+void pipeline_close(pipeline *p)
+{
+    if (!p)
+        return;
+    for (size_t i = p->count; i-- > 0;)
+        p->ops[i]->close(p->state[i]);
+    free(p);
 }

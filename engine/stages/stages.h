@@ -1,19 +1,31 @@
-/* The image stages of a batch item: upload, resize, composite, download.
- * A stage receives device images and returns device images; host I/O
- * happens only at the edges (the batch runner decodes and encodes). */
+/* The pipeline: the table of stages in pipeline order, and a job's stages
+ * opened on one device.  Host I/O happens only at the edges: the caller
+ * decodes inputs and encodes outputs; between upload and download the
+ * item stays on the device. */
 #ifndef KILN_STAGES_H
 #define KILN_STAGES_H
 
 #include "dev_image.h"
 #include "job.h"
-#include "stage_refine.h"
-#include "stage_segment.h"
+#include "stage.h"
 
-/* The stages, in pipeline order, for per-stage timing. */
+/* The stages, in pipeline order (the rows of the pipeline table). */
+typedef enum pipeline_stage {
+    PIPELINE_SEGMENT = 0,
+    PIPELINE_REFINE,
+    PIPELINE_RESIZE,
+    PIPELINE_COMPOSITE,
+    PIPELINE_COUNT
+} pipeline_stage;
+
+/* The stage table (stages.c). */
+extern const stage_ops *const pipeline_stages[PIPELINE_COUNT];
+
+/* Timing slots of an item, for reports: the edges and every stage. */
 typedef enum stage_id {
     STAGE_DECODE = 0,
     STAGE_UPLOAD,
-    STAGE_SEGMENT,
+    STAGE_SEGMENT,      /* STAGE_FIRST_PIPELINE + PIPELINE_SEGMENT ... */
     STAGE_REFINE,
     STAGE_RESIZE,
     STAGE_COMPOSITE,
@@ -22,40 +34,47 @@ typedef enum stage_id {
     STAGE_COUNT
 } stage_id;
 
-/* Name of a stage ("resize"). */
+#define STAGE_FIRST_PIPELINE STAGE_SEGMENT
+
+/* Name of a timing slot ("resize"). */
 const char *stage_name(stage_id id);
 
-/* Per-stage time sums. */
+/* Per-slot time sums. */
 typedef struct stage_times {
     double ms[STAGE_COUNT];
     uint64_t count[STAGE_COUNT];
 } stage_times;
 
-/* Adds `ms` to stage `id`. */
+/* Adds `ms` to slot `id`. */
 void stage_times_add(stage_times *t, stage_id id, double ms);
 
 /* Adds every entry of `from` into `into`. */
 void stage_times_merge(stage_times *into, const stage_times *from);
 
-/* Works out the output size of the resize stage for an input of w x h:
- * width and height both set: exactly that; one set: the other from the
- * aspect ratio (at least 1); max_side: the longest side fitted to it
- * (never enlarged).  Disabled: the input size. */
-void stages_output_size(const job_config *job, uint32_t w, uint32_t h,
-                        uint32_t *out_w, uint32_t *out_h);
+/* Whether items of `job` need a mask file read with them: a stage that
+ * needs one is enabled and no earlier enabled stage makes one. */
+int pipeline_needs_host_mask(const job_config *job);
 
-/* Runs the job's device stages on one decoded image (upload, segment,
- * refine, resize, composite, download) and returns the result in *out (allocated
- * here, free with host_image_free).  `background` is the job's composite
- * image already on this device (may be NULL or empty when compositing
- * over a colour); `mask` is the item's mask or trimap when [refine] is
- * enabled without [segment] (else NULL; with [segment] the refine stage
- * takes the segmentation mask on the device).  Warnings for the item are written into note (may
- * be NULL); the refine stage's figures into *refine (may be NULL).  On error nothing is left allocated and the message says
- * which stage failed. */
-kiln_status stages_run(kiln_device *dev, const job_config *job,
-                       const dev_image *background, const host_image *in,
-                       const host_image *mask, host_image *out, stage_times *times,
-                       char *note, size_t note_len, refine_stats *refine);
+/* A job's enabled stages, opened on one device. */
+typedef struct pipeline pipeline;
+
+/* Opens every enabled stage of `job` on `dev` in pipeline order (their
+ * per-job work: models, fixed inputs).  On error nothing stays open and
+ * the message names the stage.  `job` must outlive the pipeline. */
+kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **out);
+
+/* Runs one decoded image through the pipeline: upload, each stage,
+ * download at the job's bit depth into *out (allocated here; free with
+ * host_image_free).  `item` is the caller's (stage.h): set item->path,
+ * item->profile and item->host_mask (the mask file when
+ * pipeline_needs_host_mask, else NULL) before; its note and figures are
+ * read after.  Device times per slot (profiling events) are added into
+ * *times.  On error *out is empty, nothing stays allocated and the
+ * message names the failing stage. */
+kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
+                         stage_times *times);
+
+/* Closes the stages in reverse order.  NULL is a no-op. */
+void pipeline_close(pipeline *p);
 
 #endif
