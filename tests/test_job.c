@@ -407,7 +407,7 @@ static void test_sets(void)
     {
         const char *sets[] = { "resize.width=300", "Resize.Height=200",
                                "composite.colour=#102030", "output.suffix=",
-                               "job.output_dir=rel/out", "memory.memory.device_budget=1G" };
+                               "job.output_dir=rel/out", "memory.device_budget=1G" };
         CHECK_OK(load_text(base, sets, 6, &c));
         CHECK(c.resize.width == 300);
         CHECK(c.resize.height == 200);

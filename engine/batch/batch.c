@@ -173,9 +173,9 @@ static void *worker_main(void *arg)
     worker *w = arg;
     batch_state *b = w->batch;
     prefetch_item *item;
-    size_t done;
 
     while ((item = prefetch_pop(b->queue)) != NULL) {
+        size_t done;
         kiln_status st = item->status;
         const char *message = item->message;
         if (st == KILN_OK) {

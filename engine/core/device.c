@@ -6,8 +6,8 @@
 #include "cl_status.h"
 #include "device.h"
 #include "launch.h"
-#include "nn_model.h"
 #include "program.h"
+#include "resident.h"
 #include "status.h"
 
 #define MAX_PLATFORMS 16
@@ -201,9 +201,14 @@ kiln_status device_open(const device_info *info, size_t budget, kiln_device **ou
     st = program_cache_init(&dev->programs);
     if (st != KILN_OK)
         goto out_free_pool;
+    st = resident_cache_init(&dev->resident);
+    if (st != KILN_OK)
+        goto out_free_programs;
     *out = dev;
     return KILN_OK;
 
+out_free_programs:
+    program_cache_free(dev->programs);
 out_free_pool:
     pool_free(dev->pool);
 out_release_queue:
@@ -247,16 +252,16 @@ kiln_status device_finish(kiln_device *dev)
 kiln_status device_close(kiln_device *dev)
 {
     kiln_status st;
-    kiln_status models_st;
+    kiln_status resident_st;
     if (!dev)
         return KILN_OK;
     clFinish(dev->queue);
     dev_timer_discard(dev);
-    models_st = nn_model_cache_free(dev->models);
+    resident_st = resident_cache_free(dev->resident);
     program_cache_free(dev->programs);
     st = pool_free(dev->pool);
-    if (models_st != KILN_OK && st == KILN_OK)
-        st = models_st;
+    if (resident_st != KILN_OK && st == KILN_OK)
+        st = resident_st;
     clReleaseCommandQueue(dev->queue);
     clReleaseContext(dev->context);
     free(dev);

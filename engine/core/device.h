@@ -52,7 +52,7 @@ kiln_status device_select(const char *selector, const device_info *all,
                           size_t all_count, size_t *picked, size_t *npicked);
 
 typedef struct program_cache program_cache;
-typedef struct nn_model_cache nn_model_cache;
+typedef struct resident_cache resident_cache;
 typedef struct kiln_device kiln_device;
 
 /* Opens the first device `selector` picks ($KILN_DEVICE wins over it when
@@ -77,7 +77,7 @@ struct kiln_device {
     cl_command_queue queue;
     kiln_pool *pool;
     program_cache *programs;
-    nn_model_cache *models;      /* networks on this device (nn_model.h) */
+    resident_cache *resident;    /* objects kept across items (resident.h) */
     device_timer timer;          /* launch.h's profiling brackets */
 };
 

@@ -13,12 +13,12 @@
 #include "nn_tune.h"
 #include "onnx_load.h"
 #include "pool.h"
+#include "resident.h"
 #include "status.h"
 
 #define NN_WEIGHT_ALIGN 16          /* floats: 64-byte aligned constants */
 
 struct nn_model {
-    nn_model_cache *cache;
     kiln_device *dev;
     char *path;
     onnx_input_shape shapes[NN_MODEL_MAX_INPUTS];
@@ -29,15 +29,7 @@ struct nn_model {
     pool_buffer *weights;
     pool_buffer *arena;
     nn_model_facts facts;
-    size_t refs;
-    uint64_t last_use;
-    nn_model *next;
-};
-
-struct nn_model_cache {
-    nn_model *head;
-    uint64_t clock;
-    nn_conv_tuning tuning;
+    nn_conv_tuning tuning;          /* the device's conv tuning at build */
 };
 
 /* Whether input slot k of node n carries tensor data (as opposed to shape
@@ -56,9 +48,12 @@ static int slot_is_data(const graph_node *n, size_t k)
     }
 }
 
-/* Frees a model's host and device parts (not linked in a cache). */
-static void model_free(nn_model *m)
+/* Frees a model's host and device parts (the resident cache's free
+ * function). */
+static void model_free(void *object)
 {
+    nn_model *m = object;
+
     if (!m)
         return;
     pool_release(m->dev->pool, m->arena);
@@ -172,7 +167,7 @@ static kiln_status model_upload_weights(nn_model *m)
             goto out_free;
         }
         n = packed[t] >= 0
-            ? nn_conv_tiled_packed_elements(g, &g->nodes[packed[t]], &m->cache->tuning)
+            ? nn_conv_tiled_packed_elements(g, &g->nodes[packed[t]], &m->tuning)
             : (size_t)graph_tensor_elements(x);
         at[t] = total;
         total += (n + NN_WEIGHT_ALIGN - 1) / NN_WEIGHT_ALIGN * NN_WEIGHT_ALIGN;
@@ -194,7 +189,7 @@ static kiln_status model_upload_weights(nn_model *m)
         if (at[t] == SIZE_MAX)
             continue;
         if (packed[t] >= 0)
-            nn_conv_tiled_pack(g, &g->nodes[packed[t]], &m->cache->tuning, host + at[t]);
+            nn_conv_tiled_pack(g, &g->nodes[packed[t]], &m->tuning, host + at[t]);
         else
             memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
     }
@@ -224,10 +219,22 @@ out_free:
     return st;
 }
 
-/* Builds a model (not yet in the cache). */
-static kiln_status model_build(nn_model_cache *cache, kiln_device *dev, const char *path,
-                               const onnx_input_shape *shapes, size_t nshapes, nn_model **out)
+/* What model_build needs: the file and its input shapes. */
+typedef struct model_request {
+    const char *path;
+    const onnx_input_shape *shapes;
+    size_t nshapes;
+} model_request;
+
+/* Builds a model (the resident cache's build function; `user` is a
+ * model_request). */
+static kiln_status model_build(kiln_device *dev, void *user, void **object)
 {
+    const model_request *req = user;
+    const char *path = req->path;
+    const onnx_input_shape *shapes = req->shapes;
+    size_t nshapes = req->nshapes;
+    nn_model **out = (nn_model **)object;
     double t0 = kiln_clock_ms();
     kiln_status st;
     nn_model *m = calloc(1, sizeof(*m));
@@ -237,8 +244,8 @@ static kiln_status model_build(nn_model_cache *cache, kiln_device *dev, const ch
         free(m);
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
     }
-    m->cache = cache;
     m->dev = dev;
+    nn_tune_load(dev, &m->tuning);
     for (size_t i = 0; i < nshapes; i++) {
         m->shapes[i] = shapes[i];
         m->shapes[i].name = NULL;
@@ -278,7 +285,7 @@ static kiln_status model_build(nn_model_cache *cache, kiln_device *dev, const ch
             m->places[t].mem = m->arena->mem;
     }
     m->facts.build_ms = kiln_clock_ms() - t0;
-    m->facts.tuning_origin = cache->tuning.origin;
+    m->facts.tuning_origin = m->tuning.origin;
     *out = m;
     return KILN_OK;
 out_free:
@@ -286,87 +293,49 @@ out_free:
     return st;
 }
 
-/* Frees the least recently used model nobody holds; 0 when there is none. */
-static int cache_evict_one(nn_model_cache *cache)
+/* The resident-cache key of a model: "nn.model <path> <shape>;..." */
+static kiln_status model_key(const char *path, const onnx_input_shape *shapes, size_t nshapes,
+                             char *key, size_t len)
 {
-    nn_model **victim = NULL;
-    for (nn_model **p = &cache->head; *p; p = &(*p)->next) {
-        if ((*p)->refs == 0 && (!victim || (*p)->last_use < (*victim)->last_use))
-            victim = p;
+    size_t used = (size_t)snprintf(key, len, "nn.model %s", path);
+    for (size_t i = 0; i < nshapes && used < len; i++) {
+        used += (size_t)snprintf(key + used, len - used, " ");
+        for (int d = 0; d < shapes[i].rank && used < len; d++)
+            used += (size_t)snprintf(key + used, len - used, "%s%lld", d ? "x" : "",
+                                     (long long)shapes[i].dims[d]);
     }
-    if (!victim)
-        return 0;
-    nn_model *m = *victim;
-    *victim = m->next;
-    model_free(m);
-    return 1;
-}
-
-/* Creates the device's cache on first use, with its conv tuning. */
-static kiln_status cache_get(kiln_device *dev, nn_model_cache **out)
-{
-    if (!dev->models) {
-        nn_model_cache *c = calloc(1, sizeof(*c));
-        if (!c)
-            return kiln_fail(KILN_E_HOSTMEM, "out of host memory for the model cache");
-        nn_tune_load(dev, &c->tuning);
-        dev->models = c;
-    }
-    *out = dev->models;
+    if (used >= len)
+        return kiln_fail(KILN_E_INVAL, "%s: path too long", path);
     return KILN_OK;
-}
-
-/* Whether a cached model was built for these input shapes. */
-static int same_shapes(const nn_model *m, const onnx_input_shape *shapes, size_t nshapes)
-{
-    if (m->nshapes != nshapes)
-        return 0;
-    for (size_t i = 0; i < nshapes; i++) {
-        if (m->shapes[i].rank != shapes[i].rank ||
-            memcmp(m->shapes[i].dims, shapes[i].dims, (size_t)shapes[i].rank * sizeof(int64_t)))
-            return 0;
-    }
-    return 1;
 }
 
 /* Returns the cached or newly built model (see nn_model.h). */
 kiln_status nn_model_acquire(kiln_device *dev, const char *path, const onnx_input_shape *shapes,
                              size_t nshapes, nn_model **out)
 {
-    nn_model_cache *cache = NULL;
-    nn_model *m;
+    char key[RESIDENT_KEY_MAX];
+    model_request req = { path, shapes, nshapes };
+    void *object = NULL;
     kiln_status st;
 
     *out = NULL;
     if (!dev || !path || nshapes > NN_MODEL_MAX_INPUTS || (nshapes && !shapes))
         return kiln_fail(KILN_E_INVAL, "nn_model_acquire: bad arguments");
-    st = cache_get(dev, &cache);
+    st = model_key(path, shapes, nshapes, key, sizeof(key));
     if (st != KILN_OK)
         return st;
-    for (m = cache->head; m; m = m->next) {
-        if (strcmp(m->path, path) == 0 && same_shapes(m, shapes, nshapes))
-            break;
-    }
-    if (!m) {
-        st = model_build(cache, dev, path, shapes, nshapes, &m);
-        while (st == KILN_E_NOMEM && cache_evict_one(cache))
-            st = model_build(cache, dev, path, shapes, nshapes, &m);
-        if (st != KILN_OK)
-            return st;
-        m->next = cache->head;
-        cache->head = m;
-    }
-    m->refs++;
-    m->last_use = ++cache->clock;
-    *out = m;
+    st = resident_acquire(dev, key, model_build, model_free, &req, &object);
+    if (st != KILN_OK)
+        return st;
+    *out = object;
     return KILN_OK;
 }
 
 /* Drops one reference (the model stays cached). */
 void nn_model_release(nn_model *model)
 {
-    if (model && model->refs > 0)
-        model->refs--;
+    if (model)
+        resident_release(model->dev, model);
 }
 
 /* The folded graph. */
@@ -390,7 +359,7 @@ nn_place nn_model_output(const nn_model *model, size_t i)
 /* Enqueues every node. */
 kiln_status nn_model_run(nn_model *model)
 {
-    nn_launch ctx = { model->dev, model->g, model->places, &model->cache->tuning,
+    nn_launch ctx = { model->dev, model->g, model->places, &model->tuning,
                       model->conv_tiled };
     for (size_t i = 0; i < model->g->nnodes; i++) {
         kiln_status st = nn_op_launch(&ctx, (int)i);
@@ -403,7 +372,7 @@ kiln_status nn_model_run(nn_model *model)
 /* Runs every node, waiting for each, and sums their times. */
 kiln_status nn_model_run_profiled(nn_model *model, double *node_ms)
 {
-    nn_launch ctx = { model->dev, model->g, model->places, &model->cache->tuning,
+    nn_launch ctx = { model->dev, model->g, model->places, &model->tuning,
                       model->conv_tiled };
     for (size_t i = 0; i < model->g->nnodes; i++) {
         double t0 = kiln_clock_ms();
@@ -461,22 +430,4 @@ kiln_status nn_model_read_output(nn_model *model, size_t i, float *data, size_t 
 void nn_model_facts_get(const nn_model *model, nn_model_facts *out)
 {
     *out = model->facts;
-}
-
-/* Frees every model of the cache and the cache. */
-kiln_status nn_model_cache_free(nn_model_cache *cache)
-{
-    kiln_status st = KILN_OK;
-    if (!cache)
-        return KILN_OK;
-    while (cache->head) {
-        nn_model *m = cache->head;
-        cache->head = m->next;
-        if (m->refs > 0 && st == KILN_OK)
-            st = kiln_fail(KILN_E_LEAK, "model %s still held (%zu references) at device close",
-                           m->path, m->refs);
-        model_free(m);
-    }
-    free(cache);
-    return st;
 }

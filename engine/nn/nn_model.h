@@ -1,14 +1,14 @@
 /* A network on a device: an ONNX model folded at one input shape, its
  * weights uploaded once, its activations in one planned arena.
  *
- * Models are owned by the device's model cache (one per opened device):
- * nn_model_acquire returns the cached model for (file, input shape) or
- * builds it, and counts a reference; nn_model_release gives the reference
- * back.  A model nobody holds stays cached, so every job and item that
- * uses the same model on the device shares one weight set and one arena;
- * when the pool cannot serve a new model, models nobody holds are
- * evicted, least recently used first, and the build is retried once.
- * The cache is freed by device_close, before the pool.
+ * Models are owned by the device's resident cache (engine/core/resident.h)
+ * under the key (file, input shapes): nn_model_acquire returns the cached
+ * model or builds it, and counts a reference; nn_model_release gives the
+ * reference back.  A model nobody holds stays cached, so every job and
+ * item that uses the same model on the device shares one weight set and
+ * one arena; when the pool cannot serve a new model, objects nobody holds
+ * are evicted, least recently used first, and the build is retried.  The
+ * cache is freed by device_close, before the pool.
  *
  * One worker uses a device at a time, so a model's arena is never used by
  * two runs at once. */
@@ -25,7 +25,6 @@
 #include "onnx_load.h"
 
 typedef struct nn_model nn_model;
-typedef struct nn_model_cache nn_model_cache;
 
 /* What a model is and what it holds on its device. */
 typedef struct nn_model_facts {
@@ -84,9 +83,5 @@ kiln_status nn_model_read_output(nn_model *model, size_t i, float *data, size_t 
 /* Copies the model's facts. */
 void nn_model_facts_get(const nn_model *model, nn_model_facts *out);
 
-/* Frees every cached model of a device (device_close calls it before the
- * pool is freed).  A model still referenced is a bug of its holder: its
- * buffers are released anyway and KILN_E_LEAK is returned naming it. */
-kiln_status nn_model_cache_free(nn_model_cache *cache);
 
 #endif

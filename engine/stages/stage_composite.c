@@ -25,15 +25,13 @@ static int composite_enabled(const job_config *job)
 static kiln_status composite_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
     composite_state *s = calloc(1, sizeof(*s));
-    host_image host = { 0 };
-    kiln_status st;
-
     if (!s)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     s->dev = dev;
     s->cfg = ctx->section;
     if (s->cfg->image[0]) {
-        st = png_read_file(s->cfg->image, ctx->max_pixels, &host);
+        host_image host = { 0 };
+        kiln_status st = png_read_file(s->cfg->image, ctx->max_pixels, &host);
         if (st == KILN_OK)
             st = dev_image_upload(dev, &host, NULL, NULL, &s->background);
         host_image_free(&host);
