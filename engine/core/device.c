@@ -5,7 +5,6 @@
 
 #include "cl_status.h"
 #include "device.h"
-#include "launch.h"
 #include "program.h"
 #include "resident.h"
 #include "status.h"
@@ -239,6 +238,18 @@ kiln_status device_kernel(kiln_device *dev, const char *source_name,
     return program_kernel(dev, program, kernel_name, out);
 }
 
+/* Releases the timer's events. */
+void device_timer_clear(kiln_device *dev)
+{
+    for (int s = 0; s < DEVICE_TIMER_SLOTS; s++) {
+        if (dev->timer.first[s])
+            clReleaseEvent(dev->timer.first[s]);
+        if (dev->timer.last[s])
+            clReleaseEvent(dev->timer.last[s]);
+        dev->timer.first[s] = dev->timer.last[s] = NULL;
+    }
+}
+
 /* Waits for the device queue to drain. */
 kiln_status device_finish(kiln_device *dev)
 {
@@ -256,7 +267,7 @@ kiln_status device_close(kiln_device *dev)
     if (!dev)
         return KILN_OK;
     clFinish(dev->queue);
-    dev_timer_discard(dev);
+    device_timer_clear(dev);
     resident_st = resident_cache_free(dev->resident);
     program_cache_free(dev->programs);
     st = pool_free(dev->pool);

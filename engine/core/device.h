@@ -98,6 +98,10 @@ kiln_status device_kernel(kiln_device *dev, const char *source_name,
                           const char *options, const char *kernel_name,
                           cl_kernel *out);
 
+/* Releases the device timer's brackets without reading them (launch.h's
+ * timer; error paths and close). */
+void device_timer_clear(kiln_device *dev);
+
 /* Waits for the queue to drain; returns KILN_E_CL with context on error. */
 kiln_status device_finish(kiln_device *dev);
 

@@ -189,18 +189,6 @@ kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen)
         if (end > start)
             ms[s] += (double)(end - start) / 1e6;
     }
-    dev_timer_discard(dev);
+    device_timer_clear(dev);
     return ok ? KILN_OK : kiln_fail(KILN_E_CL, "reading OpenCL profiling events");
-}
-
-/* Releases the brackets. */
-void dev_timer_discard(kiln_device *dev)
-{
-    for (int s = 0; s < DEV_TIMER_SECTIONS; s++) {
-        if (dev->timer.first[s])
-            clReleaseEvent(dev->timer.first[s]);
-        if (dev->timer.last[s])
-            clReleaseEvent(dev->timer.last[s]);
-        dev->timer.first[s] = dev->timer.last[s] = NULL;
-    }
 }

@@ -93,7 +93,4 @@ void dev_timer_stop(kiln_device *dev);
  * be read (the brackets are released anyway). */
 kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen);
 
-/* Releases any open brackets without reading them (error paths, close). */
-void dev_timer_discard(kiln_device *dev);
-
 #endif

@@ -179,7 +179,7 @@ out_release:
     if (st == KILN_OK)
         times_collect(dev, times);
     else
-        dev_timer_discard(dev);
+        device_timer_clear(dev);
     stage_item_release(dev, item);
     return st;
 }
