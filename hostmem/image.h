@@ -7,15 +7,10 @@
 
 #include "kiln.h"
 
-/* An interleaved host image.  16-bit samples are stored as native-endian
- * uint16_t.  Channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
-typedef struct host_image {
-    uint32_t width;
-    uint32_t height;
-    uint32_t channels;
-    uint32_t bit_depth;   /* 8 or 16 */
-    void *pixels;         /* width*height*channels*(bit_depth/8) bytes */
-} host_image;
+/* An interleaved host image: the public kiln_image (kiln.h).  16-bit
+ * samples are stored as native-endian uint16_t.  Channels: 1 gray,
+ * 2 gray+alpha, 3 RGB, 4 RGBA. */
+typedef kiln_image host_image;
 
 /* Bytes held by an image's pixels. */
 size_t host_image_bytes(const host_image *img);

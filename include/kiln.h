@@ -59,6 +59,64 @@ KILN_API kiln_status kiln_run_job(const char *job_path, const char *const *sets,
 /* The library version string ("0.1.0"). */
 KILN_API const char *kiln_version(void);
 
+/* ---- images in memory ---- */
+
+/* An interleaved image: width*height*channels samples of bit_depth bits
+ * (8, or 16 as native-endian uint16_t); channels 1 gray, 2 gray+alpha,
+ * 3 RGB, 4 RGBA.  Images kiln returns are freed with kiln_image_free. */
+typedef struct kiln_image {
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    uint32_t bit_depth;
+    void *pixels;
+} kiln_image;
+
+/* Reads an image file (PNG, any colour type and depth) into *out.  A
+ * decoded size above max_pixels (0: the default limit, 2^28) is refused
+ * before decoding (KILN_E_LIMIT); a corrupt or truncated file is
+ * KILN_E_FORMAT naming it.  On error *out is empty. */
+KILN_API kiln_status kiln_image_read(const char *path, uint64_t max_pixels, kiln_image *out);
+
+/* Writes `img` as a PNG file, atomically: the file appears complete or
+ * not at all. */
+KILN_API kiln_status kiln_image_write_png(const char *path, const kiln_image *img);
+
+/* Frees the pixels of an image kiln returned and zeroes it.  Safe on a
+ * zeroed image. */
+KILN_API void kiln_image_free(kiln_image *img);
+
+/* ---- a job's stages on one device, for images in memory ---- */
+
+/* A job's stages (segment, refine, resize, composite, as its file and
+ * sets enable them) opened on one device, with their models loaded. */
+typedef struct kiln_pipeline kiln_pipeline;
+
+/* Opens the device the job selects ([device] select, or $KILN_DEVICE)
+ * and its enabled stages.  job_path may be NULL: then only the defaults
+ * and `sets` ("section.key=value", nsets of them) apply, and the batch
+ * keys [job] inputs and output_dir need not be given.  A model that
+ * cannot be found or loaded fails here, once.  Not thread-safe: one
+ * pipeline per thread. */
+KILN_API kiln_status kiln_pipeline_open(const char *job_path, const char *const *sets,
+                                        size_t nsets, kiln_pipeline **out);
+
+/* Runs the stages on `in`; `mask` is the image's mask or trimap when
+ * [refine] is enabled without [segment] (else NULL).  *out receives the
+ * result at the job's [output] bit_depth (free it with kiln_image_free).
+ * Warnings of the run are in kiln_pipeline_note.  On error *out is empty
+ * and the pipeline stays usable. */
+KILN_API kiln_status kiln_pipeline_run(kiln_pipeline *p, const kiln_image *in,
+                                       const kiln_image *mask, kiln_image *out);
+
+/* The warnings of the last run ("" when none); valid until the next run. */
+KILN_API const char *kiln_pipeline_note(const kiln_pipeline *p);
+
+/* Closes the stages and the device.  Returns KILN_E_LEAK naming what was
+ * still held on the device (a bug), KILN_OK otherwise.  NULL is a
+ * no-op. */
+KILN_API kiln_status kiln_pipeline_close(kiln_pipeline *p);
+
 #ifdef __cplusplus
 }
 #endif

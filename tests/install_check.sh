@@ -19,14 +19,33 @@ cp -r "$src/conf/demo" "$work/images"
 printf '[job]\ninputs = images\noutput_dir = out\n[resize]\nenabled = yes\nmax_side = 40\n' > "$work/job.ini"
 (cd "$work" && KILN_CACHE_DIR="$work/cache" "$bin" run job.ini --quiet)
 test "$(find "$work/out" -name '*.png' | wc -l)" -eq "$(find "$work/images" -name '*.png' | wc -l)"
-cat > "$work/use.c" <<'C'
-#include <kiln.h>
-#include <stdio.h>
-#include <string.h>
-int main(void) { printf("%s %s\n", kiln_version(), kiln_status_name(KILN_E_NOMEM)); return strcmp(kiln_status_name(KILN_E_NOMEM), "KILN_E_NOMEM") != 0; }
-C
+# the library exports only the kiln_ API
+nm -D --defined-only "$lib/libkiln.so" | awk '$2 ~ /^[TDRB]$/ {print $3}' > "$work/exports.txt"
+test -s "$work/exports.txt"
+if grep -v '^kiln_' "$work/exports.txt"; then
+    echo "libkiln.so exports symbols without the kiln_ prefix (above)" >&2
+    exit 1
+fi
+echo "libkiln.so exports $(wc -l < "$work/exports.txt") symbols, all kiln_"
+# the example program builds against the installed kiln.pc, using kiln.h alone
 PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$root
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
-cc -o "$work/use" "$work/use.c" $(pkg-config --cflags --libs kiln)
-"$work/use"
+cc -std=c11 -Wall -Wextra -Werror -o "$work/cutout" "$src/tests/example/cutout.c" \
+    $(pkg-config --cflags --libs kiln)
+# no stage: the image comes back as it was
+(cd "$work" && KILN_CACHE_DIR="$work/cache" ./cutout images/photo00000.png same.png)
+test -s "$work/same.png"
+# refine a mask into a cut-out composited over green, on the device
+(cd "$work" && KILN_CACHE_DIR="$work/cache" ./cutout --set refine.enabled=yes \
+    --set refine.method=guided --set composite.enabled=yes --set 'composite.colour=#00ff00' \
+    "$src/conf/demo_refine/scene00000.png" "$src/conf/demo_refine/masks/scene00000.png" cut.png) \
+    > "$work/cutout.log"
+grep -q "x3, kiln" "$work/cutout.log"
+# a refine without its mask is a clear error, exit 1
+if (cd "$work" && KILN_CACHE_DIR="$work/cache" ./cutout --set refine.enabled=yes \
+    images/photo00000.png never.png) 2> "$work/nomask.log"; then
+    echo "cutout without a mask succeeded" >&2; exit 1
+fi
+grep -q "needs the image's mask" "$work/nomask.log"
+test ! -e "$work/never.png"
 echo "installed kiln and libkiln work"

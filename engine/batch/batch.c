@@ -516,26 +516,3 @@ out_free_state:
     free(b);
     return st;
 }
-
-/* The public entry point: loads the job and runs it with default options. */
-kiln_status kiln_run_job(const char *job_path, const char *const *sets,
-                         size_t nsets, const char *report_path,
-                         const char *shard, size_t *failed)
-{
-    job_config *job = malloc(sizeof(*job));
-    batch_options options = { shard, report_path, -1, 0, NULL, NULL };
-    batch_result result = { 0 };
-    kiln_status st;
-
-    if (failed)
-        *failed = 0;
-    if (!job)
-        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-    st = job_load(job_path, sets, nsets, job);
-    if (st == KILN_OK)
-        st = batch_run(job, &options, &result);
-    if (st == KILN_OK && failed)
-        *failed = result.failed;
-    free(job);
-    return st;
-}

@@ -692,8 +692,10 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         cfg->resize.max_side == 0)
         return kiln_fail(KILN_E_CONFIG, "%s: [resize] enabled needs width, height or "
                          "max_side (all are 0)", cfg->path);
+    /* a batch reads each mask from a directory; images in memory ("-":
+       kiln refine, kiln_pipeline_run) come with theirs */
     if (cfg->refine.enabled && !cfg->segment.enabled && cfg->refine.masks[0] == '\0' &&
-        cfg->refine.trimaps[0] == '\0')
+        cfg->refine.trimaps[0] == '\0' && strcmp(cfg->inputs, "-") != 0)
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] enabled needs masks or trimaps "
                          "(a directory of mask or trimap files), or [segment] enabled",
                          cfg->path);
