@@ -1,6 +1,8 @@
 /* Atomic file writes: a temporary file in the target's directory, renamed
  * over the target when complete. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,20 +39,109 @@ static int split_path(const char *path, char *dir, size_t dir_size,
     return 0;
 }
 
+/* Names the kind of a file that is not a regular file. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+/* Works out the path the data will be renamed to: `path` itself when it
+ * does not exist or is a regular file; the target of a symbolic link
+ * (whose link stays), when that target is a regular file or does not
+ * exist yet.  Anything else (a device node, a FIFO, a socket, a
+ * directory, a dangling link into a missing directory) is refused:
+ * renaming over it would replace it. */
+static kiln_status target_resolve(const char *path, char *target, size_t len)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) != 0) {
+        if (errno != ENOENT)
+            return kiln_fail(KILN_E_IO, "%s: %s", path, strerror(errno));
+        snprintf(target, len, "%s", path);
+        return KILN_OK;
+    }
+    if (S_ISREG(sb.st_mode)) {
+        snprintf(target, len, "%s", path);
+        return KILN_OK;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        char resolved[PATH_MAX];
+        if (stat(path, &sb) == 0) {
+            if (!S_ISREG(sb.st_mode))
+                return kiln_fail(KILN_E_IO, "%s: a link to %s; kiln writes only regular files "
+                                 "(use - for standard output)", path, file_kind(sb.st_mode));
+            if (!realpath(path, resolved))
+                return kiln_fail(KILN_E_IO, "%s: cannot resolve the link: %s", path,
+                                 strerror(errno));
+        } else {
+            /* a link to a file not made yet: write it beside its name */
+            ssize_t n = readlink(path, resolved, sizeof(resolved) - 1);
+            if (n < 0 || resolved[0] != '/')
+                return kiln_fail(KILN_E_IO, "%s: a link to a missing file (%s); write to the "
+                                 "target itself", path, n < 0 ? strerror(errno) : "relative");
+            resolved[n] = '\0';
+        }
+        if (strlen(resolved) >= len)
+            return kiln_fail(KILN_E_INVAL, "%s: the link's target path is too long", path);
+        snprintf(target, len, "%s", resolved);
+        return KILN_OK;
+    }
+    return kiln_fail(KILN_E_IO, "%s: %s; kiln writes only regular files (use - for standard "
+                     "output)", path, file_kind(sb.st_mode));
+}
+
+/* Writes straight to standard output (the path "-"). */
+static kiln_status stdout_open(atomic_file *af)
+{
+    int fd = dup(STDOUT_FILENO);
+
+    if (fd < 0)
+        return kiln_fail(KILN_E_IO, "standard output: %s", strerror(errno));
+    af->fp = fdopen(fd, "wb");
+    if (!af->fp) {
+        int err = errno;
+        close(fd);
+        return kiln_fail(KILN_E_IO, "standard output: %s", strerror(err));
+    }
+    af->to_stdout = 1;
+    memcpy(af->final_path, "-", 2);
+    return KILN_OK;
+}
+
 /* Creates the temporary file next to final_path; see atomic_file.h. */
-kiln_status atomic_file_open(atomic_file *af, const char *final_path)
+kiln_status atomic_file_open(atomic_file *af, const char *requested_path)
 {
     char dir[ATOMIC_FILE_PATH_MAX];
+    char final_path[ATOMIC_FILE_PATH_MAX];
     const char *base;
     unsigned long serial;
     int n, fd;
+    kiln_status st;
 
     if (!af)
         return kiln_fail(KILN_E_INVAL, "atomic_file_open: NULL handle");
     memset(af, 0, sizeof(*af));
-    if (!final_path || strlen(final_path) >= sizeof(af->final_path))
+    if (!requested_path || strlen(requested_path) >= sizeof(af->final_path))
         return kiln_fail(KILN_E_INVAL, "%s: path missing or too long",
-                         final_path ? final_path : "(null)");
+                         requested_path ? requested_path : "(null)");
+    if (strcmp(requested_path, "-") == 0)
+        return stdout_open(af);
+    if (requested_path[strlen(requested_path) - 1] == '/')
+        return kiln_fail(KILN_E_INVAL, "%s: not a file path", requested_path);
+    st = target_resolve(requested_path, final_path, sizeof(final_path));
+    if (st != KILN_OK)
+        return st;
     if (split_path(final_path, dir, sizeof(dir), &base) != 0)
         return kiln_fail(KILN_E_INVAL, "%s: not a file path", final_path);
     serial = atomic_fetch_add(&tmp_counter, 1);
@@ -95,6 +186,12 @@ kiln_status atomic_file_commit(atomic_file *af)
                          af ? af->final_path : "(null)");
     fp = af->fp;
     af->fp = NULL;
+    if (af->to_stdout) {
+        int bad = ferror(fp) || fflush(fp) != 0;
+        if (fclose(fp) != 0 || bad)
+            return kiln_fail(KILN_E_IO, "standard output: write failed: %s", strerror(errno));
+        return KILN_OK;
+    }
     if (ferror(fp)) {
         what = "an earlier write failed";
         err = EIO;

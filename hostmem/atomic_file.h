@@ -2,7 +2,15 @@
  * same directory, which is renamed over the final path only when it is
  * complete, so the final path either does not exist (or keeps its old
  * content) or holds the whole new file.  Used for PNG outputs, the
- * program cache and the JSON report. */
+ * program cache and the JSON report.
+ *
+ * What the path is decides where the data goes, and nothing but a
+ * regular file is ever replaced: a missing path or a regular file is
+ * written as above; a symbolic link keeps the link and writes its target
+ * (a regular file, or a new file at an absolute target); "-" writes
+ * straight to standard output (not atomic: a failure leaves what was
+ * written); a device node, a FIFO, a socket or a directory, or a link to
+ * one, is refused with KILN_E_IO naming what it is. */
 #ifndef KILN_ATOMIC_FILE_H
 #define KILN_ATOMIC_FILE_H
 
@@ -17,11 +25,13 @@
  * named "<dir>/.<base>.tmp.<pid>.<counter>". */
 typedef struct atomic_file {
     FILE *fp;
+    int to_stdout;                    /* the path "-": no temporary file */
     char final_path[ATOMIC_FILE_PATH_MAX];
     char tmp_path[ATOMIC_FILE_PATH_MAX];
 } atomic_file;
 
-/* Creates the temporary file for `final_path` and opens af->fp on it
+/* Creates the temporary file for `final_path` (or its link's target) and
+ * opens af->fp on it
  * (binary, write-only, mode 0666 less the umask).  Always initialises *af,
  * so atomic_file_abort is safe afterwards even when this fails.  A path too
  * long or naming a directory ("out/") is KILN_E_INVAL; a missing or
