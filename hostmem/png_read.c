@@ -142,6 +142,34 @@ static void decoder_set_transforms(png_structp png, png_infop info)
     (void)png_set_interlace_handling(png);
 }
 
+/* The ancillary chunks kiln does not use: skipped by reading past them
+ * in small pieces, never buffered (a tEXt, zTXt, iTXt or iCCP chunk can
+ * declare 2 GiB in a 47-byte file).  Only IHDR, PLTE, tRNS, IDAT and IEND
+ * are read. */
+static const png_byte ignored_chunks[] = {
+    'b', 'K', 'G', 'D', '\0', 'c', 'H', 'R', 'M', '\0', 'e', 'X', 'I', 'f', '\0',
+    'g', 'A', 'M', 'A', '\0', 'h', 'I', 'S', 'T', '\0', 'i', 'C', 'C', 'P', '\0',
+    'i', 'T', 'X', 't', '\0', 'o', 'F', 'F', 's', '\0', 'p', 'C', 'A', 'L', '\0',
+    'p', 'H', 'Y', 's', '\0', 's', 'B', 'I', 'T', '\0', 's', 'C', 'A', 'L', '\0',
+    's', 'P', 'L', 'T', '\0', 's', 'R', 'G', 'B', '\0', 't', 'E', 'X', 't', '\0',
+    't', 'I', 'M', 'E', '\0', 'z', 'T', 'X', 't', '\0',
+};
+
+/* Makes every limit a hard error: benign errors (libpng 1.6 treats "chunk
+ * data is too large" as one) are errors, unknown and unused ancillary
+ * chunks are skipped before anything is allocated for them, and what is
+ * read stays under the chunk size and count caps. */
+static void decoder_set_limits(png_structp png)
+{
+    png_set_benign_errors(png, 0);
+    png_set_user_limits(png, PNG_DIM_MAX, PNG_DIM_MAX); /* max_pixels rules */
+    png_set_chunk_malloc_max(png, PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_cache_max(png, PNG_CHUNK_CACHE_MAX);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored_chunks,
+                                (int)(sizeof(ignored_chunks) / 5));
+}
+
 /* Protected: reads every chunk before the image data and sets up the
  * transformations.  Returns 0, or -1 when libpng failed (see d). */
 static int decoder_read_info_protected(png_decoder *d)
@@ -149,9 +177,7 @@ static int decoder_read_info_protected(png_decoder *d)
     if (setjmp(png_jmpbuf(d->png)))
         return -1;
     png_set_read_fn(d->png, d, decoder_read);
-    png_set_user_limits(d->png, PNG_DIM_MAX, PNG_DIM_MAX); /* max_pixels rules */
-    png_set_chunk_malloc_max(d->png, PNG_CHUNK_MALLOC_MAX);
-    png_set_chunk_cache_max(d->png, PNG_CHUNK_CACHE_MAX);
+    decoder_set_limits(d->png);
     png_read_info(d->png, d->info);
     decoder_set_transforms(d->png, d->info);
     png_read_update_info(d->png, d->info);

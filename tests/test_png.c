@@ -14,6 +14,7 @@
 
 #include "atomic_file.h"
 #include "png_io.h"
+#include "rss.h"
 #include "testutil.h"
 
 static char tmpdir[2048];
@@ -799,9 +800,116 @@ static void test_atomic_file(void)
 }
 
 /* Runs every PNG test from a fresh scratch directory. */
+/* PNG's CRC-32 of a chunk's type and data. */
+static uint32_t chunk_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* Stores a big-endian 32-bit value. */
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* Appends a chunk (length, type, data, CRC) at buf + *at. */
+static void put_chunk(unsigned char *buf, size_t *at, const char *type, const void *data,
+                      uint32_t len)
+{
+    put_be32(buf + *at, len);
+    memcpy(buf + *at + 4, type, 4);
+    if (len)
+        memcpy(buf + *at + 8, data, len);
+    put_be32(buf + *at + 8 + len, chunk_crc(buf + *at + 4, 4 + (size_t)len));
+    *at += 12 + len;
+}
+
+/* A 47-byte PNG whose ancillary chunk declares 2 GiB (the chunk bomb):
+ * each such file fails alone, with a message, without allocating what the
+ * chunk declares (peak RSS stays within 100 MB of the start). */
+static void test_bomb_chunks(void)
+{
+    static const char *const types[] = { "tEXt", "zTXt", "iTXt", "iCCP", "sPLT", "eXIf", "quAk" };
+    static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    unsigned char ihdr[13] = { 0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0 };
+    size_t start_rss = rss_current_bytes();
+    char path[4096];
+    host_image img;
+
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        unsigned char buf[64];
+        size_t at = 8;
+        memcpy(buf, sig, 8);
+        put_chunk(buf, &at, "IHDR", ihdr, 13);
+        put_be32(buf + at, 0x7fffffffu);
+        memcpy(buf + at + 4, types[t], 4);
+        memcpy(buf + at + 8, "abcdef", 6);
+        at += 14;
+        CHECK(at == 47);
+        snprintf(path, sizeof(path), "%s/bomb-%s.png", tmpdir, types[t]);
+        CHECK(write_whole(path, buf, at) == 0);
+        CHECK_STATUS(png_read_file(path, 0, &img), KILN_E_FORMAT);
+        CHECK_MSG(path);
+        CHECK(img.pixels == NULL);
+    }
+    if (start_rss && rss_peak_bytes()) {
+        double grew_mb = ((double)rss_peak_bytes() - (double)start_rss) / 1048576.0;
+        printf("bomb chunks: peak RSS %.1f MB above the start\n", grew_mb);
+        CHECK(grew_mb < 100.0);
+    }
+}
+
+/* A valid PNG carrying the ancillary chunks kiln skips (text, gamma, an
+ * unknown private chunk) still decodes to the same pixels. */
+static void test_skipped_chunks_decode(void)
+{
+    unsigned char pixels[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+    host_image src = { 2, 2, 3, 8, pixels }, got;
+    char path[4096], spliced[4096];
+    unsigned char *file, *out;
+    size_t len, at;
+
+    tmp_path(path, "plain-for-chunks.png");
+    tmp_path(spliced, "with-chunks.png");
+    CHECK_OK(png_write_file(path, &src));
+    file = read_whole(path, &len);
+    CHECK(file != NULL);
+    if (!file)
+        return;
+    out = malloc(len + 128);
+    CHECK(out != NULL);
+    if (out) {
+        static const unsigned char gama[4] = { 0, 0, 0xb1, 0x8f };
+        memcpy(out, file, 33);             /* signature and IHDR */
+        at = 33;
+        put_chunk(out, &at, "tEXt", "Comment\0hello", 13);
+        put_chunk(out, &at, "gAMA", gama, 4);
+        put_chunk(out, &at, "quAk", "xyz", 3);
+        memcpy(out + at, file + 33, len - 33);
+        CHECK(write_whole(spliced, out, at + len - 33) == 0);
+        CHECK_OK(png_read_file(spliced, 0, &got));
+        CHECK(got.width == 2 && got.height == 2 && got.channels == 3 &&
+              memcmp(got.pixels, pixels, sizeof(pixels)) == 0);
+        host_image_free(&got);
+        free(out);
+    }
+    free(file);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "%s", test_tmpdir("png"));
+    test_bomb_chunks();
+    test_skipped_chunks_decode();
     test_round_trip();
     test_write_16bit_byte_order();
     test_low_bit_gray();
