@@ -3,8 +3,32 @@
 #define KILN_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "stages.h"
+
+/* A command as its usage errors and --help see it: its name ("refine")
+ * and its one usage text. */
+typedef struct cli_command {
+    const char *name;
+    void (*usage)(FILE *out);
+} cli_command;
+
+/* 1 when `arg` asks for help (--help or -h), else 0. */
+int cli_is_help(const char *arg);
+
+/* Prints the command's usage on stdout; returns 0, the exit status of an
+ * answered --help. */
+int cli_help(const cli_command *cmd);
+
+/* Prints "kiln NAME: MESSAGE" (printf-style) and then the command's usage
+ * on stderr; returns 2, the exit status of a usage error. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Returns the value of the option at argv[*i] and advances *i past it;
+ * NULL, after a usage error, when argv[*i] is the last argument. */
+const char *cli_option_value(const cli_command *cmd, int argc, char **argv, int *i);
 
 #define CLI_SINGLE_MAX_SETS 128
 
@@ -23,8 +47,8 @@ void cli_single_init(cli_single *o, const char *extra);
 
 /* Takes -o FILE, --set K=V or --repeat N at argv[*i] (advancing *i past
  * its value): 1 when taken, 0 when argv[*i] is another argument, -1 after
- * printing why it is wrong. */
-int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single *o);
+ * printing why it is wrong (a missing value is a usage error of cmd). */
+int cli_single_option(const cli_command *cmd, int argc, char **argv, int *i, cli_single *o);
 
 /* One run's figures, for a one-file command's report line. */
 typedef struct cli_single_figures {
@@ -49,6 +73,10 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
                               const host_image *mask, const char *out_path, unsigned repeat,
                               char *note, size_t note_len, int *at_start,
                               void (*print)(const cli_single_figures *f));
+
+/* The commands: each parses its own arguments (argv after the command
+ * name), answers --help / -h with its usage on stdout and exit status 0,
+ * and a usage error with the usage on stderr and exit status 2. */
 
 /* `kiln devices [--json]`: lists platforms and devices.  Returns the exit
  * status. */

@@ -48,6 +48,17 @@ static void device_print(const device_info *d)
            d->fp64 ? "yes" : "no", device_default_budget(d) / 1048576.0);
 }
 
+/* Prints the usage of the command. */
+static void devices_usage(FILE *out)
+{
+    fprintf(out, "usage: kiln devices [--json]\n"
+                 "  lists every OpenCL platform and device with its facts (type, vendor,\n"
+                 "  driver, compute units, memory, fp16/fp64); --json as a JSON array.\n"
+                 "  KILN_DEVICE or a job's [device] select picks among them.\n");
+}
+
+static const cli_command devices_command = { "devices", devices_usage };
+
 /* Lists devices as text or JSON; exit status 0, or 2 on error. */
 int cli_devices(int argc, char **argv)
 {
@@ -56,12 +67,14 @@ int cli_devices(int argc, char **argv)
     int json = 0;
 
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+        if (cli_is_help(argv[i]))
+            return cli_help(&devices_command);
+        if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        } else {
-            fprintf(stderr, "kiln devices: unknown option '%s' (usage: kiln devices [--json])\n", argv[i]);
-            return 2;
-        }
+        else if (argv[i][0] == '-')
+            return cli_usage_error(&devices_command, "unknown option '%s'", argv[i]);
+        else
+            return cli_usage_error(&devices_command, "unexpected argument '%s'", argv[i]);
     }
     if (device_list(&all, &count) != KILN_OK) {
         fprintf(stderr, "kiln devices: %s\n", kiln_last_error());

@@ -29,8 +29,11 @@ static void model_info_usage(FILE *out)
                  "             else its own fixed shape)\n"
                  "  --run N    run the network N times on the device after one warm-up run\n"
                  "             and print the median, minimum and first-run times\n"
-                 "  --profile  then N more runs waiting for each node: time per operator\n");
+                 "  --profile  then N more runs waiting for each node: time per operator\n"
+                 "  --device SELECTOR  the device of --run (default auto; as KILN_DEVICE)\n");
 }
+
+static const cli_command model_info_command = { "model-info", model_info_usage };
 
 /* Loads and folds the model on the host and prints its facts and plan. */
 static kiln_status print_facts(const char *path, const onnx_input_shape *shape)
@@ -79,8 +82,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Runs the network `runs` times (after one warm-up) on the selected
- * device with a fixed pseudo-random input and prints the timings. */
 /* Prints where one profiled run's time went: per operator, and the
  * costliest Conv shapes. */
 static void print_profile(const kiln_graph *g, const double *node_ms, unsigned runs)
@@ -110,6 +111,9 @@ static void print_profile(const kiln_graph *g, const double *node_ms, unsigned r
     }
 }
 
+/* Runs the network `runs` times (after one warm-up) on the selected
+ * device with a fixed pseudo-random input and prints the timings; with
+ * `profile`, then `runs` profiled runs and where their time went. */
 static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
                              const char *selector, unsigned runs, int profile)
 {
@@ -204,10 +208,10 @@ int cli_model_info(int argc, char **argv)
         int takes = strcmp(argv[i], "--size") == 0 || strcmp(argv[i], "--run") == 0 ||
                     strcmp(argv[i], "--device") == 0;
         char *end = NULL;
-        if (takes && i + 1 >= argc) {
-            fprintf(stderr, "kiln model-info: %s needs a value\n", argv[i]);
-            return 2;
-        }
+        if (cli_is_help(argv[i]))
+            return cli_help(&model_info_command);
+        if (takes && i + 1 >= argc)
+            return cli_usage_error(&model_info_command, "%s needs a value", argv[i]);
         if (strcmp(argv[i], "--size") == 0) {
             size = strtoul(argv[++i], &end, 10);
             if (!end || *end || size < 1 || size > 16384) {
@@ -225,20 +229,15 @@ int cli_model_info(int argc, char **argv)
         } else if (strcmp(argv[i], "--profile") == 0) {
             profile = 1;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "kiln model-info: unknown option '%s'\n", argv[i]);
-            model_info_usage(stderr);
-            return 2;
+            return cli_usage_error(&model_info_command, "unknown option '%s'", argv[i]);
         } else if (!model) {
             model = argv[i];
         } else {
-            fprintf(stderr, "kiln model-info: one model ('%s' is a second)\n", argv[i]);
-            return 2;
+            return cli_usage_error(&model_info_command, "one model ('%s' is a second)", argv[i]);
         }
     }
-    if (!model) {
-        model_info_usage(stderr);
-        return 2;
-    }
+    if (!model)
+        return cli_usage_error(&model_info_command, "missing MODEL");
     st = model_resolve(model, NULL, path, sizeof(path), &spec);
     if (st == KILN_OK) {
         if (!size && spec)

@@ -22,6 +22,8 @@ static void refine_usage(FILE *out)
                  "  run pays for first-touch allocations, the others reuse the pool).\n");
 }
 
+static const cli_command refine_command = { "refine", refine_usage };
+
 /* Prints one refinement's line. */
 static void refine_print(const cli_single_figures *f)
 {
@@ -69,7 +71,10 @@ int cli_refine(int argc, char **argv)
 
     cli_single_init(&o, NULL);
     for (int i = 0; i < argc; i++) {
-        int taken = cli_single_option("refine", argc, argv, &i, &o);
+        int taken;
+        if (cli_is_help(argv[i]))
+            return cli_help(&refine_command);
+        taken = cli_single_option(&refine_command, argc, argv, &i, &o);
         if (taken < 0)
             return 2;
         if (taken)
@@ -77,20 +82,18 @@ int cli_refine(int argc, char **argv)
         if (strcmp(argv[i], "--trimap") == 0) {
             trimap = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "kiln refine: unknown option '%s'\n", argv[i]);
-            refine_usage(stderr);
-            return 2;
+            return cli_usage_error(&refine_command, "unknown option '%s'", argv[i]);
         } else if (nfiles < 2) {
             files[nfiles++] = argv[i];
         } else {
-            fprintf(stderr, "kiln refine: one image and one mask ('%s' is a third file)\n", argv[i]);
-            return 2;
+            return cli_usage_error(&refine_command,
+                                   "one image and one mask ('%s' is a third file)", argv[i]);
         }
     }
-    if (nfiles != 2 || !o.out_path) {
-        refine_usage(stderr);
-        return 2;
-    }
+    if (nfiles != 2)
+        return cli_usage_error(&refine_command, "missing %s", nfiles ? "MASK.png" : "IN.png");
+    if (!o.out_path)
+        return cli_usage_error(&refine_command, "missing -o OUT.png");
     job = malloc(sizeof(*job));
     if (!job) {
         fprintf(stderr, "kiln refine: out of host memory\n");

@@ -24,6 +24,8 @@ static void segment_usage(FILE *out)
                  "  --repeat N segments N times in one process (for benchmarks).\n");
 }
 
+static const cli_command segment_command = { "segment", segment_usage };
+
 /* Prints one segmentation's line. */
 static void segment_print(const cli_single_figures *f)
 {
@@ -63,36 +65,34 @@ int cli_segment(int argc, char **argv)
 
     cli_single_init(&o, "segment.enabled=yes");
     for (int i = 0; i < argc; i++) {
-        int taken = cli_single_option("segment", argc, argv, &i, &o);
+        int taken;
+        if (cli_is_help(argv[i]))
+            return cli_help(&segment_command);
+        taken = cli_single_option(&segment_command, argc, argv, &i, &o);
         if (taken < 0)
             return 2;
         if (taken)
             continue;
         if (strcmp(argv[i], "-m") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "kiln segment: -m needs a value\n");
+            if (!(model = cli_option_value(&segment_command, argc, argv, &i)))
                 return 2;
-            }
-            model = argv[++i];
         } else if (strcmp(argv[i], "--mask") == 0) {
             mask = 1;
         } else if (strcmp(argv[i], "--post-process-mask") == 0) {
             post = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "kiln segment: unknown option '%s'\n", argv[i]);
-            segment_usage(stderr);
-            return 2;
+            return cli_usage_error(&segment_command, "unknown option '%s'", argv[i]);
         } else if (!in_path) {
             in_path = argv[i];
         } else {
-            fprintf(stderr, "kiln segment: one input image ('%s' is a second file)\n", argv[i]);
-            return 2;
+            return cli_usage_error(&segment_command,
+                                   "one input image ('%s' is a second file)", argv[i]);
         }
     }
-    if (!in_path || !o.out_path) {
-        segment_usage(stderr);
-        return 2;
-    }
+    if (!in_path)
+        return cli_usage_error(&segment_command, "missing IN.png");
+    if (!o.out_path)
+        return cli_usage_error(&segment_command, "missing -o OUT.png");
     job = malloc(sizeof(*job));
     if (!job) {
         fprintf(stderr, "kiln segment: out of host memory\n");

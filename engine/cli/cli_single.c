@@ -23,31 +23,29 @@ void cli_single_init(cli_single *o, const char *extra)
 
 /* Takes -o FILE, --set K=V or --repeat N at argv[*i] (advancing *i past
  * its value): 1 when taken, 0 when argv[*i] is something else, -1 after
- * printing why it is wrong (a missing or bad value, too many sets). */
-int cli_single_option(const char *cmd, int argc, char **argv, int *i, cli_single *o)
+ * printing why it is wrong (a missing value, with cmd's usage; a bad
+ * value; too many sets). */
+int cli_single_option(const cli_command *cmd, int argc, char **argv, int *i, cli_single *o)
 {
-    const char *arg = argv[*i];
+    const char *arg = argv[*i], *value;
     char *end = NULL;
 
     if (strcmp(arg, "-o") != 0 && strcmp(arg, "--set") != 0 && strcmp(arg, "--repeat") != 0)
         return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "kiln %s: %s needs a value\n", cmd, arg);
+    if (!(value = cli_option_value(cmd, argc, argv, i)))
         return -1;
-    }
-    ++*i;
     if (strcmp(arg, "-o") == 0) {
-        o->out_path = argv[*i];
+        o->out_path = value;
     } else if (strcmp(arg, "--set") == 0) {
         if (o->nsets == CLI_SINGLE_MAX_SETS) {
-            fprintf(stderr, "kiln %s: too many --set options\n", cmd);
+            fprintf(stderr, "kiln %s: too many --set options\n", cmd->name);
             return -1;
         }
-        o->sets[o->nsets++] = argv[*i];
+        o->sets[o->nsets++] = value;
     } else {
-        o->repeat = strtoul(argv[*i], &end, 10);
+        o->repeat = strtoul(value, &end, 10);
         if (!end || *end != '\0' || o->repeat < 1 || o->repeat > 1000) {
-            fprintf(stderr, "kiln %s: --repeat wants 1..1000, not '%s'\n", cmd, argv[*i]);
+            fprintf(stderr, "kiln %s: --repeat wants 1..1000, not '%s'\n", cmd->name, value);
             return -1;
         }
     }

@@ -8,6 +8,17 @@
 #include "nn_tune.h"
 #include "status.h"
 
+/* Prints the usage of the command. */
+static void tune_usage(FILE *out)
+{
+    fprintf(out, "usage: kiln tune [--device SEL]\n"
+                 "  searches the convolution kernel's parameters on one device (default\n"
+                 "  auto; SEL as KILN_DEVICE) and saves them beside the program cache,\n"
+                 "  where kiln model-info, segment and run find them.\n");
+}
+
+static const cli_command tune_command = { "tune", tune_usage };
+
 /* Parses the options, opens the device, runs the search printing its
  * table on stdout, saves the result and prints where.  Returns 0, or 2 on
  * a usage error or any failure. */
@@ -20,14 +31,17 @@ int cli_tune(int argc, char **argv)
     int rc = 2;
 
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) {
-            selector = argv[++i];
+        if (cli_is_help(argv[i])) {
+            return cli_help(&tune_command);
+        } else if (strcmp(argv[i], "--device") == 0) {
+            if (!(selector = cli_option_value(&tune_command, argc, argv, &i)))
+                return 2;
         } else if (strncmp(argv[i], "--device=", 9) == 0) {
             selector = argv[i] + 9;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(&tune_command, "unknown option '%s'", argv[i]);
         } else {
-            fprintf(stderr, "kiln tune: unknown option '%s' (usage: kiln tune [--device SEL])\n",
-                    argv[i]);
-            return 2;
+            return cli_usage_error(&tune_command, "unexpected argument '%s'", argv[i]);
         }
     }
     st = device_open_selected(selector, 0, &dev);
