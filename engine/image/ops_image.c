@@ -6,15 +6,13 @@
 #include <math.h>
 #include <string.h>
 
-#include "cl_status.h"
+#include "launch.h"
 #include "ops_image.h"
 #include "status.h"
 
 #define CONVERT_SOURCE "image_convert.cl"
 #define RESIZE_SOURCE "image_resize.cl"
 #define COMPOSITE_SOURCE "image_composite.cl"
-
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* Parses a filter name. */
 int resize_filter_parse(const char *name)
@@ -124,8 +122,8 @@ static kiln_status resize_weights(kiln_device *dev, const resize_axis *axis,
             DEV_ARG(axis->scale), DEV_ARG(axis->support), DEV_ARG(axis->inv_filterscale),
             DEV_ARG(axis->ksize), DEV_ARG(filter_code)
         };
-        st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_weights", args, NARGS(args),
-                              1, &global);
+        st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_weights", args,
+                                       DEV_NARGS(args), 1, &global);
     }
     if (st != KILN_OK) {
         pool_release(dev->pool, *table);
@@ -160,14 +158,14 @@ static kiln_status resize_pass(kiln_device *dev, const dev_image *src, dev_image
                 DEV_ARG(in_size), DEV_ARG(out_size), DEV_ARG(channels), DEV_ARG(scale)
             };
             return dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_v_bilinear", args,
-                                    NARGS(args), 3, global);
+                                             DEV_NARGS(args), 3, global);
         } else {
             const dev_kernel_arg args[] = {
                 DEV_ARG(src->buf->mem), DEV_ARG(dst->buf->mem), DEV_ARG(in_size),
                 DEV_ARG(out_size), DEV_ARG(rows), DEV_ARG(scale)
             };
             return dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_h_bilinear", args,
-                                    NARGS(args), 2, global);
+                                             DEV_NARGS(args), 2, global);
         }
     }
 
@@ -182,7 +180,7 @@ static kiln_status resize_pass(kiln_device *dev, const dev_image *src, dev_image
             DEV_ARG(axis.scale), DEV_ARG(axis.support), DEV_ARG(axis.ksize)
         };
         st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_v_filter", args,
-                              NARGS(args), 3, global);
+                                       DEV_NARGS(args), 3, global);
     } else {
         const dev_kernel_arg args[] = {
             DEV_ARG(src->buf->mem), DEV_ARG(table->mem), DEV_ARG(dst->buf->mem),
@@ -190,7 +188,7 @@ static kiln_status resize_pass(kiln_device *dev, const dev_image *src, dev_image
             DEV_ARG(axis.scale), DEV_ARG(axis.support), DEV_ARG(axis.ksize)
         };
         st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_h_filter", args,
-                              NARGS(args), 2, global);
+                                       DEV_NARGS(args), 2, global);
     }
     /* In-order queue: the table outlives the pass that reads it. */
     pool_release(dev->pool, table);
@@ -226,11 +224,9 @@ kiln_status op_resize(kiln_device *dev, const dev_image *in, uint32_t width,
         return st;
 
     if (width == in->width && height == in->height) {
-        cl_int err = clEnqueueCopyBuffer(dev->queue, in->buf->mem, out->buf->mem, 0, 0,
-                                         dev_image_elements(in) * sizeof(float),
-                                         0, NULL, NULL);
-        if (err != CL_SUCCESS)
-            st = kiln_fail_cl(err, "resize: copying an image of unchanged size");
+        st = dev_buffer_copy(dev, in->buf->mem, 0, out->buf->mem, 0,
+                             dev_image_elements(in) * sizeof(float),
+                             "resize: copying an image of unchanged size");
         goto out_release_tmp;
     }
     if (width != in->width) {
@@ -262,15 +258,11 @@ out_release_tmp:
 
 /* ---- per-pixel ops ---- */
 
-/* Runs the one-item-per-pixel kernel `kernel_name` of `source` over the
- * pixels of `out` (already acquired; `args` name its buffer).  On error
- * releases *out and prefixes the message with `op`. */
-static kiln_status pixel_launch(kiln_device *dev, const char *source,
-                                const char *kernel_name, const dev_kernel_arg *args,
-                                cl_uint nargs, dev_image *out, const char *op)
+/* Ends a per-pixel op whose kernel enqueue returned `st`: on error
+ * releases the op's acquired output *out and names `op` in the message,
+ * so that a failed op leaves its output empty.  Returns st. */
+static kiln_status out_finish(kiln_device *dev, kiln_status st, dev_image *out, const char *op)
 {
-    size_t global = (size_t)out->width * out->height;
-    kiln_status st = dev_kernel_launch_default(dev, source, kernel_name, args, nargs, 1, &global);
     if (st == KILN_OK)
         return KILN_OK;
     dev_image_release(dev, out);
@@ -307,9 +299,11 @@ kiln_status op_normalize(kiln_device *dev, const dev_image *in,
             DEV_ARG(in->buf->mem), DEV_ARG(out->buf->mem), DEV_ARG(npix),
             DEV_ARG(channels), DEV_ARG(mean_v), DEV_ARG(std_v)
         };
-        return pixel_launch(dev, CONVERT_SOURCE, "normalize_channels", args, NARGS(args),
-                            out, "normalize");
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, CONVERT_SOURCE, "normalize_channels", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, "normalize");
 }
 
 /* Composites RGBA over a solid colour (see ops_image.h): `rgba` has 4
@@ -347,9 +341,11 @@ kiln_status op_composite_colour(kiln_device *dev, const dev_image *rgba,
             DEV_ARG(rgba->buf->mem), DEV_ARG(out->buf->mem), DEV_ARG(npix),
             DEV_ARG(colour_v), DEV_ARG(premul)
         };
-        return pixel_launch(dev, COMPOSITE_SOURCE, "composite_colour", args, NARGS(args),
-                            out, "composite over colour");
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, COMPOSITE_SOURCE, "composite_colour", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, "composite over colour");
 }
 
 /* Composites RGBA over a background image (see ops_image.h): `rgba` has 4
@@ -383,9 +379,11 @@ kiln_status op_composite_image(kiln_device *dev, const dev_image *rgba,
             DEV_ARG(rgba->buf->mem), DEV_ARG(background->buf->mem),
             DEV_ARG(out->buf->mem), DEV_ARG(npix), DEV_ARG(premul)
         };
-        return pixel_launch(dev, COMPOSITE_SOURCE, "composite_image", args, NARGS(args),
-                            out, "composite over image");
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, COMPOSITE_SOURCE, "composite_image", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, "composite over image");
 }
 
 /* Premultiplies or unpremultiplies colour by alpha (see ops_image.h):
@@ -417,9 +415,11 @@ kiln_status op_premultiply(kiln_device *dev, const dev_image *rgba,
             DEV_ARG(rgba->buf->mem), DEV_ARG(out->buf->mem), DEV_ARG(npix),
             DEV_ARG(channels), DEV_ARG(multiply)
         };
-        return pixel_launch(dev, COMPOSITE_SOURCE, "premultiply", args, NARGS(args),
-                            out, op);
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, COMPOSITE_SOURCE, "premultiply", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, op);
 }
 
 /* Converts between 1-4 channel layouts (see ops_image.h). */
@@ -448,9 +448,11 @@ kiln_status op_convert_channels(kiln_device *dev, const dev_image *in,
             DEV_ARG(in->buf->mem), DEV_ARG(out->buf->mem), DEV_ARG(npix),
             DEV_ARG(cin), DEV_ARG(cout)
         };
-        return pixel_launch(dev, CONVERT_SOURCE, "convert_channels", args, NARGS(args),
-                            out, "convert channels");
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, CONVERT_SOURCE, "convert_channels", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, "convert channels");
 }
 
 /* Builds RGBA from RGB and a one-channel alpha of the same size (see
@@ -482,7 +484,9 @@ kiln_status op_attach_alpha(kiln_device *dev, const dev_image *rgb,
             DEV_ARG(rgb->buf->mem), DEV_ARG(alpha->buf->mem), DEV_ARG(out->buf->mem),
             DEV_ARG(npix)
         };
-        return pixel_launch(dev, CONVERT_SOURCE, "attach_alpha", args, NARGS(args),
-                            out, "attach alpha");
+        size_t global = npix;
+        st = dev_kernel_launch_default(dev, CONVERT_SOURCE, "attach_alpha", args,
+                                       DEV_NARGS(args), 1, &global);
     }
+    return out_finish(dev, st, out, "attach alpha");
 }

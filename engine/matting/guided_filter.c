@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launch.h"
 #include "matting.h"
 #include "status.h"
 
@@ -23,14 +24,13 @@
 #define GF_TAG_OUT "matting.guided"
 #define GF_TAG_TMP "matting.guided.tmp"
 
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
-
 /* Smallest eps accepted: the float-float kernels form the determinant of
  * Sigma + eps U, at least eps^3 in a flat window, in float. */
 #define GF_MIN_EPS 1e-10f
 
-/* Work-group size of every pass (one work-item per line): fixed, so that
- * a driver that compiles per work-group size compiles each kernel once. */
+/* Work-group size of every pass (one work-item per line, the line count
+ * rounded up to it): fixed, so that a driver that compiles per
+ * work-group size compiles each kernel once. */
 #define GF_LOCAL 64
 
 /* Floats per pixel of the sums buffer and of the a, b buffer for a
@@ -55,16 +55,6 @@ static int gf_use_fp64(const kiln_device *dev)
     if (off && *off && strcmp(off, "0") != 0)
         return 0;
     return dev->info.fp64 != 0;
-}
-
-/* Sets the nargs arguments of kernel `name` of cl/guided_filter.cl built
- * with `options`, and enqueues it over at least `lines` work-items
- * (rounded up to GF_LOCAL) in groups of GF_LOCAL.  Does not wait. */
-static kiln_status gf_launch(kiln_device *dev, const char *options, const char *name,
-                             const dev_kernel_arg *args, cl_uint nargs, size_t lines)
-{
-    const size_t local = GF_LOCAL;
-    return dev_kernel_launch(dev, GF_SOURCE, options, name, args, nargs, 1, &lines, &local);
 }
 
 /* Checks the arguments of op_guided_filter and empties *out: guide 1 or
@@ -116,7 +106,8 @@ kiln_status op_guided_filter(kiln_device *dev, const dev_image *guide,
     const char *options;
     pool_buffer *sums = NULL, *coeffs = NULL;
     cl_uint w, h, r;
-    size_t npix;
+    size_t npix, rows, cols;
+    const size_t local = GF_LOCAL;
     kiln_status st;
 
     st = gf_args_check(dev, guide, src, eps, out);
@@ -125,6 +116,8 @@ kiln_status op_guided_filter(kiln_device *dev, const dev_image *guide,
     w = guide->width;
     h = guide->height;
     npix = (size_t)w * h;
+    rows = h;
+    cols = w;
     r = radius;
     if (r > (w > h ? w : h))
         r = w > h ? w : h;
@@ -153,27 +146,31 @@ kiln_status op_guided_filter(kiln_device *dev, const dev_image *guide,
             DEV_ARG(guide->buf->mem), DEV_ARG(src->buf->mem), DEV_ARG(sums->mem),
             DEV_ARG(w), DEV_ARG(h), DEV_ARG(r)
         };
-        st = gf_launch(dev, options, "gf_rows_moments", args, NARGS(args), h);
+        st = dev_kernel_launch(dev, GF_SOURCE, options, "gf_rows_moments", args,
+                               DEV_NARGS(args), 1, &rows, &local);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(sums->mem), DEV_ARG(coeffs->mem), DEV_ARG(w), DEV_ARG(h), DEV_ARG(r),
             DEV_ARG(eps)
         };
-        st = gf_launch(dev, options, "gf_cols_coeffs", args, NARGS(args), w);
+        st = dev_kernel_launch(dev, GF_SOURCE, options, "gf_cols_coeffs", args,
+                               DEV_NARGS(args), 1, &cols, &local);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(coeffs->mem), DEV_ARG(guide->buf->mem), DEV_ARG(sums->mem),
             DEV_ARG(w), DEV_ARG(h), DEV_ARG(r)
         };
-        st = gf_launch(dev, options, "gf_rows_coeffs", args, NARGS(args), h);
+        st = dev_kernel_launch(dev, GF_SOURCE, options, "gf_rows_coeffs", args,
+                               DEV_NARGS(args), 1, &rows, &local);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(sums->mem), DEV_ARG(out->buf->mem), DEV_ARG(w), DEV_ARG(h), DEV_ARG(r)
         };
-        st = gf_launch(dev, options, "gf_cols_output", args, NARGS(args), w);
+        st = dev_kernel_launch(dev, GF_SOURCE, options, "gf_cols_output", args,
+                               DEV_NARGS(args), 1, &cols, &local);
     }
 
     /* In-order queue: the passes have read the temporaries before any

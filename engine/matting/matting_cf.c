@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "cl_status.h"
+#include "launch.h"
 #include "matting.h"
 #include "status.h"
 
@@ -70,8 +71,8 @@
 #define TAG_LEVELS "matting.cf.levels"
 #define TAG_SCRATCH "matting.cf.scratch"
 
-#define CF_MAX_ARGS 32
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
+/* The __local scratch argument of the reduction kernels: s->wg float2. */
+#define CF_SCRATCH(s) { (s)->wg * sizeof(cl_float2), NULL }
 
 /* The solver's device buffers. */
 enum {
@@ -197,30 +198,6 @@ static cl_mem cf_mem(const cf_solver *s, int which)
     return s->buf[which]->mem;
 }
 
-/* Enqueues kernel `name` over `items` work-items (nothing for 0).  With
- * `grouped` set, work-groups are s->wg items (the global size rounded
- * up).  An argument with a NULL value is the __local scratch of s->wg
- * float2. */
-static kiln_status cf_launch(cf_solver *s, const char *name, const dev_kernel_arg *args,
-                             cl_uint nargs, size_t items, int grouped)
-{
-    dev_kernel_arg sized[CF_MAX_ARGS];
-    const size_t local = s->wg;
-
-    if (items == 0)
-        return KILN_OK;
-    if (nargs > CF_MAX_ARGS)
-        return kiln_fail(KILN_E_INVAL, "kernel %s: %u arguments (at most %d)", name,
-                         (unsigned)nargs, CF_MAX_ARGS);
-    for (cl_uint i = 0; i < nargs; i++) {
-        sized[i] = args[i];
-        if (!args[i].value) /* the __local scratch */
-            sized[i].size = s->wg * sizeof(cl_float2);
-    }
-    return dev_kernel_launch(s->dev, CF_SOURCE, s->options, name, sized, nargs, 1, &items,
-                             grouped ? &local : NULL);
-}
-
 /* Chooses the reduction work-group size: CF_WG, lowered to a power of two
  * every reduction kernel accepts. */
 static kiln_status cf_choose_wg(cf_solver *s)
@@ -243,20 +220,6 @@ static kiln_status cf_choose_wg(cf_solver *s)
             wg /= 2;
     }
     s->wg = wg;
-    return KILN_OK;
-}
-
-/* Writes `bytes` bytes of host data into buffer `which` (blocking). */
-static kiln_status cf_upload(cf_solver *s, int which, const void *data, size_t bytes)
-{
-    cl_int err;
-
-    if (bytes == 0)
-        return KILN_OK;
-    err = clEnqueueWriteBuffer(s->dev->queue, cf_mem(s, which), CL_TRUE, 0, bytes, data,
-                               0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "closed-form alpha: uploading the tile hierarchy");
     return KILN_OK;
 }
 
@@ -495,7 +458,6 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
     cl_uint grid_w = (s->width + tile - 1) / tile, grid_h = (s->height + tile - 1) / tile;
     size_t ngrid = (size_t)grid_w * grid_h;
     cl_uint2 *counts;
-    cl_int err;
     kiln_status st;
 
     st = cf_acquire(s, B_HSPAN, s->npix, TAG_SCRATCH);
@@ -509,7 +471,9 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
             DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_HSPAN]->mem), DEV_ARG(s->width),
             DEV_ARG(s->height)
         };
-        st = cf_launch(s, "cf_hspan", args, NARGS(args), s->npix, 0);
+        size_t items = s->npix;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_hspan", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st != KILN_OK)
         return st;
@@ -519,7 +483,9 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
             DEV_ARG(s->buf[B_MAP]->mem), DEV_ARG(s->buf[B_COUNTS]->mem), DEV_ARG(s->width),
             DEV_ARG(s->height), DEV_ARG(grid_w), DEV_ARG(grid_h)
         };
-        st = cf_launch(s, "cf_tile_flags", args, NARGS(args), ngrid, 0);
+        size_t items = ngrid;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_tile_flags", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st != KILN_OK)
         return st;
@@ -527,11 +493,9 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
     if (!counts)
         return kiln_fail(KILN_E_HOSTMEM, "closed-form alpha: host memory for %zu tile counts",
                          ngrid);
-    err = clEnqueueReadBuffer(s->dev->queue, cf_mem(s, B_COUNTS), CL_TRUE, 0,
-                              ngrid * sizeof(*counts), counts, 0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        st = kiln_fail_cl(err, "closed-form alpha: reading the tile counts");
-    else
+    st = dev_buffer_read(s->dev, cf_mem(s, B_COUNTS), 0, ngrid * sizeof(*counts), counts,
+                         "closed-form alpha: reading the tile counts");
+    if (st == KILN_OK)
         st = plan_build(&s->plan, counts, grid_w, grid_h);
     free(counts);
     cf_release(s, B_COUNTS);
@@ -543,6 +507,7 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
  * hierarchy and numbers the active pixels. */
 static kiln_status cf_prepare(cf_solver *s)
 {
+    static const char *const upload = "closed-form alpha: uploading the tile hierarchy";
     const cf_plan *plan = &s->plan;
     size_t n = s->n, total = plan->total, kk, groups;
     cl_uint nt1 = plan->nt[0];
@@ -590,17 +555,20 @@ static kiln_status cf_prepare(cf_solver *s)
         levels[k].s[0] = plan->off[k];
         levels[k].s[1] = plan->nt[k];
     }
-    st = cf_upload(s, B_LEVELS, levels, plan->nlevels * sizeof(cl_uint2));
-    if (st != KILN_OK)
-        return st;
-
-    st = cf_upload(s, B_TILES, plan->tiles, nt1 * sizeof(cl_uint4));
+    st = dev_buffer_write(s->dev, cf_mem(s, B_LEVELS), 0, plan->nlevels * sizeof(cl_uint2),
+                          levels, upload);
     if (st == KILN_OK)
-        st = cf_upload(s, B_NBR, plan->nbr, total * 9 * sizeof(cl_int));
+        st = dev_buffer_write(s->dev, cf_mem(s, B_TILES), 0, nt1 * sizeof(cl_uint4),
+                              plan->tiles, upload);
     if (st == KILN_OK)
-        st = cf_upload(s, B_CHILD, plan->children, total * sizeof(cl_uint2));
+        st = dev_buffer_write(s->dev, cf_mem(s, B_NBR), 0, total * 9 * sizeof(cl_int),
+                              plan->nbr, upload);
     if (st == KILN_OK)
-        st = cf_upload(s, B_PARENT, plan->parent, total * sizeof(cl_uint));
+        st = dev_buffer_write(s->dev, cf_mem(s, B_CHILD), 0, total * sizeof(cl_uint2),
+                              plan->children, upload);
+    if (st == KILN_OK)
+        st = dev_buffer_write(s->dev, cf_mem(s, B_PARENT), 0, total * sizeof(cl_uint),
+                              plan->parent, upload);
     if (st != KILN_OK)
         return st;
     {
@@ -609,7 +577,9 @@ static kiln_status cf_prepare(cf_solver *s)
             DEV_ARG(s->buf[B_TILES]->mem), DEV_ARG(nt1), DEV_ARG(s->width),
             DEV_ARG(s->height)
         };
-        st = cf_launch(s, "cf_scatter", args, NARGS(args), nt1, 0);
+        size_t items = nt1;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_scatter", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     return st;
 }
@@ -621,9 +591,10 @@ static kiln_status cf_reduce(cf_solver *s, size_t count, size_t count2, cl_int m
     cl_uint c = (cl_uint)count, c2 = (cl_uint)count2;
     const dev_kernel_arg args[] = {
         DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(c), DEV_ARG(c2), DEV_ARG(s->buf[B_SCAL]->mem),
-        DEV_ARG(mode), { 0, NULL }
+        DEV_ARG(mode), CF_SCRATCH(s)
     };
-    return cf_launch(s, "cf_reduce", args, NARGS(args), s->wg, 1);
+    return dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_reduce", args,
+                             DEV_NARGS(args), 1, &s->wg, &s->wg);
 }
 
 /* Work-groups of s->wg items over `items` items. */
@@ -648,7 +619,7 @@ static kiln_status cf_build_rows(cf_solver *s, const dev_image *image,
         DEV_ARG(lambda)
     };
 
-    st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_coef", args, NARGS(args), 1,
+    st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_coef", args, DEV_NARGS(args), 1,
                            &global, &local);
     if (st != KILN_OK)
         return st;
@@ -669,7 +640,9 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
             DEV_ARG(s->buf[B_TILES]->mem), DEV_ARG(s->buf[B_STATS]->mem), DEV_ARG(nt1),
             DEV_ARG(s->npix)
         };
-        st = cf_launch(s, "cf_stats_tiles", args, NARGS(args), nt1, 0);
+        size_t items = nt1;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_stats_tiles", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     for (uint32_t k = 1; k < plan->nlevels && st == KILN_OK; k++) {
         cl_uint coff = plan->off[k - 1], off = plan->off[k], nt = plan->nt[k];
@@ -677,7 +650,9 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
             DEV_ARG(s->buf[B_STATS]->mem), DEV_ARG(s->buf[B_RMAT]->mem),
             DEV_ARG(s->buf[B_CHILD]->mem), DEV_ARG(coff), DEV_ARG(off), DEV_ARG(nt)
         };
-        st = cf_launch(s, "cf_stats_parents", args, NARGS(args), nt, 0);
+        size_t items = nt;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_stats_parents", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
@@ -685,7 +660,9 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
             DEV_ARG(s->buf[B_TILES]->mem), DEV_ARG(s->buf[B_STATS]->mem),
             DEV_ARG(s->buf[B_PHI]->mem), DEV_ARG(nt1), DEV_ARG(s->npix)
         };
-        st = cf_launch(s, "cf_phi", args, NARGS(args), nt1, 0);
+        size_t items = nt1;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_phi", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
@@ -694,7 +671,9 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
             DEV_ARG(s->buf[B_NBR]->mem), DEV_ARG(s->buf[B_PHI]->mem),
             DEV_ARG(s->buf[B_A]->mem), DEV_ARG(nt1), DEV_ARG(s->width), DEV_ARG(s->height)
         };
-        st = cf_launch(s, "cf_galerkin_tiles", args, NARGS(args), (size_t)nt1 * 9, 0);
+        size_t items = (size_t)nt1 * 9;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_galerkin_tiles", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     for (uint32_t k = 1; k < plan->nlevels && st == KILN_OK; k++) {
         cl_uint coff = plan->off[k - 1], off = plan->off[k], nt = plan->nt[k];
@@ -703,14 +682,18 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
             DEV_ARG(s->buf[B_NBR]->mem), DEV_ARG(s->buf[B_PARENT]->mem),
             DEV_ARG(s->buf[B_CHILD]->mem), DEV_ARG(coff), DEV_ARG(off), DEV_ARG(nt)
         };
-        st = cf_launch(s, "cf_galerkin_parents", args, NARGS(args), (size_t)nt * 9, 0);
+        size_t items = (size_t)nt * 9;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_galerkin_parents", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     for (uint32_t k = 0; k < plan->nlevels && st == KILN_OK; k++) {
         cl_uint off = plan->off[k], nt = plan->nt[k];
         dev_kernel_arg args[] = {
             DEV_ARG(s->buf[B_A]->mem), DEV_ARG(s->buf[B_BINV]->mem), DEV_ARG(off), DEV_ARG(nt)
         };
-        st = cf_launch(s, "cf_block_inverse", args, NARGS(args), nt, 0);
+        size_t items = nt;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_block_inverse", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     return st;
 }
@@ -735,7 +718,9 @@ static kiln_status cf_vcycle(cf_solver *s)
             DEV_ARG(s->buf[B_CHILD]->mem), DEV_ARG(s->buf[B_RV]->mem),
             DEV_ARG(s->buf[B_ZV]->mem), DEV_ARG(coff), DEV_ARG(off), DEV_ARG(nt), DEV_ARG(w)
         };
-        st = cf_launch(s, "cf_down", args, NARGS(args), nt, 0);
+        size_t items = nt;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_down", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st == KILN_OK && nl > 1) {
         cl_uint k0 = first, nlev = nl;
@@ -748,7 +733,8 @@ static kiln_status cf_vcycle(cf_solver *s)
             DEV_ARG(s->buf[B_ZZ]->mem), DEV_ARG(s->buf[B_LEVELS]->mem), DEV_ARG(k0),
             DEV_ARG(nlev), DEV_ARG(over), DEV_ARG(w)
         };
-        st = cf_launch(s, "cf_tail", args, NARGS(args), s->wg, 1);
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_tail", args,
+                               DEV_NARGS(args), 1, &s->wg, &s->wg);
     }
     for (uint32_t k = first < nl - 1 ? first : nl - 1; k-- > 0 && st == KILN_OK;) {
         cl_uint off = plan->off[k], coff = plan->off[k + 1], nt = plan->nt[k];
@@ -761,7 +747,9 @@ static kiln_status cf_vcycle(cf_solver *s)
             DEV_ARG(s->buf[B_ZV]->mem), DEV_ARG(zc), DEV_ARG(s->buf[B_ZZ]->mem),
             DEV_ARG(off), DEV_ARG(coff), DEV_ARG(nt), DEV_ARG(over), DEV_ARG(w)
         };
-        st = cf_launch(s, "cf_up", args, NARGS(args), nt, 0);
+        size_t items = nt;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_up", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     return st;
 }
@@ -789,7 +777,9 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
             DEV_ARG(s->buf[B_BINV]->mem), DEV_ARG(s->buf[B_SCAL]->mem), DEV_ARG(nt1),
             DEV_ARG(update), DEV_ARG(mg), DEV_ARG(w1)
         };
-        st = cf_launch(s, "cf_update", args, NARGS(args), nt1, 0);
+        size_t items = nt1;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_update", args,
+                               DEV_NARGS(args), 1, &items, NULL);
     }
     if (st == KILN_OK && mg)
         st = cf_vcycle(s);
@@ -798,10 +788,12 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
             DEV_ARG(s->buf[B_ACT]->mem), DEV_ARG(s->buf[B_TILES]->mem),
             DEV_ARG(s->buf[B_PHI]->mem), DEV_ARG(s->buf[B_R]->mem),
             DEV_ARG(s->buf[B_DIAG]->mem), DEV_ARG(zc), DEV_ARG(s->buf[B_UIMG]->mem),
-            DEV_ARG(s->buf[B_PART]->mem), { 0, NULL }, DEV_ARG(nt1), DEV_ARG(mg),
+            DEV_ARG(s->buf[B_PART]->mem), CF_SCRATCH(s), DEV_ARG(nt1), DEV_ARG(mg),
             DEV_ARG(wf)
         };
-        st = cf_launch(s, "cf_fine", args, NARGS(args), nt1, 1);
+        size_t items = nt1;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_fine", args,
+                               DEV_NARGS(args), 1, &items, &s->wg);
     }
     if (st == KILN_OK) {
         /* Its partials go after cf_fine's. */
@@ -809,10 +801,12 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
         const dev_kernel_arg args[] = {
             DEV_ARG(s->buf[B_COEF]->mem), DEV_ARG(s->buf[B_ACT]->mem),
             DEV_ARG(s->buf[B_UIMG]->mem), DEV_ARG(s->buf[B_W]->mem),
-            DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(part_off), { 0, NULL }, DEV_ARG(s->n),
+            DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(part_off), CF_SCRATCH(s), DEV_ARG(s->n),
             DEV_ARG(s->width), DEV_ARG(s->height)
         };
-        st = cf_launch(s, "cf_spmv", args, NARGS(args), s->n, 1);
+        size_t items = s->n;
+        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_spmv", args,
+                               DEV_NARGS(args), 1, &items, &s->wg);
     }
     if (st == KILN_OK)
         st = cf_reduce(s, g_tiles, g_rows, mode);
@@ -822,11 +816,8 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
 /* Reads the scalars (waits for the queue). */
 static kiln_status cf_read_scalars(cf_solver *s, cl_float *scalars)
 {
-    cl_int err = clEnqueueReadBuffer(s->dev->queue, cf_mem(s, B_SCAL), CL_TRUE, 0,
-                                     CF_NSCALARS * sizeof(*scalars), scalars, 0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "closed-form alpha: reading the solver's scalars");
-    return KILN_OK;
+    return dev_buffer_read(s->dev, cf_mem(s, B_SCAL), 0, CF_NSCALARS * sizeof(*scalars),
+                           scalars, "closed-form alpha: reading the solver's scalars");
 }
 
 /* Runs CG until the residual falls to tolerance * |b| (|r0| when b is
@@ -864,7 +855,8 @@ static kiln_status cf_solve(cf_solver *s, const cf_params *p, uint32_t *iteratio
                 mg = 0;
                 tol *= CF_JACOBI_TOL;
                 scalars[S_BREAK] = 0.0f;
-                st = cf_upload(s, B_SCAL, scalars, sizeof(scalars));
+                st = dev_buffer_write(s->dev, cf_mem(s, B_SCAL), 0, sizeof(scalars), scalars,
+                                      "closed-form alpha: resetting the solver's scalars");
                 if (st == KILN_OK)
                     st = cf_iterate(s, 0, mg, REDUCE_FIRST);
                 continue;
@@ -887,7 +879,9 @@ static kiln_status cf_write_alpha(cf_solver *s, const dev_image *trimap, dev_ima
         DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_MAP]->mem), DEV_ARG(s->buf[B_X]->mem),
         DEV_ARG(alpha->buf->mem), DEV_ARG(s->npix)
     };
-    return cf_launch(s, "cf_alpha", args, NARGS(args), s->npix, 0);
+    size_t items = s->npix;
+    return dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_alpha", args,
+                             DEV_NARGS(args), 1, &items, NULL);
 }
 
 /* Closed-form alpha (see matting.h and the comment at the top). */
@@ -934,19 +928,17 @@ kiln_status op_alpha_cf(kiln_device *dev, const dev_image *image,
         goto out_release_work;
     s.n = (cl_uint)s.plan.nactive;
     if (s.plan.nunknown == 0) {
-        cl_int err = clEnqueueCopyBuffer(dev->queue, trimap->buf->mem, alpha->buf->mem, 0, 0,
-                                         (size_t)s.npix * sizeof(cl_float), 0, NULL, NULL);
-        if (err != CL_SUCCESS)
-            st = kiln_fail_cl(err, "closed-form alpha: copying a trimap without unknowns");
+        st = dev_buffer_copy(dev, trimap->buf->mem, 0, alpha->buf->mem, 0,
+                             (size_t)s.npix * sizeof(cl_float),
+                             "closed-form alpha: copying a trimap without unknowns");
         goto out_release_work;
     }
     st = cf_acquire(&s, B_UIMG, (size_t)s.npix * sizeof(cl_float), TAG_IMAGE);
     if (st == KILN_OK) {
-        cl_float zero = 0.0f;
-        cl_int err = clEnqueueFillBuffer(dev->queue, cf_mem(&s, B_UIMG), &zero, sizeof(zero),
-                                         0, (size_t)s.npix * sizeof(cl_float), 0, NULL, NULL);
-        if (err != CL_SUCCESS)
-            st = kiln_fail_cl(err, "closed-form alpha: clearing the image-sized vector");
+        const cl_float zero = 0.0f;
+        st = dev_buffer_fill(dev, cf_mem(&s, B_UIMG), &zero, sizeof(zero), 0,
+                             (size_t)s.npix * sizeof(cl_float),
+                             "closed-form alpha: clearing the image-sized vector");
     }
     if (st == KILN_OK)
         st = cf_prepare(&s);

@@ -20,14 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "launch.h"
 #include "matting.h"
 #include "status.h"
 
 #define FG_SOURCE "matting_fg.cl"
 #define FG_TAG_OUT "matting.foreground"
 #define FG_TAG_TMP "matting.foreground.tmp"
-
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* Levels are at most ceil(log2(DEV_IMAGE_MAX_SIDE)) + 1. */
 #define FG_MAX_LEVELS 26
@@ -166,24 +165,13 @@ static kiln_status fg_work_acquire(kiln_device *dev, const fg_levels *lv, uint32
 
 /* Work-group sizes: fixed, so that a driver that compiles a kernel per
  * work-group size (POCL does) compiles each kernel once whatever the
- * image size.  The wavefront kernels use single-item groups: a driver
+ * image size (global sizes are rounded up to them; the kernels ignore
+ * the items past their range).  The wavefront kernels use single-item groups: a driver
  * would otherwise put a whole short diagonal into one group, and so on
  * one CPU core. */
 static const size_t fg_local_1d[1] = { 256 };
 static const size_t fg_local_2d[2] = { 64, 4 };
 static const size_t fg_local_single[2] = { 1, 1 };
-
-/* Sets the nargs arguments of kernel `name` of cl/matting_fg.cl and
- * enqueues it over `dims` dimensions of at least `global` items (rounded
- * up to multiples of `local`; the kernels ignore the items past their
- * range) in work-groups of `local`.  Does not wait.  Returns KILN_OK, or
- * the build or OpenCL error with the kernel named in the message. */
-static kiln_status fg_launch(kiln_device *dev, const char *name, const dev_kernel_arg *args,
-                             cl_uint nargs, cl_uint dims, const size_t *global,
-                             const size_t *local)
-{
-    return dev_kernel_launch(dev, FG_SOURCE, NULL, name, args, nargs, dims, global, local);
-}
 
 /* Enqueues the initial colours: per-row sums of the input, then their
  * total into the 1x1 record buffer `fb`. */
@@ -199,13 +187,15 @@ static kiln_status fg_enqueue_init(kiln_device *dev, const dev_image *image,
             DEV_ARG(image->buf->mem), DEV_ARG(alpha->buf->mem),
             DEV_ARG(work->sums->mem), DEV_ARG(w0), DEV_ARG(h0)
         };
-        st = fg_launch(dev, "fg_row_sums", args, NARGS(args), 1, &global, fg_local_1d);
+        st = dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_row_sums", args, DEV_NARGS(args),
+                               1, &global, fg_local_1d);
     }
     if (st != KILN_OK)
         return st;
     {
         const dev_kernel_arg args[] = { DEV_ARG(work->sums->mem), DEV_ARG(h0), DEV_ARG(fb) };
-        return fg_launch(dev, "fg_init", args, NARGS(args), 1, &one, fg_local_single);
+        return dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_init", args, DEV_NARGS(args),
+                                 1, &one, fg_local_single);
     }
 }
 
@@ -231,7 +221,8 @@ static kiln_status fg_enqueue_sweeps(kiln_device *dev, const fg_level_bufs *lv,
             DEV_ARG(iterations), DEV_ARG(reg), DEV_ARG(gw)
         };
         size_t one = 1;
-        return fg_launch(dev, "fg_sweep_level", args, NARGS(args), 1, &one, fg_local_single);
+        return dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_sweep_level", args, DEV_NARGS(args),
+                                 1, &one, fg_local_single);
     }
     tiles_x = (lv->w + tile_w - 1) / tile_w;
     tiles_y = (lv->h + tile_h - 1) / tile_h;
@@ -253,7 +244,8 @@ static kiln_status fg_enqueue_sweeps(kiln_device *dev, const fg_level_bufs *lv,
                 DEV_ARG(step), DEV_ARG(t_lo), DEV_ARG(iterations), DEV_ARG(reg),
                 DEV_ARG(gw)
             };
-            st = fg_launch(dev, "fg_wave", args, NARGS(args), 2, global, fg_local_single);
+            st = dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_wave", args, DEV_NARGS(args),
+                                   2, global, fg_local_single);
         }
     }
     return st;
@@ -389,7 +381,8 @@ kiln_status op_foreground_ml(kiln_device *dev, const dev_image *image,
                 DEV_ARG(cur.image), DEV_ARG(cur.fb), DEV_ARG(cur.w), DEV_ARG(cur.h),
                 DEV_ARG(copy_image)
             };
-            st = fg_launch(dev, "fg_prepare", args, NARGS(args), 2, global, fg_local_2d);
+            st = dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_prepare", args, DEV_NARGS(args),
+                                   2, global, fg_local_2d);
         }
         iterations = (cur.w <= params->small_size && cur.h <= params->small_size)
                      ? params->small_iterations : params->big_iterations;
@@ -404,7 +397,8 @@ kiln_status op_foreground_ml(kiln_device *dev, const dev_image *image,
             DEV_ARG(npix), DEV_ARG(want_background)
         };
         size_t global = npix;
-        st = fg_launch(dev, "fg_unpack", args, NARGS(args), 1, &global, fg_local_1d);
+        st = dev_kernel_launch(dev, FG_SOURCE, NULL, "fg_unpack", args, DEV_NARGS(args),
+                               1, &global, fg_local_1d);
     }
     /* In-order queue: the enqueued kernels have read the work buffers
      * before any later user of the pool gets them. */

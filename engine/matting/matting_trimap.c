@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_status.h"
+#include "launch.h"
 #include "matting.h"
 #include "status.h"
 
@@ -14,8 +14,6 @@
 /* Largest erosion square accepted (each pass costs erode_size reads per
  * pixel). */
 #define TRIMAP_MAX_ERODE 4096u
-
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* Checks a one-channel input image; `what` names it in messages. */
 static kiln_status gray_check(const dev_image *img, const char *what)
@@ -81,16 +79,16 @@ kiln_status op_trimap_from_mask(kiln_device *dev, const dev_image *mask,
             DEV_ARG(height), DEV_ARG(fg_threshold), DEV_ARG(bg_threshold),
             DEV_ARG(lo), DEV_ARG(hi)
         };
-        st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_rows", args, NARGS(args),
-                              1, &global);
+        st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_rows", args,
+                                       DEV_NARGS(args), 1, &global);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(rows->mem), DEV_ARG(trimap->buf->mem), DEV_ARG(width),
             DEV_ARG(height), DEV_ARG(lo), DEV_ARG(hi)
         };
-        st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_cols", args, NARGS(args),
-                              1, &global);
+        st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_cols", args,
+                                       DEV_NARGS(args), 1, &global);
     }
     /* In-order queue: the column pass has read the rows before any reuse. */
     pool_release(dev->pool, rows);
@@ -112,7 +110,6 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
     cl_uint *host = NULL;
     cl_uint width, height;
     size_t global, bytes, sums[3] = { 0, 0, 0 };
-    cl_int err;
     kiln_status st;
 
     if (!dev)
@@ -139,14 +136,11 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
         };
         global = height;
         st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_count_rows", args,
-                              NARGS(args), 1, &global);
+                                       DEV_NARGS(args), 1, &global);
     }
-    if (st == KILN_OK) {
-        err = clEnqueueReadBuffer(dev->queue, counts->mem, CL_TRUE, 0, bytes, host,
-                                  0, NULL, NULL);
-        if (err != CL_SUCCESS)
-            st = kiln_fail_cl(err, "trimap counts: reading the row counts");
-    }
+    if (st == KILN_OK)
+        st = dev_buffer_read(dev, counts->mem, 0, bytes, host,
+                             "trimap counts: reading the row counts");
     if (st == KILN_OK) {
         for (size_t i = 0; i < (size_t)height; i++)
             for (int c = 0; c < 3; c++)

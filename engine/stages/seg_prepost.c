@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "cl_status.h"
+#include "launch.h"
 #include "seg_prepost.h"
 #include "status.h"
 
 #define SEG_SOURCE "seg_prepost.cl"
 #define SEG_TMP_TAG "segment.tmp"
-#define NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* PIL's fixed-point precision for 8-bit resampling (Resample.c). */
 #define PIL_PRECISION_BITS (32 - 8 - 2)
@@ -214,17 +214,14 @@ static kiln_status seg_upload_table(kiln_device *dev, const seg_axis *axis,
 {
     size_t bytes = seg_axis_ints(axis) * sizeof(int32_t);
     kiln_status st = seg_tmp(dev, bytes, buf);
-    cl_int err;
 
     if (st != KILN_OK)
         return st;
-    err = clEnqueueWriteBuffer(dev->queue, (*buf)->mem, CL_TRUE, 0, bytes, axis->table,
-                               0, NULL, NULL);
-    if (err != CL_SUCCESS) {
+    st = dev_buffer_write(dev, (*buf)->mem, 0, bytes, axis->table,
+                          "segment: writing a resize weight table");
+    if (st != KILN_OK)
         seg_tmp_release(dev, buf);
-        return kiln_fail_cl(err, "segment: writing a resize weight table");
-    }
-    return KILN_OK;
+    return st;
 }
 
 /* Fills `count` uints of `mem` from `values` (enqueued; the pattern is
@@ -232,13 +229,12 @@ static kiln_status seg_upload_table(kiln_device *dev, const seg_axis *axis,
 static kiln_status seg_fill_uints(kiln_device *dev, cl_mem mem, const cl_uint *values,
                                   size_t count)
 {
-    for (size_t i = 0; i < count; i++) {
-        cl_int err = clEnqueueFillBuffer(dev->queue, mem, &values[i], sizeof(cl_uint),
-                                         i * sizeof(cl_uint), sizeof(cl_uint), 0, NULL, NULL);
-        if (err != CL_SUCCESS)
-            return kiln_fail_cl(err, "segment: presetting a reduction buffer");
-    }
-    return KILN_OK;
+    kiln_status st = KILN_OK;
+
+    for (size_t i = 0; i < count && st == KILN_OK; i++)
+        st = dev_buffer_fill(dev, mem, &values[i], sizeof(cl_uint), i * sizeof(cl_uint),
+                             sizeof(cl_uint), "segment: presetting a reduction buffer");
+    return st;
 }
 
 /* The 8-bit PIL Lanczos resize of `channels` planes from src_w x src_h to
@@ -280,8 +276,8 @@ static kiln_status seg_resize8(kiln_device *dev, cl_mem src, int src_is_float,
             DEV_ARG(out_w), DEV_ARG(rows), DEV_ARG(ksize)
         };
         st = dev_kernel_launch_default(dev, SEG_SOURCE,
-                              src_is_float ? "seg_resize_h_f32" : "seg_resize_h_u8",
-                              args, NARGS(args), 2, global);
+                                       src_is_float ? "seg_resize_h_f32" : "seg_resize_h_u8",
+                                       args, DEV_NARGS(args), 2, global);
         if (st != KILN_OK)
             goto out;
     }
@@ -294,7 +290,7 @@ static kiln_status seg_resize8(kiln_device *dev, cl_mem src, int src_is_float,
             DEV_ARG(max_index), { group * sizeof(cl_uint), NULL }, DEV_ARG(width),
             DEV_ARG(in_h), DEV_ARG(out_h), DEV_ARG(n), DEV_ARG(ksize)
         };
-        st = dev_kernel_launch(dev, SEG_SOURCE, NULL, "seg_resize_v", args, NARGS(args), 1,
+        st = dev_kernel_launch(dev, SEG_SOURCE, NULL, "seg_resize_v", args, DEV_NARGS(args), 1,
                                &global, &local);
     }
 out:
@@ -360,8 +356,8 @@ kiln_status seg_preprocess(kiln_device *dev, const dev_image *rgb, const model_s
             DEV_ARG(resized->mem), DEV_ARG(maxes->mem), DEV_ARG(dst.mem), DEV_ARG(offset),
             DEV_ARG(npix), DEV_ARG(mean_v), DEV_ARG(std_v)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_normalize", args, NARGS(args), 1,
-                              &global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_normalize", args, DEV_NARGS(args), 1,
+                                       &global);
     }
 out:
     seg_tmp_release(dev, &maxes);
@@ -391,8 +387,8 @@ static kiln_status seg_post_process(kiln_device *dev, pool_buffer *a, pool_buffe
         const dev_kernel_arg args[] = {
             DEV_ARG(from), DEV_ARG(to), DEV_ARG(w), DEV_ARG(h), DEV_ARG(dilate)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_morph_cross", args, NARGS(args), 2,
-                              global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_morph_cross", args, DEV_NARGS(args), 2,
+                                       global);
         if (st != KILN_OK)
             return st;
     }
@@ -408,15 +404,16 @@ static kiln_status seg_post_process(kiln_device *dev, pool_buffer *a, pool_buffe
             DEV_ARG(a->mem), DEV_ARG(rows->mem), DEV_ARG(w), DEV_ARG(h), DEV_ARG(k0123),
             DEV_ARG(k4)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_blur_h", args, NARGS(args), 2, global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_blur_h", args, DEV_NARGS(args), 2,
+                                       global);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(rows->mem), DEV_ARG(mask->buf->mem), DEV_ARG(w), DEV_ARG(h),
             DEV_ARG(k0123), DEV_ARG(k4)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_blur_v_threshold", args, NARGS(args), 2,
-                              global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_blur_v_threshold", args,
+                                       DEV_NARGS(args), 2, global);
     }
     seg_tmp_release(dev, &rows);
     return st;
@@ -474,7 +471,7 @@ kiln_status seg_postprocess(kiln_device *dev, nn_place pred, uint32_t pred_w,
                 DEV_ARG(pred.mem), DEV_ARG(offset), DEV_ARG(n), DEV_ARG(keys->mem),
                 { group * sizeof(cl_uint), NULL }, { group * sizeof(cl_uint), NULL }
             };
-            st = dev_kernel_launch(dev, SEG_SOURCE, NULL, "seg_minmax", args, NARGS(args), 1,
+            st = dev_kernel_launch(dev, SEG_SOURCE, NULL, "seg_minmax", args, DEV_NARGS(args), 1,
                                    &global, &local);
         }
         if (st != KILN_OK)
@@ -490,8 +487,8 @@ kiln_status seg_postprocess(kiln_device *dev, nn_place pred, uint32_t pred_w,
             DEV_ARG(pred.mem), DEV_ARG(offset), DEV_ARG(n), DEV_ARG(keys->mem),
             DEV_ARG(quant->mem)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_quantise_pred", args, NARGS(args), 1,
-                              &global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_quantise_pred", args, DEV_NARGS(args),
+                                       1, &global);
         if (st != KILN_OK)
             goto out;
     }
@@ -511,8 +508,8 @@ kiln_status seg_postprocess(kiln_device *dev, nn_place pred, uint32_t pred_w,
         const dev_kernel_arg args[] = {
             DEV_ARG(a->mem), DEV_ARG(mask->buf->mem), DEV_ARG(out_n)
         };
-        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_u8_to_float", args, NARGS(args), 1,
-                              &global);
+        st = dev_kernel_launch_default(dev, SEG_SOURCE, "seg_u8_to_float", args, DEV_NARGS(args), 1,
+                                       &global);
     }
 out:
     seg_tmp_release(dev, &b);
