@@ -25,16 +25,14 @@
  * Global size: [output plane (o0 * o1 * o2), batch * group * blocks per
  * group], rounded up to the work-group size.
  *
- * act: 0 none, 1 Relu, 2 Sigmoid (graph_activation's values).
+ * act: NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h).
  * half_out: round results to half precision (a FLOAT16 output). */
 
 #ifndef NN_CO_BLOCK
 #define NN_CO_BLOCK 4
 #endif
 
-#define ACT_RELU 1
-#define ACT_SIGMOID 2
-
+#include "nn_opcodes.h"
 #include "nn_common.cl"
 
 __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const float *w,
@@ -103,9 +101,9 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
         float r = acc[j];
         if (j >= nvalid)
             break;
-        if (act == ACT_RELU)
+        if (act == NN_ACT_RELU)
             r = r < 0.0f ? 0.0f : r;
-        else if (act == ACT_SIGMOID)
+        else if (act == NN_ACT_SIGMOID)
             r = 1.0f / (1.0f + exp(-r));
         out[ooff + ((uint)(bi * cout + m0 + j)) * plane_out + o] = nn_store_value(r, half_out);
     }

@@ -31,8 +31,10 @@
  *
  * Arguments: x, y at element offsets; w packed; b with has_bias; shapes
  * C x H x W -> OC x OH x OW, kernel KH x KW, strides, dilations, begin
- * pads; act 0 none, 1 relu, 2 sigmoid; half_out: results rounded to half
- * precision (a FLOAT16 output). */
+ * pads; act NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h);
+ * half_out: results rounded to half precision (a FLOAT16 output). */
+
+#include "nn_opcodes.h"
 
 #ifndef TOC
 #define TOC 8
@@ -227,9 +229,9 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
 #pragma unroll
         for (int v = 0; v < NV; v++) {
             vec r = acc[j][v] + (vec)(bias);
-            if (act == 1)
+            if (act == NN_ACT_RELU)
                 r = fmax(r, (vec)(0.0f));
-            else if (act == 2)
+            else if (act == NN_ACT_SIGMOID)
                 r = (vec)(1.0f) / ((vec)(1.0f) + exp(-r));
             if (half_out) {
                 ushort hb[VW];

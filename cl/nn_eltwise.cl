@@ -13,17 +13,8 @@
  * half_out: the output is a FLOAT16 tensor, whose float32 storage holds
  * values rounded to half precision (nearest even). */
 
-/* Operator codes (the host's values in engine/nn_eltwise.c). */
-#define BIN_ADD 0
-#define BIN_SUB 1
-#define BIN_MUL 2
-#define BIN_DIV 3
-
-#define UN_COPY 0
-#define UN_RELU 1
-#define UN_SIGMOID 2
-#define UN_CLIP 3
-
+/* op: NN_BIN_* and NN_UN_* */
+#include "nn_opcodes.h"
 #include "nn_common.cl"
 
 /* a op b with broadcasting: element i of the output (dims, row-major)
@@ -54,9 +45,9 @@ __kernel void nn_binary(__global const float *a, uint aoff, __global const float
     x = a[aoff + (uint)ia];
     y = b[boff + (uint)ib];
     switch (op) {
-    case BIN_ADD: r = x + y; break;
-    case BIN_SUB: r = x - y; break;
-    case BIN_MUL: r = x * y; break;
+    case NN_BIN_ADD: r = x + y; break;
+    case NN_BIN_SUB: r = x - y; break;
+    case NN_BIN_MUL: r = x * y; break;
     default: r = x / y; break;
     }
     out[ooff + i] = nn_store_value(r, half_out);
@@ -74,9 +65,9 @@ __kernel void nn_unary(__global const float *in, uint ioff, __global float *out,
         return;
     v = in[ioff + i];
     switch (op) {
-    case UN_RELU: v = v > 0.0f ? v : 0.0f; break;
-    case UN_SIGMOID: v = 1.0f / (1.0f + exp(-v)); break;
-    case UN_CLIP:
+    case NN_UN_RELU: v = v > 0.0f ? v : 0.0f; break;
+    case NN_UN_SIGMOID: v = 1.0f / (1.0f + exp(-v)); break;
+    case NN_UN_CLIP:
         if (v < lo)
             v = lo;
         if (v > hi)

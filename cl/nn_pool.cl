@@ -13,14 +13,17 @@
  * count_include_pad, of taps inside the padded input (never the
  * ceil_mode overhang past the end pads); a count of 0 gives 0.
  *
+ * op: NN_POOL_MAX or NN_POOL_AVG (nn_opcodes.h).
+ *
  * Global size: [output plane (o0 * o1 * o2), planes (batch * channels)],
  * rounded up to the work-group size. */
 
+#include "nn_opcodes.h"
 #include "nn_common.cl"
 
 __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, uint ooff,
                       uint planes, int4 in, int4 osz, int4 k, int4 s, int4 d, int4 pb, int4 pe,
-                      int is_max, int include_pad, int half_out)
+                      int op, int include_pad, int half_out)
 {
     uint o = get_global_id(0), p = get_global_id(1);
     uint plane_out = (uint)(osz.s0 * osz.s1 * osz.s2);
@@ -57,7 +60,7 @@ __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, u
             }
         }
     }
-    if (is_max)
+    if (op == NN_POOL_MAX)
         r = best;
     else
         r = count ? sum / (float)count : 0.0f;

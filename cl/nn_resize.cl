@@ -18,8 +18,8 @@
  *
  * Shapes come as int8 vectors (rank <= 8 dims); scales and the region of
  * interest (begin roi0, end roi1, as fractions) as float8 vectors.  Mode,
- * coordinate and rounding codes are the graph's enum values
- * (models/graph.h). */
+ * coordinate and rounding codes are NN_RESIZE_*, NN_COORD_* and
+ * NN_NEAREST_* (nn_opcodes.h: the graph's enum values). */
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -30,21 +30,7 @@ typedef double real;
 typedef float real;
 #endif
 
-/* graph_resize_mode */
-#define MODE_LINEAR 1
-#define MODE_CUBIC 2
-/* graph_coord_mode */
-#define COORD_HALF_PIXEL_SYMMETRIC 1
-#define COORD_PYTORCH_HALF_PIXEL 2
-#define COORD_ALIGN_CORNERS 3
-#define COORD_ASYMMETRIC 4
-#define COORD_TF_HALF_PIXEL_FOR_NN 5
-#define COORD_TF_CROP_AND_RESIZE 6
-/* graph_nearest_mode */
-#define NEAREST_PREFER_CEIL 1
-#define NEAREST_FLOOR 2
-#define NEAREST_CEIL 3
-
+#include "nn_opcodes.h"
 #include "nn_common.cl"
 
 /* The input coordinate of output coordinate o on an axis of `in` input
@@ -54,22 +40,22 @@ real resize_coord(int coord, real scale, int sized, int in, int out, real r0, re
     real length = sized ? (real)out : scale * (real)in;
 
     switch (coord) {
-    case COORD_ALIGN_CORNERS:
+    case NN_COORD_ALIGN_CORNERS:
         return length == (real)1 ? (real)0 : o * (real)(in - 1) / (length - (real)1);
-    case COORD_ASYMMETRIC:
+    case NN_COORD_ASYMMETRIC:
         return o / scale;
-    case COORD_TF_CROP_AND_RESIZE:
+    case NN_COORD_TF_CROP_AND_RESIZE:
         return (length == (real)1 ? (r1 - r0) * (real)(in - 1) / (real)2
                                   : o * (r1 - r0) * (real)(in - 1) / (length - (real)1)) +
                r0 * (real)(in - 1);
-    case COORD_PYTORCH_HALF_PIXEL:
+    case NN_COORD_PYTORCH_HALF_PIXEL:
         return length == (real)1 ? (real)-0.5 : (o + (real)0.5) / scale - (real)0.5;
-    case COORD_HALF_PIXEL_SYMMETRIC: {
+    case NN_COORD_HALF_PIXEL_SYMMETRIC: {
         real adjust = (real)out / length;
         real offset = (real)in / (real)2 * ((real)1 - adjust);
         return offset + (o + (real)0.5) / scale - (real)0.5;
     }
-    case COORD_TF_HALF_PIXEL_FOR_NN:
+    case NN_COORD_TF_HALF_PIXEL_FOR_NN:
         return (o + (real)0.5) / scale;
     default:
         return (o + (real)0.5) / scale - (real)0.5;
@@ -82,7 +68,7 @@ int resize_coeffs(int mode, int nearest, real A, real ratio, real *c)
 {
     int up;
 
-    if (mode == MODE_CUBIC) {
+    if (mode == NN_RESIZE_CUBIC) {
         real r = ratio, q = (real)1 - ratio;
         c[0] = ((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A;
         c[1] = ((A + 2) * r - (A + 3)) * r * r + 1;
@@ -90,7 +76,7 @@ int resize_coeffs(int mode, int nearest, real A, real ratio, real *c)
         c[3] = ((A * (q + 1) - 5 * A) * (q + 1) + 8 * A) * (q + 1) - 4 * A;
         return 4;
     }
-    if (mode == MODE_LINEAR) {
+    if (mode == NN_RESIZE_LINEAR) {
         c[0] = (real)1 - ratio;
         c[1] = ratio;
         return 2;
@@ -99,9 +85,9 @@ int resize_coeffs(int mode, int nearest, real A, real ratio, real *c)
         up = 1;
     } else {
         switch (nearest) {
-        case NEAREST_PREFER_CEIL: up = ratio >= (real)0.5; break;
-        case NEAREST_FLOOR: up = 0; break;
-        case NEAREST_CEIL: up = 1; break;
+        case NN_NEAREST_ROUND_PREFER_CEIL: up = ratio >= (real)0.5; break;
+        case NN_NEAREST_FLOOR: up = 0; break;
+        case NN_NEAREST_CEIL: up = 1; break;
         default: up = ratio > (real)0.5; break;
         }
     }
@@ -144,7 +130,7 @@ __kernel void nn_resize_table(__global int *itab, __global float *wtab, uint wta
     base = (long)fl - (n == 4 ? 1 : 0) - (ratio == (real)1 ? 1 : 0);
     ip = itab + t * 6;
     wp = wtab + wtab_off + t * 4;
-    ip[1] = coord == COORD_TF_CROP_AND_RESIZE && (x < (real)0 || x > (real)(in - 1));
+    ip[1] = coord == NN_COORD_TF_CROP_AND_RESIZE && (x < (real)0 || x > (real)(in - 1));
     for (int j = 0; j < n; j++) {
         long i = base + j;
         if (exclude_outside && (i < 0 || i >= in))

@@ -285,63 +285,75 @@ const char *graph_shape_string(const graph_tensor *t, char *buf, size_t size)
     return buf;
 }
 
-/* Operator names, in enum order. */
-static const char *const op_names[GRAPH_OP_COUNT] = {
-    [GRAPH_OP_NONE] = "(removed)",
-    [GRAPH_OP_CONV] = "Conv",
-    [GRAPH_OP_MAXPOOL] = "MaxPool",
-    [GRAPH_OP_AVERAGEPOOL] = "AveragePool",
-    [GRAPH_OP_RESIZE] = "Resize",
-    [GRAPH_OP_CONCAT] = "Concat",
-    [GRAPH_OP_ADD] = "Add",
-    [GRAPH_OP_SUB] = "Sub",
-    [GRAPH_OP_MUL] = "Mul",
-    [GRAPH_OP_DIV] = "Div",
-    [GRAPH_OP_RELU] = "Relu",
-    [GRAPH_OP_SIGMOID] = "Sigmoid",
-    [GRAPH_OP_CLIP] = "Clip",
-    [GRAPH_OP_CAST] = "Cast",
-    [GRAPH_OP_RESHAPE] = "Reshape",
-    [GRAPH_OP_TRANSPOSE] = "Transpose",
-    [GRAPH_OP_SLICE] = "Slice",
-    [GRAPH_OP_IDENTITY] = "Identity",
-    [GRAPH_OP_BATCHNORM] = "BatchNormalization",
-    [GRAPH_OP_SQUEEZE] = "Squeeze",
-    [GRAPH_OP_UNSQUEEZE] = "Unsqueeze",
-    [GRAPH_OP_FLATTEN] = "Flatten",
-    [GRAPH_OP_SHAPE] = "Shape",
-    [GRAPH_OP_GATHER] = "Gather",
-    [GRAPH_OP_CONSTANT_OF_SHAPE] = "ConstantOfShape",
-    [GRAPH_OP_RANGE] = "Range",
-    [GRAPH_OP_EQUAL] = "Equal",
-    [GRAPH_OP_WHERE] = "Where",
-    [GRAPH_OP_EXPAND] = "Expand",
-    [GRAPH_OP_FLOOR] = "Floor",
-    [GRAPH_OP_CEIL] = "Ceil",
+/* What the graph knows of an operator: its ONNX-style name, and whether
+ * the engine runs it (graph_fold leaves such nodes on runtime data to
+ * the device; every other operator is folded on the host or rewritten
+ * by graph_lower).  The engine's own table (engine/nn/nn_ops.c) has a
+ * launcher for exactly the runtime operators. */
+typedef struct graph_op_info {
+    const char *name;
+    int runtime;
+} graph_op_info;
+
+/* The operator table, one row per graph_op. */
+static const graph_op_info op_info[] = {
+    [GRAPH_OP_NONE] = { "(removed)", 0 },
+    [GRAPH_OP_CONV] = { "Conv", 1 },
+    [GRAPH_OP_MAXPOOL] = { "MaxPool", 1 },
+    [GRAPH_OP_AVERAGEPOOL] = { "AveragePool", 1 },
+    [GRAPH_OP_RESIZE] = { "Resize", 1 },
+    [GRAPH_OP_CONCAT] = { "Concat", 1 },
+    [GRAPH_OP_ADD] = { "Add", 1 },
+    [GRAPH_OP_SUB] = { "Sub", 1 },
+    [GRAPH_OP_MUL] = { "Mul", 1 },
+    [GRAPH_OP_DIV] = { "Div", 1 },
+    [GRAPH_OP_RELU] = { "Relu", 1 },
+    [GRAPH_OP_SIGMOID] = { "Sigmoid", 1 },
+    [GRAPH_OP_CLIP] = { "Clip", 1 },
+    [GRAPH_OP_CAST] = { "Cast", 1 },
+    [GRAPH_OP_RESHAPE] = { "Reshape", 1 },
+    [GRAPH_OP_TRANSPOSE] = { "Transpose", 1 },
+    [GRAPH_OP_SLICE] = { "Slice", 1 },
+    [GRAPH_OP_IDENTITY] = { "Identity", 1 },
+    [GRAPH_OP_BATCHNORM] = { "BatchNormalization", 0 },
+    [GRAPH_OP_SQUEEZE] = { "Squeeze", 0 },
+    [GRAPH_OP_UNSQUEEZE] = { "Unsqueeze", 0 },
+    [GRAPH_OP_FLATTEN] = { "Flatten", 0 },
+    [GRAPH_OP_SHAPE] = { "Shape", 0 },
+    [GRAPH_OP_GATHER] = { "Gather", 0 },
+    [GRAPH_OP_CONSTANT_OF_SHAPE] = { "ConstantOfShape", 0 },
+    [GRAPH_OP_RANGE] = { "Range", 0 },
+    [GRAPH_OP_EQUAL] = { "Equal", 0 },
+    [GRAPH_OP_WHERE] = { "Where", 0 },
+    [GRAPH_OP_EXPAND] = { "Expand", 0 },
+    [GRAPH_OP_FLOOR] = { "Floor", 0 },
+    [GRAPH_OP_CEIL] = { "Ceil", 0 },
 };
+_Static_assert(sizeof(op_info) / sizeof(op_info[0]) == GRAPH_OP_COUNT,
+               "graph.c: one operator table row per graph_op");
+
+/* The row of op, or NULL when op is not an operator. */
+static const graph_op_info *op_info_of(graph_op op)
+{
+    if ((int)op < 0 || op >= GRAPH_OP_COUNT)
+        return NULL;
+    return &op_info[op];
+}
 
 /* The name of an operator. */
 const char *graph_op_name(graph_op op)
 {
-    if ((int)op < 0 || op >= GRAPH_OP_COUNT || !op_names[op])
-        return "?";
-    return op_names[op];
+    const graph_op_info *info = op_info_of(op);
+
+    return info && info->name ? info->name : "?";
 }
 
 /* Whether the engine runs the operator. */
 int graph_op_is_runtime(graph_op op)
 {
-    switch (op) {
-    case GRAPH_OP_CONV: case GRAPH_OP_MAXPOOL: case GRAPH_OP_AVERAGEPOOL:
-    case GRAPH_OP_RESIZE: case GRAPH_OP_CONCAT: case GRAPH_OP_ADD:
-    case GRAPH_OP_SUB: case GRAPH_OP_MUL: case GRAPH_OP_DIV:
-    case GRAPH_OP_RELU: case GRAPH_OP_SIGMOID: case GRAPH_OP_CLIP:
-    case GRAPH_OP_CAST: case GRAPH_OP_RESHAPE: case GRAPH_OP_TRANSPOSE:
-    case GRAPH_OP_SLICE: case GRAPH_OP_IDENTITY:
-        return 1;
-    default:
-        return 0;
-    }
+    const graph_op_info *info = op_info_of(op);
+
+    return info ? info->runtime : 0;
 }
 
 /* The name of an element type. */

@@ -433,37 +433,130 @@ static kiln_status eval_batchnorm(const eval_ctx *c)
     return KILN_OK;
 }
 
+/* Conv (graph_eval_spatial.c). */
+static kiln_status eval_conv(const eval_ctx *c)
+{
+    graph_eval_conv(c->n, in_tensor(c, 0), in_tensor(c, 1), in_tensor(c, 2), c->out);
+    return KILN_OK;
+}
+
+/* MaxPool and AveragePool (graph_eval_spatial.c). */
+static kiln_status eval_pool(const eval_ctx *c)
+{
+    graph_eval_pool(c->n, in_tensor(c, 0), c->out);
+    return KILN_OK;
+}
+
+/* Resize (graph_eval_spatial.c). */
+static kiln_status eval_resize(const eval_ctx *c)
+{
+    return graph_eval_resize(c->n, in_tensor(c, 0), c->out);
+}
+
+/* Conv's multiply-adds per output element: a kernel window over the
+ * group's input channels. */
+static int64_t conv_work(const kiln_graph *g, const graph_node *n)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+    int64_t per = 1;
+
+    for (int i = 1; i < w->rank; i++)
+        per *= w->dims[i];
+    return per;
+}
+
+/* A pool's reads per output element: its window. */
+static int64_t pool_work(const kiln_graph *g, const graph_node *n)
+{
+    int64_t per = 1;
+
+    (void)g;
+    for (int i = 0; i < n->attr.pool.win.nspatial; i++)
+        per *= n->attr.pool.win.kernel[i];
+    return per;
+}
+
+/* Resize's taps per output element: 2 (4 for cubic) per axis, capped
+ * near 2^20. */
+static int64_t resize_work(const kiln_graph *g, const graph_node *n)
+{
+    const graph_tensor *out = &g->tensors[n->outputs[0]];
+    int64_t per = 1;
+
+    for (int i = 0; i < out->rank && per < (INT64_C(1) << 20); i++)
+        per *= n->attr.resize.mode == GRAPH_RESIZE_CUBIC ? 4 : 2;
+    return per;
+}
+
+/* One row of the host kernel table. */
+typedef struct eval_op {
+    /* computes the output's data (allocated and shaped) */
+    kiln_status (*run)(const eval_ctx *c);
+    /* the work per output element (see graph_eval_cost); NULL: 1 */
+    int64_t (*work)(const kiln_graph *g, const graph_node *n);
+} eval_op;
+
+/* The host kernel of each operator, one row per graph_op (none for
+ * GRAPH_OP_NONE). */
+static const eval_op eval_ops[] = {
+    [GRAPH_OP_NONE] = { NULL, NULL },
+    [GRAPH_OP_CONV] = { eval_conv, conv_work },
+    [GRAPH_OP_MAXPOOL] = { eval_pool, pool_work },
+    [GRAPH_OP_AVERAGEPOOL] = { eval_pool, pool_work },
+    [GRAPH_OP_RESIZE] = { eval_resize, resize_work },
+    [GRAPH_OP_CONCAT] = { eval_concat, NULL },
+    [GRAPH_OP_ADD] = { eval_arith, NULL },
+    [GRAPH_OP_SUB] = { eval_arith, NULL },
+    [GRAPH_OP_MUL] = { eval_arith, NULL },
+    [GRAPH_OP_DIV] = { eval_arith, NULL },
+    [GRAPH_OP_RELU] = { eval_unary, NULL },
+    [GRAPH_OP_SIGMOID] = { eval_unary, NULL },
+    [GRAPH_OP_CLIP] = { eval_unary, NULL },
+    [GRAPH_OP_CAST] = { eval_cast, NULL },
+    [GRAPH_OP_RESHAPE] = { eval_copy, NULL },
+    [GRAPH_OP_TRANSPOSE] = { eval_transpose, NULL },
+    [GRAPH_OP_SLICE] = { eval_slice, NULL },
+    [GRAPH_OP_IDENTITY] = { eval_copy, NULL },
+    [GRAPH_OP_BATCHNORM] = { eval_batchnorm, NULL },
+    [GRAPH_OP_SQUEEZE] = { eval_copy, NULL },
+    [GRAPH_OP_UNSQUEEZE] = { eval_copy, NULL },
+    [GRAPH_OP_FLATTEN] = { eval_copy, NULL },
+    [GRAPH_OP_SHAPE] = { eval_shape, NULL },
+    [GRAPH_OP_GATHER] = { eval_gather, NULL },
+    [GRAPH_OP_CONSTANT_OF_SHAPE] = { eval_fill, NULL },
+    [GRAPH_OP_RANGE] = { eval_range, NULL },
+    [GRAPH_OP_EQUAL] = { eval_equal, NULL },
+    [GRAPH_OP_WHERE] = { eval_where, NULL },
+    [GRAPH_OP_EXPAND] = { eval_expand, NULL },
+    [GRAPH_OP_FLOOR] = { eval_unary, NULL },
+    [GRAPH_OP_CEIL] = { eval_unary, NULL },
+};
+_Static_assert(sizeof(eval_ops) / sizeof(eval_ops[0]) == GRAPH_OP_COUNT,
+               "graph_eval.c: one host kernel row per graph_op");
+
+/* The row of op, or NULL when op is not an operator. */
+static const eval_op *eval_op_of(graph_op op)
+{
+    if ((int)op < 0 || op >= GRAPH_OP_COUNT)
+        return NULL;
+    return &eval_ops[op];
+}
+
 /* Operators with a host kernel: all of them. */
 int graph_eval_supports(graph_op op)
 {
-    return op > GRAPH_OP_NONE && op < GRAPH_OP_COUNT;
+    const eval_op *row = eval_op_of(op);
+
+    return row && row->run;
 }
 
 /* Products or copies: output elements times the work per element. */
 int64_t graph_eval_cost(const kiln_graph *g, const graph_node *n)
 {
     const graph_tensor *out = &g->tensors[n->outputs[0]];
-    int64_t per = 1, elems = graph_tensor_elements(out);
+    const eval_op *row = eval_op_of(n->op);
+    int64_t per = row && row->work ? row->work(g, n) : 1, elems = graph_tensor_elements(out);
 
-    switch (n->op) {
-    case GRAPH_OP_CONV: {
-        const graph_tensor *w = &g->tensors[n->inputs[1]];
-        for (int i = 1; i < w->rank; i++)
-            per *= w->dims[i];
-        break;
-    }
-    case GRAPH_OP_MAXPOOL:
-    case GRAPH_OP_AVERAGEPOOL:
-        for (int i = 0; i < n->attr.pool.win.nspatial; i++)
-            per *= n->attr.pool.win.kernel[i];
-        break;
-    case GRAPH_OP_RESIZE:
-        for (int i = 0; i < out->rank && per < (INT64_C(1) << 20); i++)
-            per *= n->attr.resize.mode == GRAPH_RESIZE_CUBIC ? 4 : 2;
-        break;
-    default:
-        break;
-    }
     if (per > 0 && elems > INT64_MAX / per)
         return INT64_MAX;
     return elems * per;
@@ -472,6 +565,7 @@ int64_t graph_eval_cost(const kiln_graph *g, const graph_node *n)
 /* Allocates the output and runs the operator's kernel. */
 kiln_status graph_eval_node(kiln_graph *g, int node)
 {
+    const eval_op *row;
     eval_ctx c;
     kiln_status st;
 
@@ -488,45 +582,9 @@ kiln_status graph_eval_node(kiln_graph *g, int node)
     st = graph_tensor_alloc_data(c.out);
     if (st != KILN_OK)
         return st;
-    switch (c.n->op) {
-    case GRAPH_OP_ADD:
-    case GRAPH_OP_SUB:
-    case GRAPH_OP_MUL:
-    case GRAPH_OP_DIV: st = eval_arith(&c); break;
-    case GRAPH_OP_EQUAL: st = eval_equal(&c); break;
-    case GRAPH_OP_WHERE: st = eval_where(&c); break;
-    case GRAPH_OP_RELU:
-    case GRAPH_OP_SIGMOID:
-    case GRAPH_OP_FLOOR:
-    case GRAPH_OP_CEIL:
-    case GRAPH_OP_CLIP: st = eval_unary(&c); break;
-    case GRAPH_OP_CAST: st = eval_cast(&c); break;
-    case GRAPH_OP_IDENTITY:
-    case GRAPH_OP_RESHAPE:
-    case GRAPH_OP_SQUEEZE:
-    case GRAPH_OP_UNSQUEEZE:
-    case GRAPH_OP_FLATTEN: st = eval_copy(&c); break;
-    case GRAPH_OP_TRANSPOSE: st = eval_transpose(&c); break;
-    case GRAPH_OP_SLICE: st = eval_slice(&c); break;
-    case GRAPH_OP_CONCAT: st = eval_concat(&c); break;
-    case GRAPH_OP_SHAPE: st = eval_shape(&c); break;
-    case GRAPH_OP_GATHER: st = eval_gather(&c); break;
-    case GRAPH_OP_CONSTANT_OF_SHAPE: st = eval_fill(&c); break;
-    case GRAPH_OP_RANGE: st = eval_range(&c); break;
-    case GRAPH_OP_EXPAND: st = eval_expand(&c); break;
-    case GRAPH_OP_BATCHNORM: st = eval_batchnorm(&c); break;
-    case GRAPH_OP_CONV:
-        graph_eval_conv(c.n, in_tensor(&c, 0), in_tensor(&c, 1), in_tensor(&c, 2), c.out);
-        break;
-    case GRAPH_OP_MAXPOOL:
-    case GRAPH_OP_AVERAGEPOOL:
-        graph_eval_pool(c.n, in_tensor(&c, 0), c.out);
-        break;
-    case GRAPH_OP_RESIZE: st = graph_eval_resize(c.n, in_tensor(&c, 0), c.out); break;
-    default:
-        st = kiln_fail(KILN_E_FORMAT, "%s: no host kernel for this operator", c.label);
-        break;
-    }
+    row = eval_op_of(c.n->op);
+    st = row && row->run ? row->run(&c)
+                         : kiln_fail(KILN_E_FORMAT, "%s: no host kernel for this operator", c.label);
     if (st != KILN_OK) {
         graph_tensor_drop_data(c.out);
         c.out->kind = GRAPH_TENSOR_VALUE;

@@ -539,6 +539,18 @@ static kiln_status infer_unary(const infer_ctx *c, int float_only)
     return out_like(c, x);
 }
 
+/* Sigmoid: a float input's type and shape. */
+static kiln_status infer_unary_float(const infer_ctx *c)
+{
+    return infer_unary(c, 1);
+}
+
+/* Relu, Floor, Ceil, Identity: any input's type and shape. */
+static kiln_status infer_unary_any(const infer_ctx *c)
+{
+    return infer_unary(c, 0);
+}
+
 /* Reads a scalar bound of Clip from input k when present. */
 static kiln_status clip_bound(const infer_ctx *c, size_t k, double *value, int *has)
 {
@@ -1006,7 +1018,48 @@ static kiln_status infer_expand(const infer_ctx *c)
     return out_set(c, 0, x->dtype, rank, dims);
 }
 
-/* Dispatches on the operator. */
+/* Sets the output shapes and types of one node (an infer_ctx). */
+typedef kiln_status (*infer_fn)(const infer_ctx *c);
+
+/* The shape inference of each operator, one row per graph_op (NULL: none,
+ * for GRAPH_OP_NONE). */
+static const infer_fn infer_ops[] = {
+    [GRAPH_OP_NONE] = NULL,
+    [GRAPH_OP_CONV] = infer_conv,
+    [GRAPH_OP_MAXPOOL] = infer_pool,
+    [GRAPH_OP_AVERAGEPOOL] = infer_pool,
+    [GRAPH_OP_RESIZE] = infer_resize,
+    [GRAPH_OP_CONCAT] = infer_concat,
+    [GRAPH_OP_ADD] = infer_binary,
+    [GRAPH_OP_SUB] = infer_binary,
+    [GRAPH_OP_MUL] = infer_binary,
+    [GRAPH_OP_DIV] = infer_binary,
+    [GRAPH_OP_RELU] = infer_unary_any,
+    [GRAPH_OP_SIGMOID] = infer_unary_float,
+    [GRAPH_OP_CLIP] = infer_clip,
+    [GRAPH_OP_CAST] = infer_cast,
+    [GRAPH_OP_RESHAPE] = infer_reshape,
+    [GRAPH_OP_TRANSPOSE] = infer_transpose,
+    [GRAPH_OP_SLICE] = infer_slice,
+    [GRAPH_OP_IDENTITY] = infer_unary_any,
+    [GRAPH_OP_BATCHNORM] = infer_batchnorm,
+    [GRAPH_OP_SQUEEZE] = infer_squeeze,
+    [GRAPH_OP_UNSQUEEZE] = infer_unsqueeze,
+    [GRAPH_OP_FLATTEN] = infer_flatten,
+    [GRAPH_OP_SHAPE] = infer_shape,
+    [GRAPH_OP_GATHER] = infer_gather,
+    [GRAPH_OP_CONSTANT_OF_SHAPE] = infer_constant_of_shape,
+    [GRAPH_OP_RANGE] = infer_range,
+    [GRAPH_OP_EQUAL] = infer_binary,
+    [GRAPH_OP_WHERE] = infer_where,
+    [GRAPH_OP_EXPAND] = infer_expand,
+    [GRAPH_OP_FLOOR] = infer_unary_any,
+    [GRAPH_OP_CEIL] = infer_unary_any,
+};
+_Static_assert(sizeof(infer_ops) / sizeof(infer_ops[0]) == GRAPH_OP_COUNT,
+               "graph_infer.c: one shape inference row per graph_op");
+
+/* Runs the operator's row. */
 kiln_status graph_infer_node(kiln_graph *g, int node)
 {
     infer_ctx c;
@@ -1014,38 +1067,7 @@ kiln_status graph_infer_node(kiln_graph *g, int node)
     c.g = g;
     c.n = &g->nodes[node];
     graph_node_label(c.n, c.label, sizeof(c.label));
-    switch (c.n->op) {
-    case GRAPH_OP_CONV: return infer_conv(&c);
-    case GRAPH_OP_MAXPOOL:
-    case GRAPH_OP_AVERAGEPOOL: return infer_pool(&c);
-    case GRAPH_OP_RESIZE: return infer_resize(&c);
-    case GRAPH_OP_CONCAT: return infer_concat(&c);
-    case GRAPH_OP_ADD:
-    case GRAPH_OP_SUB:
-    case GRAPH_OP_MUL:
-    case GRAPH_OP_DIV:
-    case GRAPH_OP_EQUAL: return infer_binary(&c);
-    case GRAPH_OP_WHERE: return infer_where(&c);
-    case GRAPH_OP_SIGMOID: return infer_unary(&c, 1);
-    case GRAPH_OP_RELU:
-    case GRAPH_OP_FLOOR:
-    case GRAPH_OP_CEIL:
-    case GRAPH_OP_IDENTITY: return infer_unary(&c, 0);
-    case GRAPH_OP_CLIP: return infer_clip(&c);
-    case GRAPH_OP_CAST: return infer_cast(&c);
-    case GRAPH_OP_RESHAPE: return infer_reshape(&c);
-    case GRAPH_OP_TRANSPOSE: return infer_transpose(&c);
-    case GRAPH_OP_SLICE: return infer_slice(&c);
-    case GRAPH_OP_BATCHNORM: return infer_batchnorm(&c);
-    case GRAPH_OP_SQUEEZE: return infer_squeeze(&c);
-    case GRAPH_OP_UNSQUEEZE: return infer_unsqueeze(&c);
-    case GRAPH_OP_FLATTEN: return infer_flatten(&c);
-    case GRAPH_OP_SHAPE: return infer_shape(&c);
-    case GRAPH_OP_GATHER: return infer_gather(&c);
-    case GRAPH_OP_CONSTANT_OF_SHAPE: return infer_constant_of_shape(&c);
-    case GRAPH_OP_RANGE: return infer_range(&c);
-    case GRAPH_OP_EXPAND: return infer_expand(&c);
-    default:
+    if ((int)c.n->op < 0 || c.n->op >= GRAPH_OP_COUNT || !infer_ops[c.n->op])
         return kiln_fail(KILN_E_FORMAT, "%s: no shape inference for this operator", c.label);
-    }
+    return infer_ops[c.n->op](&c);
 }

@@ -10,8 +10,9 @@
  * operands; Concat with and without in-place inputs; Transpose; Slice
  * with negative steps; Relu, Sigmoid, Clip, Cast float -> float16 ->
  * float, FLOAT16 arithmetic, Identity, Reshape; random sweeps of Conv,
- * the pools, Resize and broadcasting; and the refusals of
- * nn_op_supported. */
+ * the pools, Resize and broadcasting; the refusals of nn_op_supported;
+ * and the engine's operator table against the graph's (a launcher for
+ * exactly the operators graph_fold leaves to the device). */
 #include "graph_fold.h"
 #include "nn_case.h"
 #include "nn_ops.h"
@@ -755,6 +756,18 @@ static void test_refusals(void)
     graph_free(g);
 }
 
+/* The engine has a row for every operator and a launcher for exactly
+ * those the graph calls runtime operators. */
+static void test_op_table(void)
+{
+    for (int op = 0; op < GRAPH_OP_COUNT; op++) {
+        const nn_op_def *def = nn_op_def_of((graph_op)op);
+        int runtime = graph_op_is_runtime((graph_op)op) != 0;
+        CHECK(def && (def->launch != NULL) == runtime);
+    }
+    CHECK(nn_op_def_of(GRAPH_OP_COUNT) == NULL);
+}
+
 /* A launch with a tensor that has no place, or of a node that does not
  * exist, fails naming the node. */
 static void test_launch_errors(kiln_device *dev)
@@ -815,6 +828,7 @@ int main(void)
     test_launch_errors(dev);
     test_device_close(dev);
     test_refusals();
+    test_op_table();
     printf("test_nn_ops: %d cases compared in %.0f ms\n", nn_case_compared(), test_now_ms() - t0);
     return test_summary("test_nn_ops");
 }

@@ -91,7 +91,7 @@ kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
         return st;
     if (!has_bias)
         pb = pw;
-    act = (cl_int)n->attr.conv.activation;
+    act = nn_act_code(n->attr.conv.activation);
     half_out = nn_half_out(ctx->g, n->outputs[0]);
     block = geo.mg % 8 == 0 ? 8 : geo.mg >= 4 ? 4 : 1;
     blocks = (geo.mg + block - 1) / block;
@@ -106,8 +106,8 @@ kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(geo.cout), DEV_ARG(geo.cg), DEV_ARG(geo.mg), DEV_ARG(blocks),
             DEV_ARG(geo.groups), DEV_ARG(geo.batch), DEV_ARG(act), DEV_ARG(half_out)
         };
-        st = nn_enqueue(ctx->dev, CONV_SOURCE, block_options(block), "nn_conv_direct", args,
-                        NN_NARGS(args), 2, global);
+        st = dev_kernel_launch(ctx->dev, CONV_SOURCE, block_options(block), "nn_conv_direct", args,
+                               DEV_NARGS(args), 2, global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dev_image.h"
 #include "nn_conv_tiled.h"
+#include "nn_kernel.h"
 #include "status.h"
 
 #define TILED_SOURCE "nn_conv_tiled.cl"
@@ -230,8 +230,8 @@ kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
         global[1] = (size_t)s->oh;
         global[2] = nocb;
     }
-    return dev_kernel_launch(dev, TILED_SOURCE, options, TILED_KERNEL, args,
-                             (cl_uint)(sizeof(args) / sizeof(args[0])), 3, global, local);
+    return dev_kernel_launch(dev, TILED_SOURCE, options, TILED_KERNEL, args, DEV_NARGS(args), 3,
+                             global, local);
 }
 
 /* Enqueues one Conv node, one launch per batch image (see
@@ -266,7 +266,7 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
         (int)y->dims[3], (int)w->dims[2], (int)w->dims[3], (int)a->win.strides[0],
         (int)a->win.strides[1], (int)a->win.dilations[0], (int)a->win.dilations[1],
         (int)a->win.pads[0], (int)a->win.pads[1],
-        a->activation == GRAPH_ACT_RELU ? 1 : a->activation == GRAPH_ACT_SIGMOID ? 2 : 0,
+        nn_act_code(a->activation),
         y->dtype == GRAPH_DT_FLOAT16
     };
     px = ctx->places[n->inputs[0]];

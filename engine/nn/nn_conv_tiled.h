@@ -90,8 +90,8 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n);
 
 /* Enqueues the tiled kernel for explicit shapes and places, with tile
  * `tile` and dimension order `oc_first` (weights packed for tile.toc).
- * act is 0 none, 1 relu, 2 sigmoid; half_out rounds results to half
- * precision.  Used by the launcher and the tuning
+ * act is NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (cl/nn_opcodes.h);
+ * half_out rounds results to half precision.  Used by the launcher and the tuning
  * search.  Does not wait. */
 typedef struct nn_conv_shape {
     int c, h, w, oc, oh, ow, kh, kw, sy, sx, dy, dx, py, px, act, half_out;

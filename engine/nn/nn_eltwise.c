@@ -5,13 +5,10 @@
 #include <string.h>
 
 #include "nn_kernel.h"
+#include "nn_opcodes.h"
 #include "status.h"
 
 #define ELTWISE_SOURCE "nn_eltwise.cl"
-
-/* Operator codes of cl/nn_eltwise.cl. */
-enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
-enum { UN_COPY, UN_RELU, UN_SIGMOID, UN_CLIP };
 
 /* The strides of tensor t broadcast numpy-style onto an output of `rank`
  * dims: right-aligned, 0 on an axis it lacks or has of size 1. */
@@ -27,10 +24,12 @@ static void broadcast_strides(const graph_tensor *t, int rank, int64_t *stride)
     }
 }
 
-/* Enqueues Add, Sub, Mul or Div of node n; either operand may be a
- * runtime tensor or a constant in the weight buffer.  Does not wait. */
+/* Enqueues Add, Sub, Mul or Div of node n (its row's code, an NN_BIN_*
+ * op); either operand may be a runtime tensor or a constant in the
+ * weight buffer.  Does not wait. */
 kiln_status nn_launch_binary(const nn_launch *ctx, const graph_node *n)
 {
+    const nn_op_def *def = nn_op_def_of(n->op);
     const graph_tensor *y = &ctx->g->tensors[n->outputs[0]];
     int64_t dims[GRAPH_MAX_RANK], strides[2][GRAPH_MAX_RANK];
     char label[NN_LABEL_MAX];
@@ -49,14 +48,9 @@ kiln_status nn_launch_binary(const nn_launch *ctx, const graph_node *n)
         st = nn_place_of(ctx, n->outputs[0], label, &py);
     if (st != KILN_OK)
         return st;
-    switch (n->op) {
-    case GRAPH_OP_ADD: op = BIN_ADD; break;
-    case GRAPH_OP_SUB: op = BIN_SUB; break;
-    case GRAPH_OP_MUL: op = BIN_MUL; break;
-    case GRAPH_OP_DIV: op = BIN_DIV; break;
-    default:
+    if (!def || def->launch != nn_launch_binary)
         return kiln_fail(KILN_E_INVAL, "%s: not a binary arithmetic operator", label);
-    }
+    op = (cl_int)def->code;
     count = (cl_uint)graph_tensor_elements(y);
     memcpy(dims, y->dims, sizeof(dims));
     broadcast_strides(&ctx->g->tensors[n->inputs[0]], y->rank, strides[0]);
@@ -72,20 +66,22 @@ kiln_status nn_launch_binary(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(dims_v), DEV_ARG(astr), DEV_ARG(bstr), DEV_ARG(op), DEV_ARG(half_out)
         };
         global = count;
-        st = nn_enqueue(ctx->dev, ELTWISE_SOURCE, NULL, "nn_binary", args, NN_NARGS(args), 1,
-                        &global);
+        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE, NULL, "nn_binary", args, DEV_NARGS(args),
+                               1, &global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);
     return KILN_OK;
 }
 
-/* Enqueues a one-input operator of node n: Relu, Sigmoid and Clip by the
- * kernel; Cast by the kernel when it rounds to FLOAT16, else (like
- * Identity and Reshape) by a buffer copy, skipped when input and output
- * share their place.  Does not wait. */
+/* Enqueues a one-input operator of node n by its row's code, an NN_UN_*
+ * op: Relu, Sigmoid and Clip by the kernel; a copy (Cast, Identity,
+ * Reshape) by the kernel when it rounds to FLOAT16, else by a buffer
+ * copy, skipped when input and output share their place.  Does not
+ * wait. */
 kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
 {
+    const nn_op_def *def = nn_op_def_of(n->op);
     char label[NN_LABEL_MAX];
     nn_place px, py;
     cl_int op, half_out = nn_half_out(ctx->g, n->outputs[0]);
@@ -100,30 +96,22 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
         st = nn_place_of(ctx, n->outputs[0], label, &py);
     if (st != KILN_OK)
         return st;
+    if (!def || def->launch != nn_launch_unary)
+        return kiln_fail(KILN_E_INVAL, "%s: not a one-input elementwise operator", label);
     count = (cl_uint)graph_tensor_elements(&ctx->g->tensors[n->outputs[0]]);
-    switch (n->op) {
-    case GRAPH_OP_RELU: op = UN_RELU; break;
-    case GRAPH_OP_SIGMOID: op = UN_SIGMOID; break;
-    case GRAPH_OP_CLIP:
-        op = UN_CLIP;
+    op = (cl_int)def->code;
+    if (op == NN_UN_CLIP) {
         if (n->attr.clip.has_min)
             lo = (cl_float)n->attr.clip.min;
         if (n->attr.clip.has_max)
             hi = (cl_float)n->attr.clip.max;
-        break;
-    case GRAPH_OP_CAST:
-    case GRAPH_OP_IDENTITY:
-    case GRAPH_OP_RESHAPE:
-        if (half_out && !nn_half_out(ctx->g, n->inputs[0])) {
-            op = UN_COPY;       /* a Cast to FLOAT16 rounds */
-            break;
-        }
+    }
+    /* a copy moves the bytes, unless a Cast to FLOAT16 rounds them */
+    if (op == NN_UN_COPY && !(half_out && !nn_half_out(ctx->g, n->inputs[0]))) {
         st = nn_copy(ctx->dev, px, py, count);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", label);
         return KILN_OK;
-    default:
-        return kiln_fail(KILN_E_INVAL, "%s: not a one-input elementwise operator", label);
     }
     {
         const dev_kernel_arg args[] = {
@@ -131,8 +119,8 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(count), DEV_ARG(op), DEV_ARG(lo), DEV_ARG(hi), DEV_ARG(half_out)
         };
         global = count;
-        st = nn_enqueue(ctx->dev, ELTWISE_SOURCE, NULL, "nn_unary", args, NN_NARGS(args), 1,
-                        &global);
+        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE, NULL, "nn_unary", args, DEV_NARGS(args), 1,
+                               &global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);

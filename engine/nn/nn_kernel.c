@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cl_status.h"
 #include "nn_kernel.h"
+#include "nn_opcodes.h"
 #include "status.h"
 
 /* Looks up and checks a tensor's place (see nn_kernel.h). */
@@ -32,25 +32,14 @@ int nn_half_out(const kiln_graph *g, int t)
     return g->tensors[t].dtype == GRAPH_DT_FLOAT16;
 }
 
-/* Enqueues with the fixed work-group size (see nn_kernel.h). */
-kiln_status nn_enqueue(kiln_device *dev, const char *source, const char *options,
-                       const char *kernel, const dev_kernel_arg *args, cl_uint nargs,
-                       cl_uint dims, const size_t *global)
-{
-    static const size_t local[3] = { NN_LOCAL_SIZE, 1, 1 };
-
-    for (cl_uint d = 0; d < dims; d++)
-        if (global[d] == 0)
-            return KILN_OK;
-    return dev_kernel_launch(dev, source, options, kernel, args, nargs, dims, global, local);
-}
+/* The network kernels' work-group (see nn_kernel.h). */
+const size_t nn_local[3] = { NN_LOCAL_SIZE, 1, 1 };
 
 /* A contiguous copy on the queue (see nn_kernel.h). */
 kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count)
 {
     size_t bytes = count * sizeof(float);
     size_t so = (size_t)src.offset * sizeof(float), dso = (size_t)dst.offset * sizeof(float);
-    cl_int err;
 
     if (count == 0 || (src.mem == dst.mem && src.offset == dst.offset))
         return KILN_OK;
@@ -58,10 +47,21 @@ kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count)
         return kiln_fail(KILN_E_INVAL, "copying %zu elements from offset %u to offset %u of "
                          "one buffer: the ranges overlap", count, (unsigned)src.offset,
                          (unsigned)dst.offset);
-    err = clEnqueueCopyBuffer(dev->queue, src.mem, dst.mem, so, dso, bytes, 0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        return kiln_fail_cl(err, "enqueueing a tensor copy");
-    return KILN_OK;
+    return dev_buffer_copy(dev, src.mem, so, dst.mem, dso, bytes, "enqueueing a tensor copy");
+}
+
+/* Maps the graph's activation to the kernels' code (see nn_kernel.h). */
+cl_int nn_act_code(graph_activation act)
+{
+    static const cl_int codes[] = {
+        [GRAPH_ACT_NONE] = NN_ACT_NONE,
+        [GRAPH_ACT_RELU] = NN_ACT_RELU,
+        [GRAPH_ACT_SIGMOID] = NN_ACT_SIGMOID,
+    };
+
+    if ((int)act < 0 || (size_t)act >= sizeof(codes) / sizeof(codes[0]))
+        return NN_ACT_NONE;
+    return codes[act];
 }
 
 /* Packs ints into a vector argument. */

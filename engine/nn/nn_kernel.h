@@ -1,13 +1,14 @@
 /* Helpers shared by the network operator launchers (nn_conv_direct.c,
  * nn_pool.c, nn_resize.c, nn_eltwise.c, nn_layout.c): the places of a
- * node's tensors, kernel enqueues with a fixed work-group size, plain
- * copies, and shape packing for the kernels' vector arguments. */
+ * node's tensors, the fixed work-group size they launch with
+ * (dev_kernel_launch, launch.h), plain copies, and shape packing for the
+ * kernels' vector arguments. */
 #ifndef KILN_NN_KERNEL_H
 #define KILN_NN_KERNEL_H
 
 #include <CL/cl.h>
 
-#include "dev_image.h"
+#include "launch.h"
 #include "nn_ops.h"
 
 /* Work-items per work-group along dimension 0 of every network kernel
@@ -15,10 +16,12 @@
  * work-group size (POCL) compiles each kernel once for every shape. */
 #define NN_LOCAL_SIZE 64
 
+/* The work-group of every network kernel launch, { NN_LOCAL_SIZE, 1, 1 }:
+ * the `local` argument of dev_kernel_launch for 1 to 3 dims. */
+extern const size_t nn_local[3];
+
 /* Label buffer size for graph_node_label. */
 #define NN_LABEL_MAX 192
-
-#define NN_NARGS(a) ((cl_uint)(sizeof(a) / sizeof((a)[0])))
 
 /* The place of tensor t, checking that it has a buffer and that its
  * elements end within 2^32 (the kernels' unsigned 32-bit indexing).
@@ -29,19 +32,15 @@ kiln_status nn_place_of(const nn_launch *ctx, int t, const char *label, nn_place
 /* Whether tensor t is FLOAT16 (its results are rounded to half). */
 int nn_half_out(const kiln_graph *g, int t);
 
-/* Enqueues kernel `kernel` of `source` (built with `options`, may be
- * NULL) over `dims` dimensions of `global` items in work-groups of
- * NN_LOCAL_SIZE x 1 x 1.  Nothing is enqueued when a global size is 0.
- * Errors carry the build or OpenCL error. */
-kiln_status nn_enqueue(kiln_device *dev, const char *source, const char *options,
-                       const char *kernel, const dev_kernel_arg *args, cl_uint nargs,
-                       cl_uint dims, const size_t *global);
-
 /* Copies `count` contiguous elements from src to dst on the device
  * queue.  Nothing is done when the places are equal or count is 0;
  * overlapping distinct ranges of one buffer are KILN_E_INVAL (a planning
  * bug). */
 kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count);
+
+/* The kernels' activation code (NN_ACT_*, cl/nn_opcodes.h) of a fused
+ * Conv activation. */
+cl_int nn_act_code(graph_activation act);
 
 /* Packs up to 8 ints into an int8 (unused lanes `fill`). */
 cl_int8 nn_int8(const int64_t *v, int n, cl_int fill);

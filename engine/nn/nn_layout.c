@@ -53,8 +53,8 @@ static kiln_status strided_copy(kiln_device *dev, nn_place src, int64_t ibase, n
             DEV_ARG(istr), DEV_ARG(ostr)
         };
         global = count;
-        return nn_enqueue(dev, ELTWISE_SOURCE, NULL, "nn_copy_strided", args, NN_NARGS(args),
-                          1, &global);
+        return dev_kernel_launch(dev, ELTWISE_SOURCE, NULL, "nn_copy_strided", args,
+                                 DEV_NARGS(args), 1, &global, nn_local);
     }
 }
 

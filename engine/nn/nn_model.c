@@ -6,8 +6,8 @@
 #include <time.h>
 
 #include "clock.h"
-#include "cl_status.h"
 #include "graph_fold.h"
+#include "launch.h"
 #include "nn_conv_tiled.h"
 #include "nn_model.h"
 #include "nn_tune.h"
@@ -31,22 +31,6 @@ struct nn_model {
     nn_model_facts facts;
     nn_conv_tuning tuning;          /* the device's conv tuning at build */
 };
-
-/* Whether input slot k of node n carries tensor data (as opposed to shape
- * parameters that folding moved into the node's attributes). */
-static int slot_is_data(const graph_node *n, size_t k)
-{
-    switch (n->op) {
-    case GRAPH_OP_CONV:
-        return k <= 2;
-    case GRAPH_OP_ADD: case GRAPH_OP_SUB: case GRAPH_OP_MUL: case GRAPH_OP_DIV:
-        return k <= 1;
-    case GRAPH_OP_CONCAT:
-        return 1;
-    default:
-        return k == 0;
-    }
-}
 
 /* Frees a model's host and device parts (the resident cache's free
  * function). */
@@ -128,7 +112,7 @@ static int weight_use(const kiln_graph *g, const unsigned char *tiled, int t, in
     for (size_t i = 0; i < g->nnodes; i++) {
         const graph_node *n = &g->nodes[i];
         for (size_t k = 0; k < n->ninputs; k++) {
-            if (n->inputs[k] != t || !slot_is_data(n, k))
+            if (n->inputs[k] != t || k >= nn_op_data_inputs(n))
                 continue;
             used = 1;
             if (n->op == GRAPH_OP_CONV && k == 1 && tiled[i])
@@ -149,7 +133,6 @@ static kiln_status model_upload_weights(nn_model *m)
     size_t *at = malloc(g->ntensors * sizeof(*at));
     float *host = NULL;
     kiln_status st = KILN_OK;
-    cl_int err;
 
     if (!packed || !at) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory laying out weights", m->path);
@@ -198,12 +181,10 @@ static kiln_status model_upload_weights(nn_model *m)
         st = kiln_fail_context(st, "%s: weights", m->path);
         goto out_free;
     }
-    err = clEnqueueWriteBuffer(m->dev->queue, m->weights->mem, CL_TRUE, 0, total * sizeof(*host),
-                               host, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        st = kiln_fail_cl(err, "uploading model weights");
+    st = dev_buffer_write(m->dev, m->weights->mem, 0, total * sizeof(*host), host,
+                          "uploading model weights");
+    if (st != KILN_OK)
         goto out_free;
-    }
     m->facts.weight_bytes = total * sizeof(*host);
     for (size_t t = 0; t < g->ntensors; t++) {
         if (at[t] == SIZE_MAX)
@@ -402,13 +383,11 @@ kiln_status nn_model_write_input(nn_model *model, size_t i, const float *data, s
     int t = model->g->inputs[i];
     nn_place p = model->places[t];
     kiln_status st = check_count(model, t, count, "input");
-    cl_int err;
 
     if (st != KILN_OK)
         return st;
-    err = clEnqueueWriteBuffer(model->dev->queue, p.mem, CL_TRUE, (size_t)p.offset * sizeof(float),
-                               count * sizeof(float), data, 0, NULL, NULL);
-    return err == CL_SUCCESS ? KILN_OK : kiln_fail_cl(err, "writing a model input");
+    return dev_buffer_write(model->dev, p.mem, (size_t)p.offset * sizeof(float),
+                            count * sizeof(float), data, "writing a model input");
 }
 
 /* Reads output i to the host (blocking). */
@@ -417,13 +396,11 @@ kiln_status nn_model_read_output(nn_model *model, size_t i, float *data, size_t 
     int t = model->g->outputs[i];
     nn_place p = model->places[t];
     kiln_status st = check_count(model, t, count, "output");
-    cl_int err;
 
     if (st != KILN_OK)
         return st;
-    err = clEnqueueReadBuffer(model->dev->queue, p.mem, CL_TRUE, (size_t)p.offset * sizeof(float),
-                              count * sizeof(float), data, 0, NULL, NULL);
-    return err == CL_SUCCESS ? KILN_OK : kiln_fail_cl(err, "reading a model output");
+    return dev_buffer_read(model->dev, p.mem, (size_t)p.offset * sizeof(float),
+                           count * sizeof(float), data, "reading a model output");
 }
 
 /* Copies the facts. */

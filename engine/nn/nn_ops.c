@@ -1,9 +1,11 @@
-/* What the engine runs on a device, and the dispatch from a graph node to
- * its launcher (see nn_ops.h). */
+/* The engine's operator table: what the engine runs on a device, the
+ * checks of each operator, and the dispatch from a graph node to its
+ * launcher (see nn_ops.h). */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "nn_kernel.h"
+#include "nn_opcodes.h"
 #include "status.h"
 
 /* Writes a refusal "LABEL: REASON" into msg and returns 0. */
@@ -21,21 +23,6 @@ static int refuse(char *msg, size_t msg_len, const char *label, const char *fmt,
     if (msg && msg_len)
         snprintf(msg, msg_len, "%s: %s", label, reason);
     return 0;
-}
-
-/* How many leading inputs of node n the launcher reads as float data
- * (the rest are parameters graph_fold has resolved into attributes). */
-static size_t data_inputs(const graph_node *n)
-{
-    switch (n->op) {
-    case GRAPH_OP_CONV: return n->ninputs < 3 ? n->ninputs : 3;
-    case GRAPH_OP_CONCAT: return n->ninputs;
-    case GRAPH_OP_ADD:
-    case GRAPH_OP_SUB:
-    case GRAPH_OP_MUL:
-    case GRAPH_OP_DIV: return 2;
-    default: return 1;
-    }
 }
 
 /* Whether a tensor's element type is one the device holds as float32. */
@@ -60,57 +47,162 @@ static int window_supported(const kiln_graph *g, const graph_node *n, const grap
     return 1;
 }
 
-/* The checks of one operator beyond the element types. */
-static int op_attrs_supported(const kiln_graph *g, const graph_node *n, const char *label,
-                              char *msg, size_t msg_len)
+/* Conv: weights present, a supported window, a group that divides the
+ * channels. */
+static int conv_supported(const kiln_graph *g, const graph_node *n, const char *label,
+                          char *msg, size_t msg_len)
 {
-    switch (n->op) {
-    case GRAPH_OP_CONV: {
-        const graph_tensor *x = &g->tensors[n->inputs[0]];
-        const graph_tensor *y = &g->tensors[n->outputs[0]];
-        int64_t group = n->attr.conv.group;
-        if (n->ninputs < 2)
-            return refuse(msg, msg_len, label, "Conv without weights");
-        if (!window_supported(g, n, &n->attr.conv.win, label, msg, msg_len))
-            return 0;
-        if (group < 1 || x->dims[1] % group != 0 || y->dims[1] % group != 0)
-            return refuse(msg, msg_len, label, "Conv group %lld does not divide its %lld "
-                          "input and %lld output channels", (long long)group,
-                          (long long)x->dims[1], (long long)y->dims[1]);
-        return 1;
-    }
-    case GRAPH_OP_MAXPOOL:
-        if (n->noutputs > 1 && n->outputs[1] >= 0)
-            return refuse(msg, msg_len, label, "MaxPool's Indices output is not supported");
-        return window_supported(g, n, &n->attr.pool.win, label, msg, msg_len);
-    case GRAPH_OP_AVERAGEPOOL:
-        return window_supported(g, n, &n->attr.pool.win, label, msg, msg_len);
-    case GRAPH_OP_CONCAT: {
-        const graph_tensor *y = &g->tensors[n->outputs[0]];
-        if (n->attr.axis < 0 || n->attr.axis >= y->rank)
-            return refuse(msg, msg_len, label, "Concat axis %lld of rank %d",
-                          (long long)n->attr.axis, y->rank);
-        return 1;
-    }
-    case GRAPH_OP_RESIZE: {
-        const graph_tensor *x = &g->tensors[n->inputs[0]];
-        if (x->rank < 1)
-            return refuse(msg, msg_len, label, "Resize of a scalar");
-        return 1;
-    }
-    default:
-        return 1;
-    }
+    const graph_tensor *x = &g->tensors[n->inputs[0]];
+    const graph_tensor *y = &g->tensors[n->outputs[0]];
+    int64_t group = n->attr.conv.group;
+
+    if (n->ninputs < 2)
+        return refuse(msg, msg_len, label, "Conv without weights");
+    if (!window_supported(g, n, &n->attr.conv.win, label, msg, msg_len))
+        return 0;
+    if (group < 1 || x->dims[1] % group != 0 || y->dims[1] % group != 0)
+        return refuse(msg, msg_len, label, "Conv group %lld does not divide its %lld "
+                      "input and %lld output channels", (long long)group,
+                      (long long)x->dims[1], (long long)y->dims[1]);
+    return 1;
+}
+
+/* MaxPool: no Indices output, a supported window. */
+static int maxpool_supported(const kiln_graph *g, const graph_node *n, const char *label,
+                             char *msg, size_t msg_len)
+{
+    if (n->noutputs > 1 && n->outputs[1] >= 0)
+        return refuse(msg, msg_len, label, "MaxPool's Indices output is not supported");
+    return window_supported(g, n, &n->attr.pool.win, label, msg, msg_len);
+}
+
+/* AveragePool: a supported window. */
+static int avgpool_supported(const kiln_graph *g, const graph_node *n, const char *label,
+                             char *msg, size_t msg_len)
+{
+    return window_supported(g, n, &n->attr.pool.win, label, msg, msg_len);
+}
+
+/* Concat: an axis within the output's rank. */
+static int concat_supported(const kiln_graph *g, const graph_node *n, const char *label,
+                            char *msg, size_t msg_len)
+{
+    const graph_tensor *y = &g->tensors[n->outputs[0]];
+
+    if (n->attr.axis < 0 || n->attr.axis >= y->rank)
+        return refuse(msg, msg_len, label, "Concat axis %lld of rank %d",
+                      (long long)n->attr.axis, y->rank);
+    return 1;
+}
+
+/* Resize: not of a scalar. */
+static int resize_supported(const kiln_graph *g, const graph_node *n, const char *label,
+                            char *msg, size_t msg_len)
+{
+    const graph_tensor *x = &g->tensors[n->inputs[0]];
+
+    if (x->rank < 1)
+        return refuse(msg, msg_len, label, "Resize of a scalar");
+    return 1;
+}
+
+/* A row of an operator with one data input and no checks of its own. */
+#define ONE_INPUT(launcher, op_code) \
+    { .ndata = 1, .nrequired = 1, .launch = (launcher), .code = (op_code) }
+/* A row of an arithmetic operator: two data inputs, broadcast. */
+#define TWO_INPUTS(op_code) \
+    { .ndata = 2, .nrequired = 2, .launch = nn_launch_binary, .code = (op_code) }
+/* A row of an operator the engine does not run: graph_fold evaluates it
+ * on the host, or graph_lower rewrites it into operators the engine
+ * runs. */
+#define NOT_RUN { .ndata = 0, .nrequired = 0, .launch = NULL }
+
+/* The operator table, one row per graph_op (see nn_op_def). */
+static const nn_op_def op_table[] = {
+    [GRAPH_OP_NONE] = NOT_RUN,
+    [GRAPH_OP_CONV] = { .ndata = 3, .nrequired = 2, .supported = conv_supported,
+                        .launch = nn_launch_conv },
+    [GRAPH_OP_MAXPOOL] = { .ndata = 1, .nrequired = 1, .supported = maxpool_supported,
+                           .launch = nn_launch_pool, .code = NN_POOL_MAX },
+    [GRAPH_OP_AVERAGEPOOL] = { .ndata = 1, .nrequired = 1, .supported = avgpool_supported,
+                               .launch = nn_launch_pool, .code = NN_POOL_AVG },
+    [GRAPH_OP_RESIZE] = { .ndata = 1, .nrequired = 1, .supported = resize_supported,
+                          .launch = nn_launch_resize },
+    [GRAPH_OP_CONCAT] = { .ndata = NN_DATA_ALL, .nrequired = NN_DATA_ALL,
+                          .supported = concat_supported, .launch = nn_launch_concat },
+    [GRAPH_OP_ADD] = TWO_INPUTS(NN_BIN_ADD),
+    [GRAPH_OP_SUB] = TWO_INPUTS(NN_BIN_SUB),
+    [GRAPH_OP_MUL] = TWO_INPUTS(NN_BIN_MUL),
+    [GRAPH_OP_DIV] = TWO_INPUTS(NN_BIN_DIV),
+    [GRAPH_OP_RELU] = ONE_INPUT(nn_launch_unary, NN_UN_RELU),
+    [GRAPH_OP_SIGMOID] = ONE_INPUT(nn_launch_unary, NN_UN_SIGMOID),
+    [GRAPH_OP_CLIP] = ONE_INPUT(nn_launch_unary, NN_UN_CLIP),
+    [GRAPH_OP_CAST] = ONE_INPUT(nn_launch_unary, NN_UN_COPY),
+    [GRAPH_OP_RESHAPE] = ONE_INPUT(nn_launch_unary, NN_UN_COPY),
+    [GRAPH_OP_TRANSPOSE] = ONE_INPUT(nn_launch_transpose, 0),
+    [GRAPH_OP_SLICE] = ONE_INPUT(nn_launch_slice, 0),
+    [GRAPH_OP_IDENTITY] = ONE_INPUT(nn_launch_unary, NN_UN_COPY),
+    [GRAPH_OP_BATCHNORM] = NOT_RUN,
+    [GRAPH_OP_SQUEEZE] = NOT_RUN,
+    [GRAPH_OP_UNSQUEEZE] = NOT_RUN,
+    [GRAPH_OP_FLATTEN] = NOT_RUN,
+    [GRAPH_OP_SHAPE] = NOT_RUN,
+    [GRAPH_OP_GATHER] = NOT_RUN,
+    [GRAPH_OP_CONSTANT_OF_SHAPE] = NOT_RUN,
+    [GRAPH_OP_RANGE] = NOT_RUN,
+    [GRAPH_OP_EQUAL] = NOT_RUN,
+    [GRAPH_OP_WHERE] = NOT_RUN,
+    [GRAPH_OP_EXPAND] = NOT_RUN,
+    [GRAPH_OP_FLOOR] = NOT_RUN,
+    [GRAPH_OP_CEIL] = NOT_RUN,
+};
+_Static_assert(sizeof(op_table) / sizeof(op_table[0]) == GRAPH_OP_COUNT,
+               "nn_ops.c: one operator table row per graph_op");
+
+/* The row of op (see nn_ops.h). */
+const nn_op_def *nn_op_def_of(graph_op op)
+{
+    if ((int)op < 0 || op >= GRAPH_OP_COUNT)
+        return NULL;
+    return &op_table[op];
+}
+
+/* The leading inputs its launcher reads as data (see nn_ops.h). */
+size_t nn_op_data_inputs(const graph_node *n)
+{
+    const nn_op_def *def = nn_op_def_of(n->op);
+
+    if (!def)
+        return 0;
+    if (def->ndata == NN_DATA_ALL)
+        return n->ninputs;
+    /* trailing optional data inputs may be left off */
+    if (def->nrequired < def->ndata && n->ninputs < (size_t)def->ndata)
+        return n->ninputs;
+    return (size_t)def->ndata;
+}
+
+/* How many leading inputs of node n must be present. */
+static size_t required_inputs(const graph_node *n)
+{
+    const nn_op_def *def = nn_op_def_of(n->op);
+
+    if (!def)
+        return 0;
+    if (def->nrequired == NN_DATA_ALL)
+        return n->ninputs;
+    return (size_t)def->nrequired;
 }
 
 /* Whether node n runs on the device (see nn_ops.h). */
 int nn_op_supported(const kiln_graph *g, const graph_node *n, char *msg, size_t msg_len)
 {
+    const nn_op_def *def = nn_op_def_of(n->op);
     char label[NN_LABEL_MAX];
-    size_t ndata = data_inputs(n);
+    size_t ndata = nn_op_data_inputs(n), nrequired = required_inputs(n);
 
     graph_node_label(n, label, sizeof(label));
-    if (!graph_op_is_runtime(n->op))
+    if (!def || !def->launch)
         return refuse(msg, msg_len, label, "operator %s is not run on the device",
                       graph_op_name(n->op));
     if (n->noutputs < 1 || n->outputs[0] < 0 || n->ninputs < ndata)
@@ -119,7 +211,7 @@ int nn_op_supported(const kiln_graph *g, const graph_node *n, char *msg, size_t 
     for (size_t k = 0; k < n->ninputs; k++) {
         const graph_tensor *t;
         if (n->inputs[k] < 0) {
-            if (k < ndata && !(n->op == GRAPH_OP_CONV && k == 2))
+            if (k < ndata && k < nrequired)
                 return refuse(msg, msg_len, label, "%s input %zu is missing",
                               graph_op_name(n->op), k);
             continue;
@@ -143,7 +235,7 @@ int nn_op_supported(const kiln_graph *g, const graph_node *n, char *msg, size_t 
                           "FLOAT and FLOAT16)", graph_op_name(n->op), t->name,
                           graph_dtype_name(t->dtype));
     }
-    return op_attrs_supported(g, n, label, msg, msg_len);
+    return def->supported ? def->supported(g, n, label, msg, msg_len) : 1;
 }
 
 /* Whether tensor index t names a tensor of g. */
@@ -153,18 +245,19 @@ static int tensor_valid(const kiln_graph *g, int t)
 }
 
 /* Checks that node n has its output and every data input its launcher
- * reads (Conv's bias may be absent), so that the launchers can index the
- * tensors; KILN_E_INVAL naming the node otherwise. */
+ * reads (an optional one, such as Conv's bias, may be absent), so that
+ * the launchers can index the tensors; KILN_E_INVAL naming the node
+ * otherwise. */
 static kiln_status node_wired(const kiln_graph *g, const graph_node *n, const char *label)
 {
-    size_t ndata = data_inputs(n);
+    size_t ndata = nn_op_data_inputs(n), nrequired = required_inputs(n);
 
     if (n->noutputs < 1 || !tensor_valid(g, n->outputs[0]) || n->ninputs < ndata ||
-        (n->op == GRAPH_OP_CONV && n->ninputs < 2))
+        n->ninputs < nrequired)
         return kiln_fail(KILN_E_INVAL, "%s: %zu inputs and %zu outputs do not fit %s", label,
                          n->ninputs, n->noutputs, graph_op_name(n->op));
     for (size_t k = 0; k < ndata; k++) {
-        if (n->op == GRAPH_OP_CONV && k == 2 && n->inputs[k] < 0)
+        if (k >= nrequired && n->inputs[k] < 0)
             continue;
         if (!tensor_valid(g, n->inputs[k]))
             return kiln_fail(KILN_E_INVAL, "%s: input %zu (tensor %d) is missing", label, k,
@@ -173,11 +266,12 @@ static kiln_status node_wired(const kiln_graph *g, const graph_node *n, const ch
     return KILN_OK;
 }
 
-/* Dispatches node `node` to its launcher (see nn_ops.h), after checking
- * that the node has the tensors the launcher reads. */
+/* Enqueues node `node` with its row's launcher (see nn_ops.h), after
+ * checking that the node has the tensors the launcher reads. */
 kiln_status nn_op_launch(const nn_launch *ctx, int node)
 {
     const graph_node *n;
+    const nn_op_def *def;
     char label[NN_LABEL_MAX];
     kiln_status st;
 
@@ -185,30 +279,13 @@ kiln_status nn_op_launch(const nn_launch *ctx, int node)
         return kiln_fail(KILN_E_INVAL, "node index %d is out of range (%zu nodes)", node,
                          ctx->g->nnodes);
     n = &ctx->g->nodes[node];
+    def = nn_op_def_of(n->op);
     graph_node_label(n, label, sizeof(label));
+    if (!def || !def->launch)
+        return kiln_fail(KILN_E_INVAL, "%s: operator %s is not run on the device", label,
+                         graph_op_name(n->op));
     st = node_wired(ctx->g, n, label);
     if (st != KILN_OK)
         return st;
-    switch (n->op) {
-    case GRAPH_OP_CONV: return nn_launch_conv(ctx, n);
-    case GRAPH_OP_MAXPOOL:
-    case GRAPH_OP_AVERAGEPOOL: return nn_launch_pool(ctx, n);
-    case GRAPH_OP_RESIZE: return nn_launch_resize(ctx, n);
-    case GRAPH_OP_CONCAT: return nn_launch_concat(ctx, n);
-    case GRAPH_OP_ADD:
-    case GRAPH_OP_SUB:
-    case GRAPH_OP_MUL:
-    case GRAPH_OP_DIV: return nn_launch_binary(ctx, n);
-    case GRAPH_OP_RELU:
-    case GRAPH_OP_SIGMOID:
-    case GRAPH_OP_CLIP:
-    case GRAPH_OP_CAST:
-    case GRAPH_OP_IDENTITY:
-    case GRAPH_OP_RESHAPE: return nn_launch_unary(ctx, n);
-    case GRAPH_OP_TRANSPOSE: return nn_launch_transpose(ctx, n);
-    case GRAPH_OP_SLICE: return nn_launch_slice(ctx, n);
-    default:
-        return kiln_fail(KILN_E_INVAL, "%s: operator %s is not run on the device", label,
-                         graph_op_name(n->op));
-    }
+    return def->launch(ctx, n);
 }

@@ -40,6 +40,45 @@ typedef struct nn_launch {
                                          for nn_launch_conv_tiled; NULL: none */
 } nn_launch;
 
+/* One row of the engine's operator table (nn_ops.c), indexed by
+ * graph_op: what the engine knows of an operator.  The operator's name
+ * and whether folding leaves it to the engine are the graph's
+ * (graph_op_name, graph_op_is_runtime); a test holds the two tables to
+ * each other.  Adding an operator to the engine is one row here, its
+ * launcher, and its kernel (with any op code in cl/nn_opcodes.h). */
+typedef struct nn_op_def {
+    /* Leading inputs that carry tensor data (FLOAT or FLOAT16 on the
+     * device); the later ones are parameters graph_fold has resolved
+     * into attributes and must be constant.  NN_DATA_ALL: every input. */
+    int ndata;
+    /* Of those, the leading ones that must be present: a data input from
+     * here on may be absent or left off (Conv's bias).  ndata when none
+     * is optional. */
+    int nrequired;
+    /* The checks beyond wiring and element types (window ranks, groups,
+     * axes); NULL: none.  Writes "LABEL: REASON" into msg and returns 0
+     * when the device cannot run node n; `label` names the node. */
+    int (*supported)(const kiln_graph *g, const graph_node *n, const char *label, char *msg,
+                     size_t msg_len);
+    /* Enqueues node n (see nn_op_launch); NULL: the engine does not run
+     * the operator (folded or rewritten on the host). */
+    kiln_status (*launch)(const nn_launch *ctx, const graph_node *n);
+    /* The op code launch passes to its kernel (cl/nn_opcodes.h):
+     * NN_BIN_* for nn_launch_binary, NN_UN_* for nn_launch_unary,
+     * NN_POOL_* for nn_launch_pool; 0 for the others. */
+    int code;
+} nn_op_def;
+
+/* nn_op_def.ndata of an operator that reads every input as data. */
+#define NN_DATA_ALL (-1)
+
+/* The table row of operator op, or NULL when op is not an operator. */
+const nn_op_def *nn_op_def_of(graph_op op);
+
+/* How many leading inputs of node n its launcher reads as tensor data
+ * (Concat: all; Conv: 2 or 3 as its bias is there or not). */
+size_t nn_op_data_inputs(const graph_node *n);
+
 /* Whether the engine can run node n of a folded graph on a device, and if
  * not why: writes a message naming the node, the op and the attribute or
  * type it cannot run into msg and returns 0.  Every runtime tensor the
@@ -47,11 +86,11 @@ typedef struct nn_launch {
  * cubic included, runs on the device). */
 int nn_op_supported(const kiln_graph *g, const graph_node *n, char *msg, size_t msg_len);
 
-/* Enqueues node `node` of ctx->g (dispatching on its op).  Returns KILN_OK
- * or the error of the failing build/enqueue, naming the node. */
+/* Enqueues node `node` of ctx->g with its row's launcher.  Returns
+ * KILN_OK or the error of the failing build/enqueue, naming the node. */
 kiln_status nn_op_launch(const nn_launch *ctx, int node);
 
-/* The launchers nn_op_launch dispatches to (one node each). */
+/* The launchers of the table's rows (one node each). */
 kiln_status nn_launch_conv(const nn_launch *ctx, const graph_node *n);         /* picks an implementation */
 kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n);  /* any Conv; plain OIHW weights */
 kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n);

@@ -4,9 +4,30 @@
 #include <string.h>
 
 #include "nn_kernel.h"
+#include "nn_opcodes.h"
 #include "status.h"
 
 #define RESIZE_SOURCE "nn_resize.cl"
+
+/* The kernel reads the graph's mode, coordinate and rounding enums as
+ * they are: their values are the codes of cl/nn_opcodes.h. */
+_Static_assert(GRAPH_RESIZE_NEAREST == NN_RESIZE_NEAREST &&
+               GRAPH_RESIZE_LINEAR == NN_RESIZE_LINEAR &&
+               GRAPH_RESIZE_CUBIC == NN_RESIZE_CUBIC,
+               "graph_resize_mode values are nn_opcodes.h's NN_RESIZE_*");
+_Static_assert(GRAPH_COORD_HALF_PIXEL == NN_COORD_HALF_PIXEL &&
+               GRAPH_COORD_HALF_PIXEL_SYMMETRIC == NN_COORD_HALF_PIXEL_SYMMETRIC &&
+               GRAPH_COORD_PYTORCH_HALF_PIXEL == NN_COORD_PYTORCH_HALF_PIXEL &&
+               GRAPH_COORD_ALIGN_CORNERS == NN_COORD_ALIGN_CORNERS &&
+               GRAPH_COORD_ASYMMETRIC == NN_COORD_ASYMMETRIC &&
+               GRAPH_COORD_TF_HALF_PIXEL_FOR_NN == NN_COORD_TF_HALF_PIXEL_FOR_NN &&
+               GRAPH_COORD_TF_CROP_AND_RESIZE == NN_COORD_TF_CROP_AND_RESIZE,
+               "graph_coord_mode values are nn_opcodes.h's NN_COORD_*");
+_Static_assert(GRAPH_NEAREST_ROUND_PREFER_FLOOR == NN_NEAREST_ROUND_PREFER_FLOOR &&
+               GRAPH_NEAREST_ROUND_PREFER_CEIL == NN_NEAREST_ROUND_PREFER_CEIL &&
+               GRAPH_NEAREST_FLOOR == NN_NEAREST_FLOOR &&
+               GRAPH_NEAREST_CEIL == NN_NEAREST_CEIL,
+               "graph_nearest_mode values are nn_opcodes.h's NN_NEAREST_*");
 #define TABLE_TAG "nn.resize.table"
 
 /* Ints per table entry (count, outside, 4 indices) and floats (4
@@ -91,8 +112,8 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(nearest), DEV_ARG(cubic_a), DEV_ARG(exclude), DEV_ARG(sized)
         };
         global = total;
-        st = nn_enqueue(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_table", args,
-                        NN_NARGS(args), 1, &global);
+        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_table", args,
+                               DEV_NARGS(args), 1, &global, nn_local);
     }
     if (st != KILN_OK)
         goto out_release_table;
@@ -108,8 +129,8 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(planes), DEV_ARG(half_out)
         };
         size_t global3[3] = { (size_t)ow, (size_t)oh, (size_t)planes };
-        st = nn_enqueue(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_planes", args,
-                        NN_NARGS(args), 3, global3);
+        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_planes", args,
+                               DEV_NARGS(args), 3, global3, nn_local);
     } else {
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
@@ -118,8 +139,8 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(extrapolation), DEV_ARG(half_out)
         };
         global = count;
-        st = nn_enqueue(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize", args, NN_NARGS(args), 1,
-                        &global);
+        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize", args, DEV_NARGS(args), 1,
+                               &global, nn_local);
     }
 
 out_release_table:

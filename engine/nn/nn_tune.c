@@ -9,10 +9,10 @@
 
 #include "dir_create.h"
 #include "clock.h"
-#include "cl_status.h"
 #include "atomic_file.h"
-#include "dev_image.h"
+#include "launch.h"
 #include "hash.h"
+#include "nn_opcodes.h"
 #include "nn_ops.h"
 #include "nn_tune.h"
 #include "program.h"
@@ -36,21 +36,21 @@ typedef struct tune_shape {
  * sy, sx, dy, dx, py, px, act, half_out). */
 static const tune_shape shapes[] = {
     { "64->64 3x3 d1 80x80", NN_CONV_CLASS_WIDE,
-      { 64, 80, 80, 64, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0 } },
+      { 64, 80, 80, 64, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0 } },
     { "16->16 3x3 d2 160x160", NN_CONV_CLASS_WIDE,
-      { 16, 160, 160, 16, 160, 160, 3, 3, 1, 1, 2, 2, 2, 2, 1, 0 } },
+      { 16, 160, 160, 16, 160, 160, 3, 3, 1, 1, 2, 2, 2, 2, NN_ACT_RELU, 0 } },
     { "32->32 3x3 d8 40x40", NN_CONV_CLASS_WIDE,
-      { 32, 40, 40, 32, 40, 40, 3, 3, 1, 1, 8, 8, 8, 8, 1, 0 } },
+      { 32, 40, 40, 32, 40, 40, 3, 3, 1, 1, 8, 8, 8, 8, NN_ACT_RELU, 0 } },
     { "256->128 3x3 d1 20x20", NN_CONV_CLASS_WIDE,
-      { 256, 20, 20, 128, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0 } },
+      { 256, 20, 20, 128, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0 } },
     { "3->64 3x3 d1 160x160", NN_CONV_CLASS_THIN_IN,
-      { 3, 160, 160, 64, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0 } },
+      { 3, 160, 160, 64, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_RELU, 0 } },
     { "3->64 3x3 s2 256x256", NN_CONV_CLASS_THIN_IN,
-      { 3, 256, 256, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0 } },
+      { 3, 256, 256, 64, 128, 128, 3, 3, 2, 2, 1, 1, 1, 1, NN_ACT_RELU, 0 } },
     { "64->1 3x3 d1 160x160", NN_CONV_CLASS_NARROW,
-      { 64, 160, 160, 1, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0 } },
+      { 64, 160, 160, 1, 160, 160, 3, 3, 1, 1, 1, 1, 1, 1, NN_ACT_NONE, 0 } },
     { "6->1 1x1 160x160", NN_CONV_CLASS_NARROW,
-      { 6, 160, 160, 1, 160, 160, 1, 1, 1, 1, 1, 1, 0, 0, 2, 0 } },
+      { 6, 160, 160, 1, 160, 160, 1, 1, 1, 1, 1, 1, 0, 0, NN_ACT_SIGMOID, 0 } },
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
 
@@ -87,53 +87,67 @@ typedef struct tune_bufs {
     nn_place x, y, col, wpacked, wplain, bias;
 } tune_bufs;
 
-/* One timed operation: a tiled launch, a direct launch, or im2col + GEMM. */
-typedef struct tune_op {
+typedef struct tune_op tune_op;
+
+/* Enqueues one run of a timed operation (does not wait). */
+typedef kiln_status (*tune_run_fn)(const tune_op *op);
+
+/* One timed operation: a tiled launch, a direct launch, or im2col + GEMM,
+ * as `run` enqueues it. */
+struct tune_op {
+    tune_run_fn run;
     kiln_device *dev;
     const nn_conv_shape *s;
     const tune_bufs *b;
     nn_conv_tile tile;         /* tiled */
-    int oc_first;
+    int oc_first;              /* tiled */
     const nn_launch *direct;   /* direct: the launch context, node 0 */
-    int gemm;                  /* im2col + CLBlast */
-} tune_op;
+};
 
-/* Enqueues one run of an operation. */
-static kiln_status op_enqueue(const tune_op *op)
+/* The tiled kernel with op->tile. */
+static kiln_status run_tiled(const tune_op *op)
 {
-    const nn_conv_shape *s = op->s;
+    return nn_conv_tiled_enqueue(op->dev, op->s, &op->tile, op->oc_first, op->b->x,
+                                 op->b->wpacked, op->b->bias, op->b->y);
+}
 
-    if (op->direct)
-        return nn_launch_conv_direct(op->direct, &op->direct->g->nodes[0]);
-    if (op->gemm) {
-        size_t npix = (size_t)s->oh * (size_t)s->ow, ck = (size_t)s->c * s->kh * s->kw;
-        size_t global[2] = { npix, ck }, local[2] = { 64, 1 };
-        cl_int ci = s->c, hi = s->h, wi = s->w, ohi = s->oh, owi = s->ow, khi = s->kh;
-        cl_int kwi = s->kw, syi = s->sy, sxi = s->sx, dyi = s->dy, dxi = s->dx, pyi = s->py;
-        cl_int pxi = s->px;
-        const dev_kernel_arg args[] = {
-            DEV_ARG(op->b->x.mem), DEV_ARG(op->b->x.offset), DEV_ARG(op->b->col.mem),
-            DEV_ARG(op->b->col.offset), DEV_ARG(ci), DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(ohi),
-            DEV_ARG(owi), DEV_ARG(khi), DEV_ARG(kwi), DEV_ARG(syi), DEV_ARG(sxi), DEV_ARG(dyi),
-            DEV_ARG(dxi), DEV_ARG(pyi), DEV_ARG(pxi)
-        };
-        cl_command_queue queue = op->dev->queue;
-        CLBlastStatusCode code;
-        kiln_status st = dev_kernel_launch(op->dev, "nn_conv_tiled.cl", NULL, "conv_im2col", args,
-                                           (cl_uint)(sizeof(args) / sizeof(args[0])), 2, global,
-                                           local);
-        if (st != KILN_OK)
-            return st;
-        code = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
-                            (size_t)s->oc, npix, ck, 1.0f, op->b->wplain.mem, op->b->wplain.offset,
-                            ck, op->b->col.mem, op->b->col.offset, npix, 0.0f, op->b->y.mem,
-                            op->b->y.offset, npix, &queue, NULL);
-        if (code != CLBlastSuccess)
-            return kiln_fail(KILN_E_CL, "CLBlastSgemm failed with status %d", (int)code);
-        return KILN_OK;
-    }
-    return nn_conv_tiled_enqueue(op->dev, s, &op->tile, op->oc_first, op->b->x, op->b->wpacked,
-                                 op->b->bias, op->b->y);
+/* The direct launcher on node 0 of op->direct's one-Conv graph. */
+static kiln_status run_direct(const tune_op *op)
+{
+    return nn_launch_conv_direct(op->direct, &op->direct->g->nodes[0]);
+}
+
+/* im2col into the column matrix, then CLBlast's GEMM with the plain
+ * weights. */
+static kiln_status run_gemm(const tune_op *op)
+{
+    static const size_t local[2] = { 64, 1 };
+    const nn_conv_shape *s = op->s;
+    size_t npix = (size_t)s->oh * (size_t)s->ow, ck = (size_t)s->c * s->kh * s->kw;
+    size_t global[2] = { npix, ck };
+    cl_int ci = s->c, hi = s->h, wi = s->w, ohi = s->oh, owi = s->ow, khi = s->kh;
+    cl_int kwi = s->kw, syi = s->sy, sxi = s->sx, dyi = s->dy, dxi = s->dx, pyi = s->py;
+    cl_int pxi = s->px;
+    const dev_kernel_arg args[] = {
+        DEV_ARG(op->b->x.mem), DEV_ARG(op->b->x.offset), DEV_ARG(op->b->col.mem),
+        DEV_ARG(op->b->col.offset), DEV_ARG(ci), DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(ohi),
+        DEV_ARG(owi), DEV_ARG(khi), DEV_ARG(kwi), DEV_ARG(syi), DEV_ARG(sxi), DEV_ARG(dyi),
+        DEV_ARG(dxi), DEV_ARG(pyi), DEV_ARG(pxi)
+    };
+    cl_command_queue queue = op->dev->queue;
+    CLBlastStatusCode code;
+    kiln_status st = dev_kernel_launch(op->dev, "nn_conv_tiled.cl", NULL, "conv_im2col", args,
+                                       DEV_NARGS(args), 2, global, local);
+
+    if (st != KILN_OK)
+        return st;
+    code = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
+                        (size_t)s->oc, npix, ck, 1.0f, op->b->wplain.mem, op->b->wplain.offset,
+                        ck, op->b->col.mem, op->b->col.offset, npix, 0.0f, op->b->y.mem,
+                        op->b->y.offset, npix, &queue, NULL);
+    if (code != CLBlastSuccess)
+        return kiln_fail(KILN_E_CL, "CLBlastSgemm failed with status %d", (int)code);
+    return KILN_OK;
 }
 
 /* Times an operation: one untimed run (builds the program), then the best
@@ -148,13 +162,13 @@ static kiln_status op_time(const tune_op *op, double *ms)
     double t0, best;
     int reps;
 
-    st = op_enqueue(op);
+    st = op->run(op);
     if (st == KILN_OK)
         st = device_finish(op->dev);
     if (st != KILN_OK)
         return st;
     t0 = kiln_clock_ms();
-    st = op_enqueue(op);
+    st = op->run(op);
     if (st == KILN_OK)
         st = device_finish(op->dev);
     if (st != KILN_OK)
@@ -170,7 +184,7 @@ static kiln_status op_time(const tune_op *op, double *ms)
     for (int k = 0; k < TUNE_SAMPLES; k++) {
         t0 = kiln_clock_ms();
         for (int r = 0; r < reps && st == KILN_OK; r++)
-            st = op_enqueue(op);
+            st = op->run(op);
         if (st == KILN_OK)
             st = device_finish(op->dev);
         if (st != KILN_OK)
@@ -191,7 +205,6 @@ static kiln_status bufs_acquire(kiln_device *dev, tune_bufs *b)
     size_t act_n, wts_n, n;
     float *host = NULL;
     uint32_t seed = 12345u;
-    cl_int err;
     kiln_status st;
 
     memset(b, 0, sizeof(*b));
@@ -231,16 +244,14 @@ static kiln_status bufs_acquire(kiln_device *dev, tune_bufs *b)
         seed = seed * 1664525u + 1013904223u;
         host[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
     }
-    err = clEnqueueWriteBuffer(dev->queue, b->act->mem, CL_TRUE, 0, act_n * sizeof(float), host,
-                               0, NULL, NULL);
-    if (err == CL_SUCCESS)
-        err = clEnqueueWriteBuffer(dev->queue, b->wts->mem, CL_TRUE, 0, wts_n * sizeof(float),
-                                   host, 0, NULL, NULL);
+    st = dev_buffer_write(dev, b->act->mem, 0, act_n * sizeof(float), host,
+                          "tuning: writing test data");
+    if (st == KILN_OK)
+        st = dev_buffer_write(dev, b->wts->mem, 0, wts_n * sizeof(float), host,
+                              "tuning: writing test data");
     free(host);
-    if (err != CL_SUCCESS) {
-        st = kiln_fail_cl(err, "tuning: writing test data");
+    if (st != KILN_OK)
         goto fail;
-    }
     b->x.mem = b->y.mem = b->col.mem = b->act->mem;
     b->wpacked.mem = b->wplain.mem = b->bias.mem = b->wts->mem;
     return KILN_OK;
@@ -296,8 +307,9 @@ static kiln_status direct_graph(const nn_conv_shape *s, kiln_graph **out)
     n->inputs[2] = t[2];
     n->outputs[0] = t[3];
     n->attr.conv.group = 1;
-    n->attr.conv.activation = s->act == 1 ? GRAPH_ACT_RELU : s->act == 2 ? GRAPH_ACT_SIGMOID
-                                                                         : GRAPH_ACT_NONE;
+    n->attr.conv.activation = s->act == NN_ACT_RELU      ? GRAPH_ACT_RELU
+                              : s->act == NN_ACT_SIGMOID ? GRAPH_ACT_SIGMOID
+                                                         : GRAPH_ACT_NONE;
     win = &n->attr.conv.win;
     win->nspatial = 2;
     win->kernel[0] = s->kh;
@@ -333,7 +345,7 @@ static kiln_status time_direct(kiln_device *dev, FILE *log, const tune_bufs *b)
         places[2] = b->bias;
         places[3] = b->y;
         ctx = (nn_launch){ dev, g, places, NULL, NULL };
-        op = (tune_op){ dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, &ctx, 0 };
+        op = (tune_op){ run_direct, dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, &ctx };
         st = op_time(&op, &ms);
         graph_free(g);
         if (st != KILN_OK)
@@ -401,7 +413,7 @@ static kiln_status time_clblast_run(kiln_device *dev, FILE *log, const tune_bufs
             }
         }
         for (size_t i = 0; i < NSHAPES; i++) {
-            tune_op op = { dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, NULL, 1 };
+            tune_op op = { run_gemm, dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, NULL };
             double ms = 0.0;
             kiln_status st;
             if (shapes[i].cls == NN_CONV_CLASS_NARROW)
@@ -433,7 +445,7 @@ static kiln_status search_class(kiln_device *dev, FILE *log, const tune_bufs *b,
     for (int k = 0; k < 8 && cands[k].toc; k++) {
         double total = 0.0, flops = 0.0;
         for (size_t i = 0; i < NSHAPES; i++) {
-            tune_op op = { dev, &shapes[i].s, b, cands[k], oc_first, NULL, 0 };
+            tune_op op = { run_tiled, dev, &shapes[i].s, b, cands[k], oc_first, NULL };
             double ms = 0.0;
             kiln_status st;
             if (shapes[i].cls != cls)
