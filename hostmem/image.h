@@ -7,6 +7,10 @@
 
 #include "kiln.h"
 
+/* Default limit on decoded pixels (width * height) of every reader: 256
+ * megapixels. */
+#define IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)256 * 1000 * 1000)
+
 /* An interleaved host image: the public kiln_image (kiln.h).  16-bit
  * samples are stored as native-endian uint16_t.  Channels: 1 gray,
  * 2 gray+alpha, 3 RGB, 4 RGBA. */

@@ -7,7 +7,7 @@
 #include "image.h"
 
 /* Default limit on decoded pixels (width * height): 256 megapixels. */
-#define PNG_DEFAULT_MAX_PIXELS ((uint64_t)256 * 1000 * 1000)
+#define PNG_DEFAULT_MAX_PIXELS IMAGE_DEFAULT_MAX_PIXELS
 
 /* Reads `path` into *img.  Every PNG colour type and bit depth is accepted:
  * 1/2/4/8-bit gray becomes 8-bit gray, 16-bit stays 16-bit; palette becomes

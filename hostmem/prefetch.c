@@ -1,10 +1,11 @@
-/* The bounded, lazily decoding input queue (see prefetch.h).
+/* The bounded, lazily loading input queue (see prefetch.h).
  *
  * The queue owns max_items slots, allocated once.  A slot is free, being
  * filled by the producer, waiting in the ready ring, or held by a
  * consumer; only free slots are not counted against the bounds.  One mutex
- * guards the counters, the free stack and the ready ring; decoding happens
- * outside it. */
+ * guards the counters, the free stack and the ready ring; the loader's
+ * methods (measure, load, release) and the freeing of images run outside
+ * it. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,28 +13,31 @@
 #include <time.h>
 
 #include "clock.h"
-#include "png_io.h"
 #include "prefetch.h"
 #include "status.h"
 
 /* A slot: the item handed to consumers (first member, so an item pointer
- * is a slot pointer) and the bytes it is charged against max_bytes. */
+ * is a slot pointer), the bytes it is charged against max_bytes, whether
+ * the loader's release is still due, and a link for prefetch_stop's list
+ * of dropped slots. */
 typedef struct prefetch_slot {
     prefetch_item item;
     size_t charged;
+    int loaded;                 /* load was called and release has not been */
+    struct prefetch_slot *next;
 } prefetch_slot;
 
 struct prefetch_queue {
     const char *const *paths;   /* borrowed */
     size_t count;
+    prefetch_loader loader;     /* the caller's loader, copied */
     size_t max_items;           /* number of slots */
     size_t max_bytes;           /* 0: no byte bound */
-    uint64_t max_pixels;
 
     prefetch_slot *slots;       /* max_items slots */
     prefetch_slot **free_slots; /* stack of free slots */
     size_t nfree;
-    prefetch_slot **ready;      /* ring of decoded items, oldest at ready_head */
+    prefetch_slot **ready;      /* ring of loaded items, oldest at ready_head */
     size_t ready_head;
     size_t ready_len;
 
@@ -60,7 +64,7 @@ static void note_peaks(prefetch_queue *q)
         q->peak_bytes = q->out_bytes;
 }
 
-/* With the lock held: whether an item of `need` bytes may be decoded now.
+/* With the lock held: whether an item of `need` bytes may be loaded now.
  * It needs a free slot, and the bytes must fit unless nothing is out (so
  * one oversize item still goes through). */
 static int has_room(const prefetch_queue *q, size_t need)
@@ -72,14 +76,44 @@ static int has_room(const prefetch_queue *q, size_t need)
     return q->out_bytes <= q->max_bytes && need <= q->max_bytes - q->out_bytes;
 }
 
-/* With the lock held: frees a slot's pixels and puts it back on the free
- * stack, uncharging its bytes. */
-static void release_slot(prefetch_queue *q, prefetch_slot *slot)
+/* The bytes a loaded item holds: its images and its payload. */
+static size_t item_bytes(const prefetch_item *item)
 {
+    return host_image_bytes(&item->image) + host_image_bytes(&item->mask) +
+           item->payload_bytes;
+}
+
+/* Without the lock: empties a slot's item, calling the loader's release
+ * when it is due (once per load), then freeing the images.  Safe on an
+ * empty slot. */
+static void clear_slot(prefetch_queue *q, prefetch_slot *slot)
+{
+    if (slot->loaded && q->loader.release)
+        q->loader.release(&q->loader, &slot->item);
+    slot->loaded = 0;
     host_image_free(&slot->item.image);
+    host_image_free(&slot->item.mask);
+    slot->item.payload = NULL;
+    slot->item.payload_bytes = 0;
+}
+
+/* With the lock held: puts an emptied slot back on the free stack,
+ * uncharging its bytes, and tells the producer. */
+static void return_slot(prefetch_queue *q, prefetch_slot *slot)
+{
     q->out_bytes -= slot->charged;
     slot->charged = 0;
     q->free_slots[q->nfree++] = slot;
+    pthread_cond_signal(&q->room);
+}
+
+/* Without the lock: empties a slot, then returns it to the free stack. */
+static void give_back_slot(prefetch_queue *q, prefetch_slot *slot)
+{
+    clear_slot(q, slot);
+    pthread_mutex_lock(&q->lock);
+    return_slot(q, slot);
+    pthread_mutex_unlock(&q->lock);
 }
 
 /* Whether prefetch_stop was called. */
@@ -110,16 +144,19 @@ static prefetch_slot *reserve_slot(prefetch_queue *q, size_t need)
         note_peaks(q);
     }
     pthread_mutex_unlock(&q->lock);
-    if (slot)
+    if (slot) {
         memset(&slot->item, 0, sizeof(slot->item));
+        slot->loaded = 0;
+    }
     return slot;
 }
 
 /* Charges a filled slot with its real size and queues it for consumers;
- * after a stop the slot is released instead.  Returns 0 when stopped. */
+ * after a stop the slot is emptied and given back instead.  Returns 0
+ * when stopped. */
 static int publish_slot(prefetch_queue *q, prefetch_slot *slot)
 {
-    size_t actual = host_image_bytes(&slot->item.image);
+    size_t actual = item_bytes(&slot->item);
     int stopped;
 
     pthread_mutex_lock(&q->lock);
@@ -127,44 +164,50 @@ static int publish_slot(prefetch_queue *q, prefetch_slot *slot)
     slot->charged = actual;
     note_peaks(q);
     stopped = q->stopped;
-    if (stopped) {
-        release_slot(q, slot);
-    } else {
+    if (!stopped) {
         q->ready[(q->ready_head + q->ready_len) % q->max_items] = slot;
         q->ready_len++;
         pthread_cond_signal(&q->item_ready);
     }
     pthread_mutex_unlock(&q->lock);
+    if (stopped)
+        give_back_slot(q, slot);
     return !stopped;
 }
 
-/* Producer step for input `index`: header, wait for room, decode (or
- * record the failure), queue.  Returns 0 when the queue was stopped. */
+/* Producer step for input `index`: measure, wait for room, load (or
+ * record the failure, emptying what a failed load left), queue.  Returns
+ * 0 when the queue was stopped. */
 static int produce_one(prefetch_queue *q, size_t index)
 {
+    const prefetch_loader *loader = &q->loader;
     const char *path = q->paths[index];
-    host_image info;
+    size_t need = 0;
     kiln_status st;
     prefetch_slot *slot;
-    double header_ms, t0;
+    double measure_ms, t0;
 
     if (is_stopped(q))
         return 0;
     t0 = kiln_clock_ms();
-    st = png_read_header(path, q->max_pixels, &info);
-    header_ms = kiln_clock_ms() - t0;
-    slot = reserve_slot(q, st == KILN_OK ? host_image_bytes(&info) : 0);
+    st = loader->measure(loader, index, path, &need);
+    measure_ms = kiln_clock_ms() - t0;
+    slot = reserve_slot(q, st == KILN_OK ? need : 0);
     if (!slot)
         return 0;
     slot->item.index = index;
     slot->item.path = path;
     t0 = kiln_clock_ms();
-    if (st == KILN_OK)
-        st = png_read_file(path, q->max_pixels, &slot->item.image);
-    slot->item.decode_ms = header_ms + (kiln_clock_ms() - t0);
+    if (st == KILN_OK) {
+        slot->loaded = 1;
+        st = loader->load(loader, index, path, &slot->item);
+    }
+    slot->item.decode_ms = measure_ms + (kiln_clock_ms() - t0);
     slot->item.status = st;
-    if (st != KILN_OK)
+    if (st != KILN_OK) {
         snprintf(slot->item.message, sizeof(slot->item.message), "%s", kiln_last_error());
+        clear_slot(q, slot);
+    }
     return publish_slot(q, slot);
 }
 
@@ -188,7 +231,7 @@ static void *producer_main(void *arg)
 /* Allocates the queue and its slots and starts the producer; see
  * prefetch.h. */
 kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_t count,
-                           size_t max_items, size_t max_bytes, uint64_t max_pixels)
+                           const prefetch_loader *loader, size_t max_items, size_t max_bytes)
 {
     prefetch_queue *q;
     kiln_status st;
@@ -199,6 +242,8 @@ kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_
     *out = NULL;
     if (count > 0 && !paths)
         return kiln_fail(KILN_E_INVAL, "prefetch_start: NULL path list");
+    if (!loader || !loader->measure || !loader->load)
+        return kiln_fail(KILN_E_INVAL, "prefetch_start: a loader needs measure and load");
     if (max_items == 0)
         return kiln_fail(KILN_E_INVAL, "prefetch_start: max_items must be at least 1");
     if (max_items > count)
@@ -210,7 +255,7 @@ kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_
     q->count = count;
     q->max_items = max_items;
     q->max_bytes = max_bytes;
-    q->max_pixels = max_pixels;
+    q->loader = *loader;
     q->slots = calloc(max_items, sizeof(*q->slots));
     q->free_slots = calloc(max_items, sizeof(*q->free_slots));
     q->ready = calloc(max_items, sizeof(*q->ready));
@@ -239,7 +284,7 @@ kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_
     }
     err = pthread_create(&q->producer, NULL, producer_main, q);
     if (err != 0) {
-        st = kiln_fail(KILN_E_HOSTMEM, "prefetch_start: cannot start the decoder "
+        st = kiln_fail(KILN_E_HOSTMEM, "prefetch_start: cannot start the loader "
                        "thread: %s", strerror(err));
         goto out_destroy_room;
     }
@@ -280,36 +325,43 @@ prefetch_item *prefetch_pop(prefetch_queue *q)
     return slot ? &slot->item : NULL;
 }
 
-/* Gives a popped item back: pixels freed, slot and bytes returned. */
+/* Gives a popped item back: released and freed outside the lock, then
+ * its slot and bytes returned. */
 void prefetch_item_free(prefetch_queue *q, prefetch_item *item)
 {
-    prefetch_slot *slot = (prefetch_slot *)item;
-
     if (!q || !item)
         return;
-    host_image_free(&slot->item.image);     /* outside the lock */
-    pthread_mutex_lock(&q->lock);
-    release_slot(q, slot);
-    pthread_cond_signal(&q->room);
-    pthread_mutex_unlock(&q->lock);
+    give_back_slot(q, (prefetch_slot *)item);
 }
 
-/* Marks the queue stopped, frees the items waiting in it and wakes every
- * waiter. */
+/* Marks the queue stopped and wakes every waiter, then gives back the
+ * items that were waiting in it (taken out under the lock, released and
+ * freed outside it). */
 void prefetch_stop(prefetch_queue *q)
 {
+    prefetch_slot *dropped = NULL;
+
     if (!q)
         return;
     pthread_mutex_lock(&q->lock);
     q->stopped = 1;
     while (q->ready_len > 0) {
-        release_slot(q, q->ready[q->ready_head]);
+        prefetch_slot *slot = q->ready[q->ready_head];
+
+        slot->next = dropped;
+        dropped = slot;
         q->ready_head = (q->ready_head + 1) % q->max_items;
         q->ready_len--;
     }
     pthread_cond_broadcast(&q->item_ready);
     pthread_cond_broadcast(&q->room);
     pthread_mutex_unlock(&q->lock);
+    while (dropped) {
+        prefetch_slot *next = dropped->next;
+
+        give_back_slot(q, dropped);
+        dropped = next;
+    }
 }
 
 /* Reports the peaks under the lock. */
@@ -329,8 +381,8 @@ void prefetch_stats(prefetch_queue *q, size_t *peak_items, size_t *peak_bytes)
         *peak_bytes = bytes;
 }
 
-/* Stops, joins the producer, then frees any pixels still held and the
- * queue itself. */
+/* Stops, joins the producer, then empties the items consumers did not
+ * give back (free slots are already empty) and frees the queue. */
 void prefetch_free(prefetch_queue *q)
 {
     if (!q)
@@ -338,7 +390,7 @@ void prefetch_free(prefetch_queue *q)
     prefetch_stop(q);
     pthread_join(q->producer, NULL);
     for (size_t i = 0; i < q->max_items; i++)
-        host_image_free(&q->slots[i].item.image);
+        clear_slot(q, &q->slots[i]);
     pthread_cond_destroy(&q->room);
     pthread_cond_destroy(&q->item_ready);
     pthread_mutex_destroy(&q->lock);

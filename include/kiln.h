@@ -72,8 +72,9 @@ typedef struct kiln_image {
     void *pixels;
 } kiln_image;
 
-/* Reads an image file (PNG, any colour type and depth) into *out.  A
- * decoded size above max_pixels (0: the default limit, 2^28) is refused
+/* Reads an image file (PNG of any colour type and depth, or JPEG, told
+ * apart by their first bytes) into *out.  A decoded size above max_pixels
+ * (0: the default limit, 256 megapixels) is refused
  * before decoding (KILN_E_LIMIT); a corrupt or truncated file is
  * KILN_E_FORMAT naming it.  On error *out is empty. */
 KILN_API kiln_status kiln_image_read(const char *path, uint64_t max_pixels, kiln_image *out);

@@ -29,7 +29,7 @@ for bad in truncated corrupt text empty huge; do
     ok "no output for $bad" test ! -e "$d/out/$bad.png"
     expect_in "$d/log" "in/$bad.png"
 done
-expect_in "$d/log" "not a PNG file"
+expect_in "$d/log" "not a PNG or JPEG file"
 expect_in "$d/log" "100000x100000"
 expect_in "$d/report.json" '"failed": 5'
 expect_in "$d/report.json" '"succeeded": 6'

@@ -7,15 +7,19 @@
  * disc8: the hard (binary) mask of scene8's disc, as a coarse network mask
  * would give it.  Image i is named PREFIX%05d.png with the number START +
  * i * STEP (PREFIX default "img", START 0, STEP 1), so several kinds can
- * interleave in sorted order.  The demo images in conf/demo were made
- * with it. */
+ * interleave in sorted order.  A KIND ending in ".jpg" (gray8.jpg,
+ * rgb8.jpg, scene8.jpg, ...: 8-bit gray or RGB kinds only) writes JPEGs
+ * instead (quality 90, 4:2:0 chroma), named PREFIX%05d.jpg.  The demo
+ * images in conf/demo were made with it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <turbojpeg.h>
 
 #include "png_io.h"
 #include "status.h"
+#include "testutil.h"
 
 /* Parses a kind into channels and bit depth; 0 when unknown. */
 static int parse_kind(const char *kind, uint32_t *channels, uint32_t *depth)
@@ -87,15 +91,21 @@ int main(int argc, char **argv)
 {
     uint32_t channels, depth;
     host_image img = { 0 };
+    char kind[64] = "";
+    size_t kind_len = argc > 5 ? strlen(argv[5]) : 0;
+    int jpeg = kind_len > 4 && strcmp(argv[5] + kind_len - 4, ".jpg") == 0;
     const char *prefix = argc > 6 ? argv[6] : "img";
     unsigned long start = argc > 7 ? strtoul(argv[7], NULL, 10) : 0;
     unsigned long step = argc > 8 ? strtoul(argv[8], NULL, 10) : 1;
     char path[4096];
 
-    if (argc < 6 || !parse_kind(argv[5], &channels, &depth)) {
+    if (argc > 5)
+        snprintf(kind, sizeof(kind), "%.*s", (int)(jpeg ? kind_len - 4 : kind_len), argv[5]);
+    if (argc < 6 || !parse_kind(kind, &channels, &depth) ||
+        (jpeg && (depth != 8 || (channels != 1 && channels != 3)))) {
         fprintf(stderr, "usage: make_images DIR COUNT WIDTH HEIGHT "
-                "gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16|black8|white8|scene8|disc8 "
-                "[PREFIX [START STEP]]\n");
+                "gray8|ga8|rgb8|rgba8|gray16|rgb16|rgba16|black8|white8|scene8|disc8"
+                "[.jpg: 8-bit gray or RGB kinds] [PREFIX [START STEP]]\n");
         return 2;
     }
     unsigned long count = strtoul(argv[2], NULL, 10);
@@ -108,7 +118,7 @@ int main(int argc, char **argv)
         for (uint32_t y = 0; y < h; y++) {
             for (uint32_t x = 0; x < w; x++) {
                 for (uint32_t c = 0; c < channels; c++) {
-                    double v = kind_value(argv[5], (uint32_t)(start + n * step), c, channels,
+                    double v = kind_value(kind, (uint32_t)(start + n * step), c, channels,
                                           (x + 0.5) / w, (y + 0.5) / h);
                     size_t i = ((size_t)y * w + x) * channels + c;
                     if (depth == 8)
@@ -118,8 +128,14 @@ int main(int argc, char **argv)
                 }
             }
         }
-        snprintf(path, sizeof(path), "%s/%s%05lu.png", argv[1], prefix, start + n * step);
-        if (png_write_file(path, &img) != KILN_OK) {
+        snprintf(path, sizeof(path), "%s/%s%05lu.%s", argv[1], prefix, start + n * step,
+                 jpeg ? "jpg" : "png");
+        if (jpeg) {
+            if (test_write_jpeg(path, &img, 90, TJSAMP_420) != 0) {
+                host_image_free(&img);
+                return 1;
+            }
+        } else if (png_write_file(path, &img) != KILN_OK) {
             fprintf(stderr, "make_images: %s\n", kiln_last_error());
             host_image_free(&img);
             return 1;

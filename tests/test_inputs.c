@@ -54,7 +54,8 @@ static void check_list(const input_list *list, const char *const *want, size_t n
     }
 }
 
-/* The fixture: a directory of PNGs with distractors, and list files. */
+/* The fixture: a directory of PNGs and a JPEG with distractors, a
+ * directory of mixed names, and list files. */
 static void make_fixture(void)
 {
     make_dir("imgs");
@@ -71,6 +72,15 @@ static void make_fixture(void)
     write_file("imgs/photo.jpg", "");
     write_file("imgs/png", "");
     write_file("imgs/sub/d.png", "");
+    make_dir("mixed");
+    write_file("mixed/a.png", "");
+    write_file("mixed/b.JPG", "");
+    write_file("mixed/c.jpeg", "");
+    write_file("mixed/d.txt", "");
+    write_file("mixed/.jpg", "");
+    write_file("mixed/jpeg", "");
+    write_file("mixed/e.jpeg.txt", "");
+    make_dir("mixed/f.jpeg");
     write_file("lists/batch.txt",
                "# the first batch\n"
                "../imgs/c.png\n"
@@ -83,30 +93,38 @@ static void make_fixture(void)
     write_file("lists/names.dat", "one.png\ntwo.png\none.png\n");
 }
 
-/* A directory gives its *.png files (any case), sorted, skipping hidden
- * files, other extensions, subdirectories and their contents. */
+/* A directory gives its *.png, *.jpg and *.jpeg files (any case),
+ * sorted, skipping hidden files, other extensions, subdirectories and
+ * their contents. */
 static void test_directory(void)
 {
     static const char *const want[] = { "imgs/B2.png", "imgs/a.PNG", "imgs/b.png",
-                                        "imgs/c.png" };
+                                        "imgs/c.png", "imgs/photo.jpg" };
+    static const char *const mixed[] = { "mixed/a.png", "mixed/b.JPG", "mixed/c.jpeg" };
     input_list list;
     char spec[4096];
 
     snprintf(spec, sizeof(spec), "%s/imgs", tmp);
     CHECK_OK(inputs_expand(spec, NULL, &list));
-    check_list(&list, want, 4);
+    check_list(&list, want, 5);
     inputs_free(&list);
     CHECK(list.paths == NULL && list.count == 0);
 
     /* a trailing slash gives the same paths */
     snprintf(spec, sizeof(spec), "%s/imgs/", tmp);
     CHECK_OK(inputs_expand(spec, NULL, &list));
-    check_list(&list, want, 4);
+    check_list(&list, want, 5);
     inputs_free(&list);
 
     /* relative to base_dir */
     CHECK_OK(inputs_expand("imgs", tmp, &list));
-    check_list(&list, want, 4);
+    check_list(&list, want, 5);
+    inputs_free(&list);
+
+    /* PNG and JPEG names in any case; not other files, nor ".jpg" alone
+     * or a name that only contains "jpeg" */
+    CHECK_OK(inputs_expand("mixed", tmp, &list));
+    check_list(&list, mixed, 3);
     inputs_free(&list);
 
     /* an empty directory is an empty list, not an error */
@@ -129,6 +147,7 @@ static void test_glob(void)
     static const char *const want[] = { "imgs/B2.png", "imgs/b.png", "imgs/c.png" };
     static const char *const one[] = { "imgs/sub/d.png" };
     static const char *const single[] = { "imgs/c.png" };
+    static const char *const jpegs[] = { "imgs/photo.jpg" };
     input_list list;
     char spec[4096];
 
@@ -139,6 +158,11 @@ static void test_glob(void)
     snprintf(spec, sizeof(spec), "%s/imgs/*/*.png", tmp);
     CHECK_OK(inputs_expand(spec, NULL, &list));
     check_list(&list, one, 1);
+    inputs_free(&list);
+
+    /* a glob lists what it matches, JPEGs too */
+    CHECK_OK(inputs_expand("imgs/*.jp*g", tmp, &list));
+    check_list(&list, jpegs, 1);
     inputs_free(&list);
 
     CHECK_OK(inputs_expand("imgs/*.tiff", tmp, &list));

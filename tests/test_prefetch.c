@@ -1,16 +1,23 @@
 /* The prefetch queue: list order, item and byte bounds (and the single
  * oversize item), failures that stay with their item, early stops that
- * free everything, several consumers each getting every index once, and
- * the RSS probes.  Run under ASan or valgrind to prove nothing leaks. */
+ * free everything, several consumers each getting every index once; the
+ * loaders: an image (PNG or JPEG), an image with its mask (both in the
+ * byte bound, a bad mask failing its item alone), a custom loader whose
+ * payload is released exactly once per item; and the RSS probes.  Run
+ * under ASan or valgrind to prove nothing leaks. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+
+#include <turbojpeg.h>
 
 #include "png_io.h"
 #include "prefetch.h"
+#include "prefetch_loaders.h"
 #include "rss.h"
 #include "testutil.h"
 
@@ -20,12 +27,47 @@ static char file_paths[NFILES][4096];
 static const char *files[NFILES];   /* image i: (8+3i) x (6+i) RGB, first byte i */
 static size_t largest_bytes;
 static char bad_paths[3][4096];      /* truncated, missing, not a PNG */
+static char jpeg_path[4096];         /* a 20x10 RGB JPEG */
+static char mask_dir[4096];          /* masks of files[i]: in%02d_mask.png */
+static prefetch_loader plain;        /* images, default pixel limit */
+static prefetch_loader limited;      /* images of at most 100 pixels */
 
 /* Sleeps for `ms` milliseconds. */
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
+}
+
+/* Writes a JPEG input and the masks of files[]: gray, the size of their
+ * image, value 10+i; none for file 2, plain text for file 4. */
+static void make_jpeg_and_masks(const char *dir)
+{
+    host_image img;
+    char path[4200];
+
+    snprintf(jpeg_path, sizeof(jpeg_path), "%s/photo.jpg", dir);
+    CHECK_OK(host_image_alloc(&img, 20, 10, 3, 8));
+    if (img.pixels)
+        CHECK(test_write_jpeg(jpeg_path, &img, 90, TJSAMP_420) == 0);
+    host_image_free(&img);
+    snprintf(mask_dir, sizeof(mask_dir), "%s/masks", dir);
+    mkdir(mask_dir, 0755);
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(path, sizeof(path), "%s/in%02d_mask.png", mask_dir, i);
+        if (i == 2)
+            continue;
+        if (i == 4) {
+            test_write_text(path, "not a mask\n");
+            continue;
+        }
+        CHECK_OK(host_image_alloc(&img, 8 + 3u * (uint32_t)i, 6 + (uint32_t)i, 1, 8));
+        if (!img.pixels)
+            continue;
+        memset(img.pixels, 10 + i, host_image_bytes(&img));
+        CHECK_OK(png_write_file(path, &img));
+        host_image_free(&img);
+    }
 }
 
 /* Writes the NFILES test images and the bad inputs into the scratch
@@ -70,6 +112,7 @@ static void make_inputs(const char *dir)
         fputs("plain text\n", fp);
         fclose(fp);
     }
+    make_jpeg_and_masks(dir);
 }
 
 /* Checks that item came from files[file] at list position index. */
@@ -92,7 +135,7 @@ static void test_order(void)
     prefetch_queue *q;
     size_t peak_items, peak_bytes;
 
-    CHECK_OK(prefetch_start(&q, files, NFILES, 3, 0, 0));
+    CHECK_OK(prefetch_start(&q, files, NFILES, &plain, 3, 0));
     for (size_t i = 0; i < NFILES; i++) {
         prefetch_item *item = prefetch_pop(q);
         CHECK(item != NULL);
@@ -122,7 +165,7 @@ static void test_bounds(void)
 
     for (int i = 0; i < N; i++)
         list[i] = files[i % NFILES];
-    CHECK_OK(prefetch_start(&q, list, N, 5, max_bytes, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 5, max_bytes));
     while ((item = prefetch_pop(q)) != NULL) {
         CHECK(item->index == got);
         check_good_item(item, got, (int)(got % NFILES));
@@ -138,7 +181,7 @@ static void test_bounds(void)
     prefetch_free(q);
 
     /* bounded by items only */
-    CHECK_OK(prefetch_start(&q, list, N, 2, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 2, 0));
     got = 0;
     while ((item = prefetch_pop(q)) != NULL) {
         got++;
@@ -158,7 +201,7 @@ static void test_oversize(void)
     prefetch_item *item;
     size_t peak_items, peak_bytes, got = 0;
 
-    CHECK_OK(prefetch_start(&q, files, NFILES, 4, 16, 0));
+    CHECK_OK(prefetch_start(&q, files, NFILES, &plain, 4, 16));
     while ((item = prefetch_pop(q)) != NULL) {
         check_good_item(item, got, (int)got);
         got++;
@@ -184,7 +227,7 @@ static void test_bad_inputs(void)
     prefetch_item *item;
     size_t got = 0;
 
-    CHECK_OK(prefetch_start(&q, list, 7, 2, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, 7, &plain, 2, 0));
     while ((item = prefetch_pop(q)) != NULL) {
         CHECK(got < 7 && item->index == got && item->path == list[got]);
         if (got < 7 && item->index == got) {
@@ -203,7 +246,7 @@ static void test_bad_inputs(void)
     prefetch_free(q);
 
     /* files 0..3 are 48, 77, 112 and 153 pixels: a limit of 100 */
-    CHECK_OK(prefetch_start(&q, files, 4, 2, 0, 100));
+    CHECK_OK(prefetch_start(&q, files, 4, &limited, 2, 0));
     got = 0;
     while ((item = prefetch_pop(q)) != NULL) {
         CHECK_STATUS(item->status, got < 2 ? KILN_OK : KILN_E_LIMIT);
@@ -229,7 +272,7 @@ static void test_stop(void)
 
     for (int i = 0; i < N; i++)
         list[i] = files[i % NFILES];
-    CHECK_OK(prefetch_start(&q, list, N, 5, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 5, 0));
     first = prefetch_pop(q);
     held = prefetch_pop(q);
     CHECK(first && held);
@@ -249,12 +292,12 @@ static void test_stop(void)
     prefetch_free(q);
 
     /* no pop at all, no stop: prefetch_free alone */
-    CHECK_OK(prefetch_start(&q, list, N, 3, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 3, 0));
     sleep_ms(5);
     prefetch_free(q);
 
     /* a consumer that never gives its item back */
-    CHECK_OK(prefetch_start(&q, list, N, 3, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 3, 0));
     forgotten = prefetch_pop(q);
     CHECK(forgotten != NULL);
     prefetch_free(q);
@@ -284,7 +327,7 @@ static void test_stop_wakes_consumer(void)
     blocked_arg arg;
     pthread_t thread;
 
-    CHECK_OK(prefetch_start(&q, files, NFILES, 1, 0, 0));
+    CHECK_OK(prefetch_start(&q, files, NFILES, &plain, 1, 0));
     held = prefetch_pop(q);
     CHECK(held != NULL);
     arg.q = q;
@@ -353,7 +396,7 @@ static void test_many_consumers(void)
         list[i] = files[i % NFILES];
     memset(&s, 0, sizeof(s));
     pthread_mutex_init(&s.lock, NULL);
-    CHECK_OK(prefetch_start(&s.q, list, MC_ITEMS, 4, 4 * largest_bytes, 0));
+    CHECK_OK(prefetch_start(&s.q, list, MC_ITEMS, &plain, 4, 4 * largest_bytes));
     for (int t = 0; t < MC_THREADS; t++)
         CHECK(pthread_create(&threads[t], NULL, consume_all, &s) == 0);
     for (int t = 0; t < MC_THREADS; t++)
@@ -382,7 +425,7 @@ static void test_lazy_and_edges(void)
 
     for (int i = 0; i < N; i++)
         list[i] = files[i % NFILES];
-    CHECK_OK(prefetch_start(&q, list, N, 2, 0, 0));
+    CHECK_OK(prefetch_start(&q, list, N, &plain, 2, 0));
     while ((item = prefetch_pop(q)) != NULL) {
         got++;
         prefetch_item_free(q, item);
@@ -392,19 +435,316 @@ static void test_lazy_and_edges(void)
     CHECK(peak_items <= 2);
     prefetch_free(q);
 
-    CHECK_OK(prefetch_start(&q, NULL, 0, 8, 0, 0));
+    CHECK_OK(prefetch_start(&q, NULL, 0, &plain, 8, 0));
     CHECK(prefetch_pop(q) == NULL);
     prefetch_free(q);
 
     q = (prefetch_queue *)&got;
-    CHECK_STATUS(prefetch_start(&q, files, NFILES, 0, 0, 0), KILN_E_INVAL);
+    CHECK_STATUS(prefetch_start(&q, files, NFILES, &plain, 0, 0), KILN_E_INVAL);
     CHECK(q == NULL);
     CHECK_MSG("max_items");
-    CHECK_STATUS(prefetch_start(NULL, files, NFILES, 1, 0, 0), KILN_E_INVAL);
-    CHECK_STATUS(prefetch_start(&q, NULL, 3, 1, 0, 0), KILN_E_INVAL);
+    CHECK_STATUS(prefetch_start(NULL, files, NFILES, &plain, 1, 0), KILN_E_INVAL);
+    CHECK_STATUS(prefetch_start(&q, NULL, 3, &plain, 1, 0), KILN_E_INVAL);
     prefetch_free(NULL);
     prefetch_stop(NULL);
     CHECK(prefetch_pop(NULL) == NULL);
+}
+
+/* The image loader reads a JPEG among PNGs (by its signature) as RGB. */
+static void test_jpeg_input(void)
+{
+    const char *list[3] = { files[0], jpeg_path, files[1] };
+    prefetch_queue *q;
+    prefetch_item *item;
+    size_t got = 0;
+
+    CHECK_OK(prefetch_start(&q, list, 3, &plain, 2, 0));
+    while ((item = prefetch_pop(q)) != NULL) {
+        CHECK_STATUS(item->status, KILN_OK);
+        if (got == 1)
+            CHECK(item->image.width == 20 && item->image.height == 10 &&
+                  item->image.channels == 3 && item->image.bit_depth == 8);
+        else
+            check_good_item(item, got, (int)(got / 2));
+        CHECK(item->mask.pixels == NULL && item->payload == NULL);
+        got++;
+        prefetch_item_free(q, item);
+    }
+    CHECK(got == 3);
+    prefetch_free(q);
+}
+
+/* The mask file of input "DIR/inNN.png" (mask_user: the mask directory):
+ * MASKDIR/inNN_mask.png; inputs named in06 have none (a failure). */
+static kiln_status test_mask_path(const void *mask_user, const char *input, char *buf,
+                                  size_t len)
+{
+    const char *base = strrchr(input, '/');
+
+    base = base ? base + 1 : input;
+    if (strncmp(base, "in06", 4) == 0)
+        return kiln_fail(KILN_E_CONFIG, "%s: no mask is known for it", input);
+    snprintf(buf, len, "%s/%.4s_mask.png", (const char *)mask_user, base);
+    return KILN_OK;
+}
+
+/* The image+mask loader: each item carries its mask; both count in the
+ * byte bound, so a bound that would let two images in lets only one image
+ * with its mask in. */
+static void test_image_mask(void)
+{
+    enum { N = 8 };
+    const char *list[N];
+    prefetch_loader loader = prefetch_loader_image_mask(0, test_mask_path, mask_dir);
+    size_t image_bytes = 23u * 11u * 3u, mask_bytes = 23u * 11u;  /* file 5 */
+    size_t peak_items, peak_bytes, got = 0;
+    prefetch_queue *q;
+    prefetch_item *item;
+
+    for (int i = 0; i < N; i++)
+        list[i] = files[5];
+    CHECK_OK(prefetch_start(&q, list, N, &loader, 4, 2 * image_bytes + mask_bytes));
+    while ((item = prefetch_pop(q)) != NULL) {
+        CHECK_STATUS(item->status, KILN_OK);
+        check_good_item(item, got, 5);
+        CHECK(item->mask.pixels && item->mask.width == 23 && item->mask.height == 11 &&
+              item->mask.channels == 1);
+        if (item->mask.pixels)
+            CHECK(((const uint8_t *)item->mask.pixels)[0] == 15);
+        got++;
+        sleep_ms(2);
+        prefetch_item_free(q, item);
+    }
+    CHECK(got == N);
+    prefetch_stats(q, &peak_items, &peak_bytes);
+    CHECK(peak_items == 1);
+    CHECK(peak_bytes == image_bytes + mask_bytes);
+    prefetch_free(q);
+}
+
+/* A missing mask, a mask that is not an image and a mask path that
+ * cannot be made each fail their item alone, naming the mask file; the
+ * other items keep their masks.  The noun of the messages can change. */
+static void test_image_mask_failures(void)
+{
+    const char *list[5] = { files[1], files[2], files[3], files[4], files[6] };
+    const kiln_status want[5] = { KILN_OK, KILN_E_IO, KILN_OK, KILN_E_FORMAT, KILN_E_CONFIG };
+    prefetch_loader loader = prefetch_loader_image_mask(0, test_mask_path, mask_dir);
+    char mask[4200];
+    prefetch_queue *q;
+    prefetch_item *item;
+
+    for (int pass = 0; pass < 2; pass++) {
+        const char *noun = pass == 0 ? "mask file" : "trimap file";
+        size_t got = 0;
+
+        if (pass == 1)
+            loader.images.mask_noun = "trimap";
+        CHECK_OK(prefetch_start(&q, list, 5, &loader, 2, 0));
+        while ((item = prefetch_pop(q)) != NULL) {
+            CHECK(got < 5 && item->index == got);
+            if (got >= 5)
+                break;
+            CHECK_STATUS(item->status, want[got]);
+            if (want[got] == KILN_OK) {
+                CHECK(item->image.pixels && item->mask.pixels);
+            } else {
+                CHECK(item->image.pixels == NULL && item->mask.pixels == NULL);
+                CHECK(strncmp(item->message, noun, strlen(noun)) == 0);
+                if (want[got] != KILN_E_CONFIG) {
+                    snprintf(mask, sizeof(mask), "%s/in%02d_mask.png", mask_dir,
+                             got == 1 ? 2 : 4);
+                    CHECK(strstr(item->message, mask) != NULL);
+                } else {
+                    CHECK(strstr(item->message, "no mask is known") != NULL);
+                }
+                if (strncmp(item->message, noun, strlen(noun)) != 0)
+                    fprintf(stderr, "  message: %s\n", item->message);
+            }
+            got++;
+            prefetch_item_free(q, item);
+        }
+        CHECK(got == 5);
+        prefetch_free(q);
+    }
+}
+
+#define PAYLOAD_ITEMS 40
+
+/* A custom loader's book-keeping: how often each index was measured,
+ * loaded and released. */
+typedef struct payload_counts {
+    pthread_mutex_t lock;
+    int measured[PAYLOAD_ITEMS];
+    int loaded[PAYLOAD_ITEMS];
+    int released[PAYLOAD_ITEMS];
+    int bad_release;            /* release saw a foreign or NULL payload */
+} payload_counts;
+
+/* The payload of the custom loader (it declares 64 + index bytes). */
+typedef struct payload {
+    size_t index;
+} payload;
+
+/* measure of the custom loader: 64 + index bytes; index 3 fails here. */
+static kiln_status payload_measure(const prefetch_loader *loader, size_t index,
+                                   const char *path, size_t *bytes)
+{
+    payload_counts *c = loader->user;
+
+    pthread_mutex_lock(&c->lock);
+    c->measured[index]++;
+    pthread_mutex_unlock(&c->lock);
+    *bytes = 64 + index;
+    if (index == 3)
+        return kiln_fail(KILN_E_FORMAT, "%s: measure refuses index 3", path);
+    return KILN_OK;
+}
+
+/* load of the custom loader: a payload of 64 + index bytes; index 5 fails
+ * after making its payload (release must still free it). */
+static kiln_status payload_load(const prefetch_loader *loader, size_t index, const char *path,
+                                prefetch_item *item)
+{
+    payload_counts *c = loader->user;
+    payload *p = malloc(sizeof(*p));
+
+    pthread_mutex_lock(&c->lock);
+    c->loaded[index]++;
+    pthread_mutex_unlock(&c->lock);
+    if (!p)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of memory", path);
+    p->index = index;
+    item->payload = p;
+    item->payload_bytes = 64 + index;
+    if (index == 5)
+        return kiln_fail(KILN_E_FORMAT, "%s: load refuses index 5", path);
+    return KILN_OK;
+}
+
+/* release of the custom loader: counts and frees the payload. */
+static void payload_release(const prefetch_loader *loader, prefetch_item *item)
+{
+    payload_counts *c = loader->user;
+    const payload *p = item->payload;
+
+    pthread_mutex_lock(&c->lock);
+    if (!p || p->index != item->index || item->index >= PAYLOAD_ITEMS)
+        c->bad_release++;
+    else
+        c->released[item->index]++;
+    pthread_mutex_unlock(&c->lock);
+    free(item->payload);
+}
+
+/* Checks the counts after a queue was freed: every index measured at most
+ * once, loaded only after a good measure, and released exactly as often
+ * as loaded; returns how many were loaded. */
+static int check_payload_counts(payload_counts *c)
+{
+    int loaded = 0;
+
+    CHECK(c->bad_release == 0);
+    for (int i = 0; i < PAYLOAD_ITEMS; i++) {
+        CHECK(c->measured[i] <= 1);
+        CHECK(c->loaded[i] <= (i == 3 ? 0 : c->measured[i]));
+        CHECK(c->released[i] == c->loaded[i]);
+        if (c->released[i] != c->loaded[i])
+            fprintf(stderr, "  index %d: loaded %d, released %d\n", i, c->loaded[i],
+                    c->released[i]);
+        loaded += c->loaded[i];
+    }
+    return loaded;
+}
+
+/* A custom loader with a payload: items carry it, the bound counts its
+ * bytes, failures in measure or load fail their item alone (a failed
+ * load's payload released at once), and release runs exactly once per
+ * loaded item: given back, dropped by prefetch_stop, or never given back
+ * and freed by prefetch_free. */
+static void test_payload_loader(void)
+{
+    static const char *list[PAYLOAD_ITEMS];
+    static payload_counts counts;
+    prefetch_loader loader;
+    prefetch_queue *q;
+    prefetch_item *item, *held, *forgotten;
+    size_t got = 0, peak_items = 0, peak_bytes = 0;
+
+    for (int i = 0; i < PAYLOAD_ITEMS; i++)
+        list[i] = "payload";
+    memset(&loader, 0, sizeof(loader));
+    loader.measure = payload_measure;
+    loader.load = payload_load;
+    loader.release = payload_release;
+    loader.user = &counts;
+
+    /* every item through, one at a time */
+    memset(&counts, 0, sizeof(counts));
+    pthread_mutex_init(&counts.lock, NULL);
+    CHECK_OK(prefetch_start(&q, list, PAYLOAD_ITEMS, &loader, 1, 0));
+    while ((item = prefetch_pop(q)) != NULL) {
+        CHECK(item->index == got);
+        if (got == 3 || got == 5) {
+            CHECK(item->status == KILN_E_FORMAT && item->payload == NULL &&
+                  item->payload_bytes == 0 && strstr(item->message, "refuses index"));
+        } else {
+            const payload *p = item->payload;
+
+            CHECK_STATUS(item->status, KILN_OK);
+            CHECK(p && p->index == got && item->payload_bytes == 64 + got);
+            CHECK(item->image.pixels == NULL && item->mask.pixels == NULL);
+        }
+        got++;
+        prefetch_item_free(q, item);
+    }
+    CHECK(got == PAYLOAD_ITEMS);
+    prefetch_stats(q, &peak_items, &peak_bytes);
+    CHECK(peak_items == 1 && peak_bytes == 64 + PAYLOAD_ITEMS - 1);
+    prefetch_free(q);
+    CHECK(check_payload_counts(&counts) == PAYLOAD_ITEMS - 1);
+    pthread_mutex_destroy(&counts.lock);
+
+    /* a stop with items queued and one held, then one never given back */
+    memset(&counts, 0, sizeof(counts));
+    pthread_mutex_init(&counts.lock, NULL);
+    CHECK_OK(prefetch_start(&q, list, PAYLOAD_ITEMS, &loader, 4, 0));
+    held = prefetch_pop(q);
+    forgotten = prefetch_pop(q);
+    CHECK(held && forgotten);
+    peak_items = 0;
+    for (int tries = 0; tries < 2000 && peak_items < 4; tries++) {
+        sleep_ms(1);
+        prefetch_stats(q, &peak_items, NULL);
+    }
+    CHECK(peak_items == 4);
+    prefetch_stop(q);
+    CHECK(prefetch_pop(q) == NULL);
+    if (held) {
+        CHECK(held->payload != NULL);
+        prefetch_item_free(q, held);
+    }
+    prefetch_free(q);
+    CHECK(check_payload_counts(&counts) >= 3);   /* 0, 1, 2 (3 fails in measure) */
+    pthread_mutex_destroy(&counts.lock);
+}
+
+/* prefetch_start refuses a missing loader or one without measure or
+ * load. */
+static void test_bad_loaders(void)
+{
+    prefetch_loader loader = prefetch_loader_image(0);
+    prefetch_queue *q = NULL;
+
+    CHECK_STATUS(prefetch_start(&q, files, NFILES, NULL, 1, 0), KILN_E_INVAL);
+    CHECK(q == NULL);
+    loader.load = NULL;
+    CHECK_STATUS(prefetch_start(&q, files, NFILES, &loader, 1, 0), KILN_E_INVAL);
+    CHECK_MSG("measure and load");
+    loader = prefetch_loader_image(0);
+    loader.measure = NULL;
+    CHECK_STATUS(prefetch_start(&q, files, NFILES, &loader, 1, 0), KILN_E_INVAL);
+    CHECK(q == NULL);
 }
 
 /* The RSS probes return plausible numbers: some memory is resident, the
@@ -434,6 +774,8 @@ static void test_rss(void)
 /* Runs every prefetch test on inputs written to a scratch directory. */
 int main(void)
 {
+    plain = prefetch_loader_image(0);
+    limited = prefetch_loader_image(100);
     make_inputs(test_tmpdir("prefetch"));
     test_order();
     test_bounds();
@@ -443,6 +785,11 @@ int main(void)
     test_stop_wakes_consumer();
     test_many_consumers();
     test_lazy_and_edges();
+    test_jpeg_input();
+    test_image_mask();
+    test_image_mask_failures();
+    test_payload_loader();
+    test_bad_loaders();
     test_rss();
     return test_summary("test_prefetch");
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <turbojpeg.h>
 
 #include "cl_status.h"
 #include "testutil.h"
@@ -82,6 +83,48 @@ void test_write_text(const char *path, const char *text)
     }
     fputs(text, f);
     fclose(f);
+}
+
+/* Compresses with tjCompress2 and writes the bytes; see testutil.h. */
+int test_write_jpeg(const char *path, const host_image *img, int quality, int subsamp)
+{
+    tjhandle tj;
+    unsigned char *jpeg = NULL;
+    unsigned long size = 0;
+    int gray, rc = -1;
+    FILE *f;
+
+    if (!img || !img->pixels || img->bit_depth != 8 || (img->channels != 1 && img->channels != 3)) {
+        fprintf(stderr, "test_write_jpeg %s: wants an 8-bit gray or RGB image\n", path);
+        return -1;
+    }
+    gray = img->channels == 1;
+    tj = tjInitCompress();
+    if (!tj) {
+        fprintf(stderr, "test_write_jpeg %s: %s\n", path, tjGetErrorStr2(NULL));
+        return -1;
+    }
+    if (tjCompress2(tj, img->pixels, (int)img->width, 0, (int)img->height,
+                    gray ? TJPF_GRAY : TJPF_RGB, &jpeg, &size, gray ? TJSAMP_GRAY : subsamp,
+                    quality, TJFLAG_ACCURATEDCT) != 0) {
+        fprintf(stderr, "test_write_jpeg %s: %s\n", path, tjGetErrorStr2(tj));
+        goto out_destroy;
+    }
+    f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "test_write_jpeg %s: cannot create: %s\n", path, strerror(errno));
+        goto out_free_jpeg;
+    }
+    rc = fwrite(jpeg, 1, size, f) == size ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "test_write_jpeg %s: write failed\n", path);
+out_free_jpeg:
+    tjFree(jpeg);
+out_destroy:
+    tjDestroy(tj);
+    return rc;
 }
 
 static uint32_t test_rng_state = 0x9E3779B9u;

@@ -13,6 +13,7 @@
 
 #include "dev_image.h"
 #include "device.h"
+#include "image.h"
 #include "status.h"
 
 extern int test_failures;
@@ -74,6 +75,12 @@ const char *test_tmpdir(const char *name);
 
 /* Writes `text` to `path` (exits 1 when it cannot). */
 void test_write_text(const char *path, const char *text);
+
+/* Writes an 8-bit gray or RGB host image as a JPEG with TurboJPEG's
+ * tjCompress2 at `quality` (1-100); `subsamp` is a TJSAMP_ value for RGB
+ * (a gray image is always TJSAMP_GRAY).  Returns 0, or -1 after printing
+ * why. */
+int test_write_jpeg(const char *path, const host_image *img, int quality, int subsamp);
 
 /* A xorshift32 generator shared by the tests: seed, next value, and a
  * uniform float in [0, 1). */

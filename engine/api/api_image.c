@@ -1,14 +1,15 @@
 /* The public image calls (kiln.h). */
 #include "image.h"
+#include "image_read.h"
 #include "png_io.h"
 #include "status.h"
 
-/* Reads a PNG file. */
+/* Reads a PNG or JPEG file. */
 kiln_status kiln_image_read(const char *path, uint64_t max_pixels, kiln_image *out)
 {
     if (!path || !out)
         return kiln_fail(KILN_E_INVAL, "kiln_image_read: NULL argument");
-    return png_read_file(path, max_pixels, out);
+    return image_read_file(path, max_pixels, out);
 }
 
 /* Writes a PNG file atomically. */

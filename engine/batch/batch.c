@@ -10,9 +10,11 @@
 #include "dir_create.h"
 #include "clock.h"
 #include "batch.h"
+#include "image_read.h"
 #include "inputs.h"
 #include "png_io.h"
 #include "prefetch.h"
+#include "prefetch_loaders.h"
 #include "program_disk.h"
 #include "progress.h"
 #include "report.h"
@@ -106,17 +108,25 @@ static size_t record_item(batch_state *b, const char *input, kiln_status status,
     return done;
 }
 
-/* The mask (or trimap) file of an input: DIR/<stem><mask_suffix>.png with
- * DIR the job's trimaps directory when set, else its masks directory. */
-static void mask_path(const job_config *job, const char *input, char *buf, size_t len)
+/* The mask (or trimap) file of an input, for the image+mask loader
+ * (user: the job_config): DIR/<stem><mask_suffix>.png with DIR the job's
+ * trimaps directory when set, else its masks directory.  A path that does
+ * not fit in buf is KILN_E_CONFIG. */
+static kiln_status mask_path(const void *user, const char *input, char *buf, size_t len)
 {
+    const job_config *job = user;
     const char *base = strrchr(input, '/');
     const char *dir = job->refine.trimaps[0] ? job->refine.trimaps : job->refine.masks;
     const char *dot;
+    int n;
     base = base ? base + 1 : input;
     dot = strrchr(base, '.');
-    snprintf(buf, len, "%s/%.*s%s.png", dir, (int)(dot && dot != base ? dot - base : (long)strlen(base)),
-             base, job->refine.mask_suffix);
+    n = snprintf(buf, len, "%s/%.*s%s.png", dir, (int)(dot && dot != base ? dot - base : (long)strlen(base)),
+                 base, job->refine.mask_suffix);
+    if (n < 0 || (size_t)n >= len)
+        return kiln_fail(KILN_E_CONFIG, "%s/...%s.png: path too long for %s", dir,
+                         job->refine.mask_suffix, input);
+    return KILN_OK;
 }
 
 /* Logs an item's warning line. */
@@ -129,11 +139,12 @@ static void log_note(batch_state *b, const char *input, const char *note)
     pthread_mutex_unlock(&b->lock);
 }
 
-/* Runs the stages on one decoded item and writes its output. */
+/* Runs the stages on one decoded item (with its mask, which the prefetch
+ * loader read, when the job uses mask files) and writes its output. */
 static kiln_status process_item(worker *w, prefetch_item *item)
 {
     batch_state *b = w->batch;
-    host_image out = { 0 }, mask = { 0 };
+    host_image out = { 0 };
     stage_item *si;
     double t0;
     kiln_status st;
@@ -142,18 +153,8 @@ static kiln_status process_item(worker *w, prefetch_item *item)
     if (!si)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     si->path = item->path;
-    if (pipeline_needs_host_mask(b->job)) {
-        char path[JOB_PATH_MAX + 256];
-        mask_path(b->job, item->path, path, sizeof(path));
-        st = png_read_file(path, b->job->max_pixels, &mask);
-        if (st != KILN_OK) {
-            free(si);
-            return kiln_fail_context(st, "%s file", b->job->refine.trimaps[0] ? "trimap" : "mask");
-        }
-        si->host_mask = &mask;
-    }
+    si->host_mask = pipeline_needs_host_mask(b->job) ? &item->mask : NULL;
     st = pipeline_run(w->stages, &item->image, si, &out, &w->times);
-    host_image_free(&mask);
     if (si->note[0])
         log_note(b, item->path, si->note);
     free(si);
@@ -427,6 +428,7 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     batch_state *b;
     input_list list = { 0 };
     device_info *all = NULL;
+    prefetch_loader loader;
     char **collisions = NULL;
     size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0;
     size_t rss_start = rss_current_bytes();
@@ -471,8 +473,14 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
         fprintf(stderr, "\n");
     }
     fail_collisions(b, &list, collisions, ncollisions);
-    st = prefetch_start(&b->queue, (const char *const *)list.paths, list.count,
-                        (size_t)job->prefetch_items, (size_t)job->prefetch_bytes, job->max_pixels);
+    if (pipeline_needs_host_mask(job)) {
+        loader = prefetch_loader_image_mask(job->max_pixels, mask_path, job);
+        loader.images.mask_noun = job->refine.trimaps[0] ? "trimap" : "mask";
+    } else {
+        loader = prefetch_loader_image(job->max_pixels);
+    }
+    st = prefetch_start(&b->queue, (const char *const *)list.paths, list.count, &loader,
+                        (size_t)job->prefetch_items, (size_t)job->prefetch_bytes);
     if (st != KILN_OK)
         goto out_close_devices;
     for (size_t i = 0; i < b->nworkers; i++) {

@@ -101,9 +101,18 @@ static int has_extension(const char *name, const char *ext)
     return len > elen && strcasecmp(name + len - elen, ext) == 0;
 }
 
-/* Appends the *.png files (any case of the extension; hidden files and
- * directories skipped) of directory `dir`, not recursively.  An
- * unreadable directory is KILN_E_IO naming it. */
+/* Tells whether name has the extension of an image kiln reads: .png,
+ * .jpg or .jpeg, in any case.  (The decoder goes by the file's signature;
+ * the extension only picks the files of a directory.) */
+static int is_image_name(const char *name)
+{
+    return has_extension(name, ".png") || has_extension(name, ".jpg") ||
+           has_extension(name, ".jpeg");
+}
+
+/* Appends the image files (*.png, *.jpg, *.jpeg, any case of the
+ * extension; hidden files and directories skipped) of directory `dir`,
+ * not recursively.  An unreadable directory is KILN_E_IO naming it. */
 static kiln_status expand_directory(const char *dir, input_list *list, size_t *cap)
 {
     DIR *d = opendir(dir);
@@ -115,7 +124,7 @@ static kiln_status expand_directory(const char *dir, input_list *list, size_t *c
     errno = 0;
     while ((entry = readdir(d)) != NULL) {
         size_t before = list->count;
-        if (entry->d_name[0] == '.' || !has_extension(entry->d_name, ".png"))
+        if (entry->d_name[0] == '.' || !is_image_name(entry->d_name))
             continue;
         st = list_push(list, cap, dir, entry->d_name);
         if (st != KILN_OK)

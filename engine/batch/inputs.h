@@ -12,7 +12,8 @@ typedef struct input_list {
     size_t count;
 } input_list;
 
-/* Expands `spec`: an existing directory (its *.png files, not recursive),
+/* Expands `spec`: an existing directory (its *.png, *.jpg and *.jpeg
+ * files, any case of the extension, not recursive),
  * "@FILE" or a file ending in .txt/.list (one path per line, '#' comments,
  * relative paths taken from the list file's directory), or a glob pattern.
  * Relative specs are resolved against base_dir (may be NULL: cwd).  The

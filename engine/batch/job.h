@@ -38,7 +38,7 @@ typedef struct job_resize {
 typedef struct job_composite {
     int enabled;            /* enabled */
     float colour[3];        /* colour: "#rrggbb" */
-    char image[JOB_PATH_MAX]; /* image: background PNG ("" = colour) */
+    char image[JOB_PATH_MAX]; /* image: background PNG or JPEG ("" = colour) */
     int premultiplied;      /* premultiplied: input alpha mode */
 } job_composite;
 

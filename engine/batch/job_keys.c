@@ -90,7 +90,7 @@ const job_key job_keys[] = {
       FIELD(name) },
     { .section = "job", .name = "inputs", .type = JOB_KEY_PATH,
       .required = 1, .default_text = "",
-      .doc = "A directory (its *.png files), a glob, or a list file "
+      .doc = "A directory (its *.png, *.jpg and *.jpeg files), a glob, or a list file "
              "(@FILE, *.txt, *.list: one path a line).",
       FIELD(inputs) },
     { .section = "job", .name = "output_dir", .type = JOB_KEY_PATH,
@@ -112,7 +112,8 @@ const job_key job_keys[] = {
       FIELD(prefetch_items) },
     { .section = "job", .name = "prefetch_bytes", .type = JOB_KEY_SIZE,
       .min = 1, .max = 1024 * GIB, .default_text = "256M",
-      .doc = "Bytes of decoded inputs queued ahead of the device, at most.",
+      .doc = "Bytes of decoded inputs (images, and mask files) queued ahead of the "
+             "device, at most.",
       FIELD(prefetch_bytes) },
     /* [device] */
     { .section = "device", .name = "select", .type = JOB_KEY_STRING,
@@ -299,7 +300,7 @@ const job_key job_keys[] = {
       FIELD(composite.colour) },
     { .section = "composite", .name = "image", .type = JOB_KEY_PATH,
       .default_text = "",
-      .doc = "Background PNG, resized to each image; empty: use colour.",
+      .doc = "Background image (PNG or JPEG), resized to each image; empty: use colour.",
       FIELD(composite.image) },
     { .section = "composite", .name = "premultiplied", .type = JOB_KEY_BOOL,
       .default_text = "false",

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image_read.h"
 #include "job.h"
-#include "png_io.h"
 #include "stages.h"
 #include "status.h"
 
@@ -44,11 +44,11 @@ static kiln_status refine_files(const job_config *job, const char *in_path, cons
                                 int *at_start)
 {
     host_image in = { 0 }, mask = { 0 };
-    kiln_status st = png_read_file(in_path, job->max_pixels, &in);
+    kiln_status st = image_read_file(in_path, job->max_pixels, &in);
 
     if (st != KILN_OK)
         return st;
-    st = png_read_file(mask_path, job->max_pixels, &mask);
+    st = image_read_file(mask_path, job->max_pixels, &mask);
     if (st == KILN_OK)
         st = cli_single_stages(job, in_path, &in, &mask, out_path, repeat, note, note_len,
                                at_start, refine_print);

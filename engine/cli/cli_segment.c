@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image_read.h"
 #include "job.h"
-#include "png_io.h"
 #include "stages.h"
 #include "status.h"
 
@@ -43,7 +43,7 @@ static kiln_status segment_file(const job_config *job, const char *in_path, cons
                                 int *at_start)
 {
     host_image in = { 0 };
-    kiln_status st = png_read_file(in_path, job->max_pixels, &in);
+    kiln_status st = image_read_file(in_path, job->max_pixels, &in);
 
     if (st == KILN_OK)
         st = cli_single_stages(job, in_path, &in, NULL, out_path, repeat, note, note_len,

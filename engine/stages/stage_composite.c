@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "ops_image.h"
-#include "png_io.h"
+#include "image_read.h"
 #include "stage_composite.h"
 #include "status.h"
 
@@ -31,7 +31,7 @@ static kiln_status composite_open(kiln_device *dev, const stage_context *ctx, vo
     s->cfg = ctx->section;
     if (s->cfg->image[0]) {
         host_image host = { 0 };
-        kiln_status st = png_read_file(s->cfg->image, ctx->max_pixels, &host);
+        kiln_status st = image_read_file(s->cfg->image, ctx->max_pixels, &host);
         if (st == KILN_OK)
             st = dev_image_upload(dev, &host, NULL, NULL, &s->background);
         host_image_free(&host);

@@ -1,0 +1,36 @@
+/* JPEG decoding through libjpeg-turbo's TurboJPEG API.
+ *
+ * The decode uses libjpeg's accurate integer IDCT ("islow") and fancy
+ * (smooth) chroma upsampling: libjpeg's defaults, which PIL decodes with,
+ * so the pixels are those PIL gets from the same libjpeg-turbo build.
+ *
+ * EXIF orientation is NOT applied: the pixels are returned as stored, as
+ * PIL's Image.open returns them, so an output and any mask made for the
+ * stored pixels line up.  (rembg's remove() itself calls
+ * ImageOps.exif_transpose since its PR #441 of May 2023: for a JPEG whose
+ * orientation tag is not 1, such a rembg works on the turned image.) */
+#ifndef KILN_JPEG_IO_H
+#define KILN_JPEG_IO_H
+
+#include <stdint.h>
+
+#include "image.h"
+
+/* Reads the JPEG `path` into *img: 8-bit gray (1 channel) for a grayscale
+ * JPEG, 8-bit RGB (3 channels) for a YCbCr or RGB one.  A header
+ * announcing more than max_pixels pixels (0: IMAGE_DEFAULT_MAX_PIXELS) is
+ * refused before any pixel memory is allocated (KILN_E_LIMIT).  CMYK and
+ * YCCK JPEGs are refused (KILN_E_FORMAT, saying so).  Not a JPEG,
+ * truncated or corrupt data, including data libjpeg would only warn about
+ * (premature end of data, corrupt entropy data): KILN_E_FORMAT, never a
+ * partial image.  Unreadable file: KILN_E_IO.  Messages name the file.  On
+ * error *img is left zeroed.  (Named jpeg_read_file/jpeg_read_info so as
+ * not to collide with libjpeg's own jpeg_read_header.) */
+kiln_status jpeg_read_file(const char *path, uint64_t max_pixels, host_image *img);
+
+/* Reads only as much of `path` as its header needs and returns the shape
+ * jpeg_read_file would give (pixels NULL).  Same errors as jpeg_read_file,
+ * except that damage after the header is found only when decoding. */
+kiln_status jpeg_read_info(const char *path, uint64_t max_pixels, host_image *info);
+
+#endif
