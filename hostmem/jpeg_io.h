@@ -4,11 +4,10 @@
  * (smooth) chroma upsampling: libjpeg's defaults, which PIL decodes with,
  * so the pixels are those PIL gets from the same libjpeg-turbo build.
  *
- * EXIF orientation is NOT applied: the pixels are returned as stored, as
- * PIL's Image.open returns them, so an output and any mask made for the
- * stored pixels line up.  (rembg's remove() itself calls
- * ImageOps.exif_transpose since its PR #441 of May 2023: for a JPEG whose
- * orientation tag is not 1, such a rembg works on the turned image.) */
+ * The EXIF orientation is applied (exif_orient.h): the image comes back
+ * upright, with width and height swapped for orientations 5 to 8, as
+ * rembg's remove() turns it (ImageOps.exif_transpose) before it
+ * segments. */
 #ifndef KILN_JPEG_IO_H
 #define KILN_JPEG_IO_H
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+#include "exif_orient.h"
 #include "jpeg_io.h"
 #include "status.h"
 
@@ -36,6 +37,7 @@ typedef struct jpeg_decoder {
     size_t len;
     size_t cap;
     int at_eof;            /* data holds the whole file */
+    int orientation;       /* EXIF orientation, 1 (as stored) to 8 */
 } jpeg_decoder;
 
 /* Reads on until d->data holds at least `want` bytes or the whole file
@@ -97,6 +99,7 @@ static kiln_status decoder_failure(const jpeg_decoder *d)
 static kiln_status decoder_header(jpeg_decoder *d, uint64_t max_pixels, host_image *shape)
 {
     int width = 0, height = 0, subsamp = -1, colorspace = -1;
+    size_t needed = 0;
 
     memset(shape, 0, sizeof(*shape));
     if (d->len == 0)
@@ -113,6 +116,13 @@ static kiln_status decoder_header(jpeg_decoder *d, uint64_t max_pixels, host_ima
         if (st != KILN_OK)
             return st;
     }
+    d->orientation = exif_orientation(d->data, d->len, &needed);
+    if (needed) {
+        kiln_status st = decoder_read(d, needed);
+        if (st != KILN_OK)
+            return st;
+        d->orientation = exif_orientation(d->data, d->len, &needed);
+    }
     if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK)
         return kiln_fail(KILN_E_FORMAT, "%s: CMYK JPEG is not supported: convert it to RGB "
                          "first", d->path);
@@ -122,6 +132,11 @@ static kiln_status decoder_header(jpeg_decoder *d, uint64_t max_pixels, host_ima
                          (unsigned long)width, (unsigned long)height,
                          (unsigned long long)((uint64_t)width * (uint64_t)height),
                          (unsigned long long)max_pixels);
+    if (exif_orientation_swaps(d->orientation)) {
+        int side = width;
+        width = height;
+        height = side;
+    }
     shape->width = (uint32_t)width;
     shape->height = (uint32_t)height;
     shape->channels = colorspace == TJCS_GRAY ? 1 : 3;
@@ -176,6 +191,11 @@ static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header
     st = decoder_read(&d, SIZE_MAX);
     if (st != KILN_OK)
         goto out_destroy_decoder;
+    if (exif_orientation_swaps(d.orientation)) {   /* decode as stored, then turn */
+        uint32_t side = img.width;
+        img.width = img.height;
+        img.height = side;
+    }
     st = host_image_alloc(&img, img.width, img.height, img.channels, img.bit_depth);
     if (st != KILN_OK) {
         kiln_fail_context(st, "%s", path);
@@ -186,6 +206,11 @@ static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header
                                       img.channels == 1 ? TJPF_GRAY : TJPF_RGB,
                                       JPEG_DECODE_FLAGS))) {
         st = decoder_failure(&d);
+        goto out_free_pixels;
+    }
+    st = exif_orient_apply(&img, d.orientation);
+    if (st != KILN_OK) {
+        kiln_fail_context(st, "%s", path);
         goto out_free_pixels;
     }
     *out = img;                    /* ownership of the pixels moves to *out */

@@ -463,14 +463,51 @@ static void insert_after_soi(const char *base, const char *name, const unsigned 
     free(data);
 }
 
-/* An EXIF orientation tag (6: rotate 90 degrees) is not applied: the
- * 64x48 image stays 64x48 with the stored pixels (as PIL's Image.open
- * gives them; see jpeg_io.h).  Two 64 KB APP segments before
- * the frame header push it past the first read: the header is found in
- * the whole file. */
+/* The source pixel that output pixel (ox, oy) of an image turned upright
+ * for EXIF `orientation` shows, as PIL's exif_transpose maps it (an
+ * inverse mapping, written apart from the decoder's forward one). */
+static void exif_source(int orientation, uint32_t ox, uint32_t oy, uint32_t *sx, uint32_t *sy)
+{
+    switch (orientation) {
+    case 2: *sx = W - 1 - ox; *sy = oy; break;              /* FLIP_LEFT_RIGHT */
+    case 3: *sx = W - 1 - ox; *sy = H - 1 - oy; break;      /* ROTATE_180 */
+    case 4: *sx = ox; *sy = H - 1 - oy; break;              /* FLIP_TOP_BOTTOM */
+    case 5: *sx = oy; *sy = ox; break;                      /* TRANSPOSE */
+    case 6: *sx = oy; *sy = H - 1 - ox; break;              /* ROTATE_270 (90 cw) */
+    case 7: *sx = W - 1 - oy; *sy = H - 1 - ox; break;      /* TRANSVERSE */
+    case 8: *sx = W - 1 - oy; *sy = ox; break;              /* ROTATE_90 (90 ccw) */
+    default: *sx = ox; *sy = oy; break;
+    }
+}
+
+/* Whether `turned` is `plain` turned upright for `orientation`. */
+static int is_turned(const host_image *plain, const host_image *turned, int orientation)
+{
+    int swaps = orientation >= 5;
+    if (!turned->pixels || turned->width != (swaps ? H : W) || turned->height != (swaps ? W : H) ||
+        turned->channels != plain->channels)
+        return 0;
+    for (uint32_t oy = 0; oy < turned->height; oy++) {
+        for (uint32_t ox = 0; ox < turned->width; ox++) {
+            uint32_t sx, sy;
+            exif_source(orientation, ox, oy, &sx, &sy);
+            if (memcmp((const uint8_t *)turned->pixels + ((size_t)oy * turned->width + ox) * 3,
+                       (const uint8_t *)plain->pixels + ((size_t)sy * W + sx) * 3, 3) != 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* The EXIF orientation is applied, as rembg's remove() applies it: for
+ * each tag 1..8, in little- and big-endian TIFF, the image comes back
+ * turned upright (sides swapped for 5..8, in the header too); a malformed
+ * tag leaves the stored pixels.  Two 64 KB APP segments before the frame
+ * header push it past the first read: the header is found in the whole
+ * file. */
 static void test_exif_and_big_header(void)
 {
-    static const unsigned char exif[] = {
+    unsigned char exif[] = {
         0xff, 0xe1, 0x00, 0x22,                      /* APP1, 34 bytes */
         'E', 'x', 'i', 'f', 0, 0,
         'I', 'I', 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, /* TIFF, IFD at 8 */
@@ -478,16 +515,36 @@ static void test_exif_and_big_header(void)
         0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00,
         0x00, 0x00, 0x00, 0x00                       /* no next IFD */
     };
+    static const unsigned char exif_be[] = {
+        0xff, 0xe1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0,
+        'M', 'M', 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, 0x00, 0x01,
+        0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00
+    };
     size_t big = 2 * (2 + 65535);
     unsigned char *segments = calloc(big, 1);
     host_image plain, rotated, img;
     char path[4096];
 
     CHECK_OK(jpeg_read_file(tmp_path(path, "rgb420.jpg"), 0, &plain));
-    insert_after_soi("rgb420.jpg", "exif.jpg", exif, sizeof(exif), path);
+    for (int o = 1; o <= 8; o++) {
+        exif[28] = (unsigned char)o;
+        insert_after_soi("rgb420.jpg", "exif.jpg", exif, sizeof(exif), path);
+        CHECK_OK(jpeg_read_file(path, 0, &rotated));
+        CHECK(is_turned(&plain, &rotated, o));
+        host_image_free(&rotated);
+        CHECK_OK(image_read_header(path, 0, &img));
+        CHECK(img.width == (o >= 5 ? H : W) && img.height == (o >= 5 ? W : H));
+    }
+    insert_after_soi("rgb420.jpg", "exif_be.jpg", exif_be, sizeof(exif_be), path);
     CHECK_OK(jpeg_read_file(path, 0, &rotated));
-    CHECK(rotated.width == W && rotated.height == H);
-    CHECK(max_abs_diff(&plain, &rotated) == 0);
+    CHECK(is_turned(&plain, &rotated, 8));
+    host_image_free(&rotated);
+    exif[22] = 0x04;                                 /* type LONG: malformed */
+    exif[28] = 6;
+    insert_after_soi("rgb420.jpg", "exif_bad.jpg", exif, sizeof(exif), path);
+    CHECK_OK(jpeg_read_file(path, 0, &rotated));
+    CHECK(is_turned(&plain, &rotated, 1));
     host_image_free(&rotated);
 
     CHECK(segments != NULL);
