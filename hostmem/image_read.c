@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "file_open.h"
 #include "image_read.h"
 #include "jpeg_io.h"
 #include "png_io.h"
@@ -30,9 +31,8 @@ static kiln_status image_sniff(const char *path, image_format *format)
 
     if (!path)
         return kiln_fail(KILN_E_INVAL, "image_read: NULL path");
-    fp = fopen(path, "rb");
-    if (!fp)
-        return kiln_fail(KILN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (file_open_regular(path, &fp) != KILN_OK)
+        return KILN_E_IO;
     n = fread(head, 1, sizeof(head), fp);
     if (n < sizeof(head) && ferror(fp))
         read_errno = errno ? errno : EIO;

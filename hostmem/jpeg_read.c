@@ -15,6 +15,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+#include "file_open.h"
 #include "exif_orient.h"
 #include "jpeg_io.h"
 #include "status.h"
@@ -169,9 +170,9 @@ static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header
         max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
     memset(&d, 0, sizeof(d));
     d.path = path;
-    d.fp = fopen(path, "rb");
-    if (!d.fp)
-        return kiln_fail(KILN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    st = file_open_regular(path, &d.fp);
+    if (st != KILN_OK)
+        return st;
     d.tj = tjInitDecompress();
     if (!d.tj) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a TurboJPEG decompressor: %s",

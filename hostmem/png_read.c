@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_open.h"
 #include "png_failure.h"
 #include "png_io.h"
 #include "status.h"
@@ -257,9 +258,9 @@ static kiln_status png_decode(const char *path, uint64_t max_pixels, int header_
         max_pixels = PNG_DEFAULT_MAX_PIXELS;
     memset(&d, 0, sizeof(d));
     d.path = path;
-    d.fp = fopen(path, "rb");
-    if (!d.fp)
-        return kiln_fail(KILN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    st = file_open_regular(path, &d.fp);
+    if (st != KILN_OK)
+        return st;
     st = decoder_read_head(&d, max_pixels);
     if (st != KILN_OK)
         goto out_close_file;

@@ -69,4 +69,15 @@ run_kiln 2 "$d/log_out1" run "$d/job.ini" --set "job.output_dir=$d/a_file"
 expect_in "$d/log_out1" "a_file"
 run_kiln 2 "$d/log_out2" run "$d/job.ini" --set job.output_dir=/proc/kiln-test-out
 expect_in "$d/log_out2" "/proc/kiln-test-out"
+# a FIFO named *.png among the inputs fails alone at once (it used to
+# block the batch forever waiting for a writer); outputs for the rest
+mkdir -p "$d/fifo_in"
+"$MAKE_IMAGES" "$d/fifo_in" 2 24 16 rgba8 img >/dev/null
+mkfifo "$d/fifo_in/zz_pipe.png"
+printf '[job]\ninputs = fifo_in\noutput_dir = fifo_out\n' > "$d/fifo.ini"
+timeout 120 "$KILN" run "$d/fifo.ini" --no-progress > "$d/log_fifo" 2>&1
+rc=$?
+ok "FIFO input: the batch ends, one item failed (exit $rc)" test "$rc" -eq 1
+expect_in "$d/log_fifo" "zz_pipe.png: a FIFO, not a regular file"
+ok "FIFO input: the other inputs done" test "$(count_png "$d/fifo_out")" -eq 2
 finish

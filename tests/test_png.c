@@ -642,7 +642,7 @@ static void test_bad_files(void)
     /* missing */
     expect_read_failure(tmp_path(path, "does-not-exist.png"), KILN_E_IO, "cannot open", 1);
     /* a directory */
-    expect_read_failure(tmpdir, KILN_E_IO, "read error", 0);
+    expect_read_failure(tmpdir, KILN_E_IO, "a directory, not a regular file", 1);
 }
 
 /* Writes a PNG signature and one IHDR chunk (valid CRC) announcing a
