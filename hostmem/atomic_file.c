@@ -13,6 +13,12 @@
 #include "atomic_file.h"
 #include "status.h"
 
+/* The status of a failed write (see atomic_file.h). */
+kiln_status atomic_file_write_status(int err)
+{
+    return (err == ENOSPC || err == EDQUOT || err == EROFS) ? KILN_E_NOSPACE : KILN_E_IO;
+}
+
 /* Distinguishes temporary files of the same process (several threads may
  * write the same final path). */
 static atomic_ulong tmp_counter;
@@ -157,7 +163,7 @@ kiln_status atomic_file_open(atomic_file *af, const char *requested_path)
     if (fd < 0) {
         int err = errno;
         af->tmp_path[0] = '\0';
-        return kiln_fail(KILN_E_IO, "%s: cannot create a file in directory %s: %s",
+        return kiln_fail(atomic_file_write_status(err), "%s: cannot create a file in directory %s: %s",
                          final_path, dir, strerror(err));
     }
     af->fp = fdopen(fd, "wb");
@@ -213,7 +219,7 @@ kiln_status atomic_file_commit(atomic_file *af)
     if (what) {
         unlink(af->tmp_path);
         af->tmp_path[0] = '\0';
-        return kiln_fail(KILN_E_IO, "%s: %s: %s", af->final_path, what, strerror(err));
+        return kiln_fail(atomic_file_write_status(err), "%s: %s: %s", af->final_path, what, strerror(err));
     }
     af->tmp_path[0] = '\0';
     return KILN_OK;

@@ -41,9 +41,15 @@ kiln_status atomic_file_open(atomic_file *af, const char *final_path);
 /* Flushes, fsyncs and closes af->fp, then renames the temporary file over
  * the final path.  A write error seen earlier on af->fp (ferror) or any
  * failure here removes the temporary file and returns KILN_E_IO naming the
- * final path; the final path is then untouched.  Either way the file is no
+ * final path (KILN_E_NOSPACE when the file system is full or read-only);
+ * the final path is then untouched.  Either way the file is no
  * longer pending afterwards (a second commit is KILN_E_INVAL). */
 kiln_status atomic_file_commit(atomic_file *af);
+
+/* The status of a write that failed with errno `err`: KILN_E_NOSPACE when
+ * the file system is full or read-only (ENOSPC, EDQUOT, EROFS: a
+ * job-level condition, every later write fails too), else KILN_E_IO. */
+kiln_status atomic_file_write_status(int err);
 
 /* Closes and removes a pending temporary file, leaving the final path
  * untouched.  A no-op after commit, after a previous abort or after a

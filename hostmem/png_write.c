@@ -93,7 +93,8 @@ static int encoder_write_protected(png_encoder *e, const host_image *img)
 static kiln_status encoder_failure(const png_encoder *e)
 {
     if (e->write_errno)
-        return kiln_fail(KILN_E_IO, "%s: write error: %s", e->path, strerror(e->write_errno));
+        return kiln_fail(atomic_file_write_status(e->write_errno), "%s: write error: %s", e->path,
+                         strerror(e->write_errno));
     if (e->failure.out_of_memory)
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of memory while encoding: %s",
                          e->path, e->failure.message);

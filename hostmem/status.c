@@ -26,6 +26,7 @@ const char *kiln_status_name(kiln_status status)
     case KILN_E_BUILD: return "KILN_E_BUILD";
     case KILN_E_LEAK: return "KILN_E_LEAK";
     case KILN_E_STOPPED: return "KILN_E_STOPPED";
+    case KILN_E_NOSPACE: return "KILN_E_NOSPACE";
     default: return "KILN_E_UNKNOWN";
     }
 }

@@ -37,7 +37,8 @@ enum {
     KILN_E_CL = -9,       /* an OpenCL call failed */
     KILN_E_BUILD = -10,   /* a kernel failed to compile */
     KILN_E_LEAK = -11,    /* a resource was still live at close */
-    KILN_E_STOPPED = -12  /* a batch stopped early (max_failures) */
+    KILN_E_STOPPED = -12, /* a batch stopped early (max_failures) */
+    KILN_E_NOSPACE = -13  /* the output file system is full or read-only */
 };
 
 /* Returns a constant name for a status code ("KILN_E_NOMEM"). */

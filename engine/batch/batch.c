@@ -1,5 +1,6 @@
 /* The batch runner. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "dir_create.h"
 #include "clock.h"
+#include "atomic_file.h"
 #include "batch.h"
 #include "image_read.h"
 #include "inputs.h"
@@ -50,6 +52,8 @@ struct batch_state {
     size_t succeeded;
     size_t failed;
     int stopped;
+    kiln_status fatal;           /* a job-level error that stopped the batch */
+    char fatal_message[2048];
     stage_times decode_times;
     report_failure failures[BATCH_FAILURES_KEPT];
     size_t failures_kept;
@@ -95,6 +99,16 @@ static size_t record_item(batch_state *b, const char *input, kiln_status status,
                 free(f->input);
                 free(f->message);
             }
+        }
+        if (status == KILN_E_NOSPACE && !b->fatal) {
+            /* a full or read-only output file system fails every later
+               item too: stop with one message */
+            b->fatal = status;
+            snprintf(b->fatal_message, sizeof(b->fatal_message), "%s", message);
+            b->stopped = 1;
+            progress_message(&b->progress, "kiln: the output file system is full or read-only: "
+                             "stopping the batch");
+            prefetch_stop(b->queue);
         }
         if (b->job->max_failures && b->failed >= b->job->max_failures && !b->stopped) {
             b->stopped = 1;
@@ -277,6 +291,80 @@ static kiln_status prepare_output_dir(const char *dir)
     return KILN_OK;
 }
 
+/* Whether input `path` lies directly in the directory whose real path
+ * is out_real.  *last_dir and *last_inside cache the answer for the
+ * previous input's directory (the sorted list keeps one directory's
+ * inputs together, so realpath runs once per directory). */
+static int input_in_dir(const char *path, const char *out_real, char *last_dir,
+                        int *last_inside)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path)
+                  : snprintf(dir, sizeof(dir), ".");
+
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return 0;
+    if (strcmp(dir, last_dir) != 0) {
+        char dir_real[PATH_MAX];
+        memcpy(last_dir, dir, (size_t)n + 1);
+        *last_inside = realpath(dir, dir_real) && strcmp(dir_real, out_real) == 0;
+    }
+    return *last_inside;
+}
+
+/* Never takes a job's own outputs as inputs: drops from the list every
+ * file inside output_dir (a glob such as "* / *.png" or an earlier run can
+ * put outputs among the inputs), counting them in *dropped.  When every
+ * input lies in output_dir (output_dir is the input directory: outputs
+ * would overwrite the inputs, or with a suffix be read as inputs by the
+ * next run) the configuration is refused: KILN_E_CONFIG, the list
+ * untouched.  An output_dir that does not exist yet holds nothing. */
+static kiln_status inputs_drop_outputs(const char *output_dir, input_list *list, size_t *dropped)
+{
+    char out_real[PATH_MAX], last_dir[PATH_MAX] = "";
+    size_t kept = 0, inside = 0;
+    int last_inside = 0;
+
+    *dropped = 0;
+    if (!realpath(output_dir, out_real))
+        return KILN_OK;
+    for (size_t i = 0; i < list->count; i++)
+        inside += (size_t)input_in_dir(list->paths[i], out_real, last_dir, &last_inside);
+    if (inside == 0)
+        return KILN_OK;
+    if (inside == list->count)
+        return kiln_fail(KILN_E_CONFIG, "output_dir %s is the directory of the inputs (%s): "
+                         "outputs would overwrite them, or be read as inputs by the next run; "
+                         "choose another output_dir", output_dir, list->paths[0]);
+    last_dir[0] = '\0';
+    for (size_t i = 0; i < list->count; i++) {
+        if (input_in_dir(list->paths[i], out_real, last_dir, &last_inside)) {
+            free(list->paths[i]);
+            continue;
+        }
+        list->paths[kept++] = list->paths[i];
+    }
+    *dropped = list->count - kept;
+    list->count = kept;
+    return KILN_OK;
+}
+
+/* Checks at start that the report can be written (its directory exists
+ * and is writable, and the path is not something kiln never replaces),
+ * so that a batch does not run for hours and then lose its report. */
+static kiln_status check_report_path(const char *path)
+{
+    atomic_file af;
+    kiln_status st;
+
+    if (!path || strcmp(path, "-") == 0)
+        return KILN_OK;
+    st = atomic_file_open(&af, path);
+    atomic_file_abort(&af);
+    return st == KILN_OK ? KILN_OK : kiln_fail_context(st, "--report");
+}
+
 /* Compares two C strings through pointers (qsort). */
 static int compare_paths(const void *a, const void *b)
 {
@@ -293,16 +381,67 @@ static void free_strings(char **strings, size_t n)
     free(strings);
 }
 
-/* Builds the output path of every input, drops inputs whose output exists
- * (when skip_existing), and lists (as copies) output names that two inputs
- * would share (a/x.png, b/x.png): those items fail with a clear message.
- * The list stays consistent on every return. */
-static kiln_status plan_outputs(const job_config *job, input_list *list, char ***outputs,
+/* Returns 1 when `path` is one of the colliding output names. */
+static int is_collision(char *const *collisions, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(collisions[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether an existing output counts as done for skip_existing: a regular
+ * file with data.  A directory, an empty file (a crash between create and
+ * write in another tool) or anything else is not done. */
+static int output_done(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0;
+}
+
+/* Lists (as copies, sorted) the output names that two inputs of the whole
+ * list share (a/x.png and b/x.png both give x.png). */
+static kiln_status find_collisions(char **outs, size_t n, char ***collisions, size_t *ncollisions)
+{
+    char **sorted = malloc((n ? n : 1) * sizeof(*sorted));
+    char **dups = calloc(n ? n : 1, sizeof(*dups));
+    size_t ndups = 0;
+
+    if (!sorted || !dups)
+        goto out_nomem;
+    memcpy(sorted, outs, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), compare_paths);
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(sorted[i], sorted[i - 1]) != 0 || (ndups && strcmp(dups[ndups - 1], sorted[i]) == 0))
+            continue;
+        dups[ndups] = strdup(sorted[i]);
+        if (!dups[ndups])
+            goto out_nomem;
+        ndups++;
+    }
+    free(sorted);
+    *collisions = dups;
+    *ncollisions = ndups;
+    return KILN_OK;
+out_nomem:
+    free(sorted);
+    free_strings(dups, ndups);
+    return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
+}
+
+/* Plans the outputs: the output path of every input of the whole list,
+ * the names two inputs would share (found on the whole list, before
+ * sharding and skipping, so every shard and every re-run sees the same
+ * collisions: their items fail with a clear message and are never
+ * skipped as done), then this shard's items, then (skip_existing) the
+ * drop of items whose output is done.  *listed is the shard's item count
+ * before skipping.  The list stays consistent on every return. */
+static kiln_status plan_outputs(const job_config *job, input_list *list, size_t shard_index,
+                                size_t shard_count, char ***outputs, size_t *listed,
                                 size_t *skipped, char ***collisions, size_t *ncollisions)
 {
     char **outs = calloc(list->count ? list->count : 1, sizeof(*outs));
-    char **sorted = NULL, **dups = NULL;
-    size_t kept = 0, ndups = 0;
+    size_t kept = 0;
     kiln_status st;
 
     *skipped = 0;
@@ -315,8 +454,26 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, char **
             return st;
         }
     }
+    st = find_collisions(outs, list->count, collisions, ncollisions);
+    if (st != KILN_OK) {
+        free_strings(outs, list->count);
+        return st;
+    }
     for (size_t i = 0; i < list->count; i++) {
-        if (job->output.skip_existing && access(outs[i], F_OK) == 0) {
+        if (i % shard_count != shard_index) {
+            free(outs[i]);
+            free(list->paths[i]);
+            continue;
+        }
+        list->paths[kept] = list->paths[i];
+        outs[kept++] = outs[i];
+    }
+    list->count = kept;
+    *listed = kept;
+    kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (job->output.skip_existing && !is_collision(*collisions, *ncollisions, outs[i]) &&
+            output_done(outs[i])) {
             free(outs[i]);
             free(list->paths[i]);
             (*skipped)++;
@@ -326,40 +483,8 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, char **
         outs[kept++] = outs[i];
     }
     list->count = kept;
-    sorted = malloc((kept ? kept : 1) * sizeof(*sorted));
-    dups = calloc(kept ? kept : 1, sizeof(*dups));
-    if (!sorted || !dups)
-        goto out_nomem;
-    memcpy(sorted, outs, kept * sizeof(*sorted));
-    qsort(sorted, kept, sizeof(*sorted), compare_paths);
-    for (size_t i = 1; i < kept; i++) {
-        if (strcmp(sorted[i], sorted[i - 1]) != 0 || (ndups && strcmp(dups[ndups - 1], sorted[i]) == 0))
-            continue;
-        dups[ndups] = strdup(sorted[i]);
-        if (!dups[ndups])
-            goto out_nomem;
-        ndups++;
-    }
-    free(sorted);
     *outputs = outs;
-    *collisions = dups;
-    *ncollisions = ndups;
     return KILN_OK;
-
-out_nomem:
-    free(sorted);
-    free_strings(dups, ndups);
-    free_strings(outs, kept);
-    return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-}
-
-/* Returns 1 when `path` is one of the colliding output names. */
-static int is_collision(char *const *collisions, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(collisions[i], path) == 0)
-            return 1;
-    return 0;
 }
 
 /* Removes colliding items from the list, failing them with a message. */
@@ -430,7 +555,7 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     device_info *all = NULL;
     prefetch_loader loader;
     char **collisions = NULL;
-    size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0;
+    size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0, dropped = 0;
     size_t rss_start = rss_current_bytes();
     double start = kiln_clock_ms();
     kiln_status st, close_st;
@@ -451,12 +576,21 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     st = inputs_expand(job->inputs, NULL, &list);
     if (st != KILN_OK)
         goto out_free_state;
-    inputs_shard(&list, shard_index, shard_count);
-    result->listed = list.count;
+    st = check_report_path(options->report_path);
+    if (st != KILN_OK)
+        goto out_free_inputs;
+    st = inputs_drop_outputs(job->output_dir, &list, &dropped);
+    if (st != KILN_OK)
+        goto out_free_inputs;
+    if (dropped && !options->quiet)
+        fprintf(stderr, "kiln: %zu file%s in output_dir %s not taken as input%s (outputs of "
+                "this job)\n", dropped, dropped == 1 ? "" : "s", job->output_dir,
+                dropped == 1 ? "" : "s");
     st = prepare_output_dir(job->output_dir);
     if (st != KILN_OK)
         goto out_free_inputs;
-    st = plan_outputs(job, &list, &b->outputs, &skipped, &collisions, &ncollisions);
+    st = plan_outputs(job, &list, shard_index, shard_count, &b->outputs, &result->listed,
+                      &skipped, &collisions, &ncollisions);
     if (st != KILN_OK)
         goto out_free_inputs;
     result->skipped = skipped;
@@ -501,9 +635,11 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     progress_finish(&b->progress, b->done, b->failed, skipped);
     if (options->report_path) {
         st = write_report(b, result, shard_index, shard_count, (kiln_clock_ms() - start) / 1e3, rss_start);
-        if (st != KILN_OK)
+        if (st != KILN_OK && !b->fatal)
             fprintf(stderr, "kiln: error: %s\n", kiln_last_error());
     }
+    if (b->fatal)   /* the job-level error, once, whatever the report did */
+        st = kiln_fail(b->fatal, "%s", b->fatal_message);
     prefetch_free(b->queue);
 
 out_close_devices:

@@ -27,7 +27,7 @@ static const cli_command refine_command = { "refine", refine_usage };
 /* Prints one refinement's line. */
 static void refine_print(const cli_single_figures *f)
 {
-    printf("refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
+    fprintf(f->out, "refine %s: %ux%u, %zu unknown pixels: %.1f ms (trimap %.1f, alpha %.1f in %u "
            "iterations, foreground %.1f); device pool peak %.1f MiB, process peak RSS %.1f MiB "
            "on %s\n", f->in_path, f->in->width, f->in->height,
            (size_t)stage_figure_get(f->item, "refine.unknown", 0), f->times->ms[STAGE_REFINE],

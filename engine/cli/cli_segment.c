@@ -30,7 +30,7 @@ static const cli_command segment_command = { "segment", segment_usage };
 static void segment_print(const cli_single_figures *f)
 {
     const double *ms = f->times->ms;
-    printf("segment %s: %ux%u: %.1f ms (segment %.1f, refine %.1f); device pool peak %.1f MiB, "
+    fprintf(f->out, "segment %s: %ux%u: %.1f ms (segment %.1f, refine %.1f); device pool peak %.1f MiB, "
            "process peak RSS %.1f MiB on %s\n", f->in_path, f->in->width, f->in->height,
            ms[STAGE_UPLOAD] + ms[STAGE_SEGMENT] + ms[STAGE_REFINE] + ms[STAGE_RESIZE] +
            ms[STAGE_COMPOSITE] + ms[STAGE_DOWNLOAD], ms[STAGE_SEGMENT], ms[STAGE_REFINE],

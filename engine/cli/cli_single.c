@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "png_io.h"
 #include "rss.h"
@@ -52,6 +53,19 @@ int cli_single_option(const cli_command *cmd, int argc, char **argv, int *i, cli
     return 1;
 }
 
+/* Checks at start that `path` can be written (see cli.h). */
+kiln_status cli_output_check(const char *path)
+{
+    atomic_file af;
+    kiln_status st;
+
+    if (strcmp(path, "-") == 0)
+        return KILN_OK;
+    st = atomic_file_open(&af, path);
+    atomic_file_abort(&af);
+    return st;
+}
+
 /* Runs the stages on one device `repeat` times and writes the output
  * (see cli.h). */
 kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
@@ -68,6 +82,9 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
     kiln_status st, close_st;
 
     *at_start = 1;
+    st = cli_output_check(out_path);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "-o");
     item = calloc(1, sizeof(*item));
     if (!item)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
@@ -88,7 +105,9 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
         st = pipeline_run(stages, in, item, &out, &times);
         snprintf(note, note_len, "%s", item->note);
         if (st == KILN_OK) {
-            cli_single_figures f = { in_path, in, &times, item, 0, 0, dev->info.name };
+            /* with -o - the PNG is standard output: figures go to stderr */
+            cli_single_figures f = { in_path, in, &times, item, 0, 0, dev->info.name,
+                                     strcmp(out_path, "-") == 0 ? stderr : stdout };
             pool_ledger_get(dev->pool, &ledger);
             f.pool_peak_mib = ledger.peak_bytes / 1048576.0;
             f.rss_peak_mib = rss_peak_bytes() / 1048576.0;
