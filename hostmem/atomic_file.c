@@ -1,6 +1,8 @@
 /* Atomic file writes: a temporary file in the target's directory, renamed
  * over the target when complete. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -241,4 +243,45 @@ void atomic_file_abort(atomic_file *af)
         af->tmp_path[0] = '\0';
     }
     errno = saved_errno;
+}
+
+/* Whether `name` is an atomic temporary ".<base>.tmp.<pid>.<n>"; its pid
+ * goes to *pid. */
+static int temporary_name(const char *name, long *pid)
+{
+    const char *last = strrchr(name, '.'), *mid;
+    char *end;
+
+    if (name[0] != '.' || !last || last == name || !last[1] || strspn(last + 1, "0123456789") !=
+        strlen(last + 1))
+        return 0;
+    for (mid = last - 1; mid > name && *mid != '.'; mid--)
+        ;
+    if (mid <= name || mid + 1 == last || mid - name < 4 || strncmp(mid - 4, ".tmp", 4) != 0)
+        return 0;
+    errno = 0;
+    *pid = strtol(mid + 1, &end, 10);
+    return errno == 0 && end == last && *pid > 0;
+}
+
+/* Removes the temporaries of dead processes (see atomic_file.h). */
+size_t atomic_file_remove_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *e;
+    size_t removed = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        char path[ATOMIC_FILE_PATH_MAX];
+        long pid;
+        if (!temporary_name(e->d_name, &pid) || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path) &&
+            unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }

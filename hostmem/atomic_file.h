@@ -57,4 +57,10 @@ kiln_status atomic_file_write_status(int err);
  * it abort. */
 void atomic_file_abort(atomic_file *af);
 
+/* Removes from `dir` the temporary files of this naming pattern whose
+ * process no longer exists (left by a crash or kill -9; a live process's
+ * temporaries, this one's included, are kept).  Returns how many were
+ * removed; an unreadable directory removes nothing. */
+size_t atomic_file_remove_stale(const char *dir);
+
 #endif

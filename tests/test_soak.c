@@ -83,7 +83,7 @@ int main(int argc, char **argv)
     char in_dir[1024], out_dir[1024], rm[4096];
     const char *tmp;
     job_config job;
-    batch_options options = { NULL, NULL, 0, 1, on_item, NULL };
+    batch_options options = { NULL, NULL, 0, 1, on_item, NULL, 0 };
     batch_result result;
     soak_figures f;
 

@@ -11,7 +11,7 @@ kiln_status kiln_run_job(const char *job_path, const char *const *sets,
                          const char *shard, size_t *failed)
 {
     job_config *job = malloc(sizeof(*job));
-    batch_options options = { shard, report_path, -1, 0, NULL, NULL };
+    batch_options options = { shard, report_path, -1, 0, NULL, NULL, 0 };
     batch_result result = { 0 };
     kiln_status st;
 

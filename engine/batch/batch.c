@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "progress.h"
 #include "report.h"
 #include "rss.h"
+#include "signals.h"
 #include "stages.h"
 #include "status.h"
 
@@ -52,6 +54,7 @@ struct batch_state {
     size_t succeeded;
     size_t failed;
     int stopped;
+    int interrupted;             /* the signal that stopped the batch, or 0 */
     kiln_status fatal;           /* a job-level error that stopped the batch */
     char fatal_message[2048];
     stage_times decode_times;
@@ -546,16 +549,35 @@ static kiln_status write_report(batch_state *b, const batch_result *res, size_t 
     return report_write(b->options->report_path, &r);
 }
 
+/* The signal watcher's stop function: no new items, those in flight
+ * finish (signals.h).  Runs on the watcher's thread. */
+static void stop_on_signal(void *user, int signo)
+{
+    batch_state *b = user;
+    char line[160];
+
+    pthread_mutex_lock(&b->lock);
+    b->interrupted = signo;
+    b->stopped = 1;
+    snprintf(line, sizeof(line), "kiln: %s: finishing the items in flight, then stopping "
+             "(a second signal exits at once)", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    progress_message(&b->progress, line);
+    if (b->queue)
+        prefetch_stop(b->queue);
+    pthread_mutex_unlock(&b->lock);
+}
+
 /* Runs the batch. */
 kiln_status batch_run(const job_config *job, const batch_options *options, batch_result *result)
 {
-    static const batch_options no_options = { NULL, NULL, -1, 0, NULL, NULL };
+    static const batch_options no_options = { NULL, NULL, -1, 0, NULL, NULL, 0 };
     batch_state *b;
+    signal_watch watch = { 0 };
     input_list list = { 0 };
     device_info *all = NULL;
     prefetch_loader loader;
     char **collisions = NULL;
-    size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0, dropped = 0;
+    size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0, dropped = 0, stale;
     size_t rss_start = rss_current_bytes();
     double start = kiln_clock_ms();
     kiln_status st, close_st;
@@ -569,6 +591,11 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     b->job = job;
     b->options = options;
     pthread_mutex_init(&b->lock, NULL);
+    /* before any thread starts (POCL's included), so that they all leave
+       the two signals to the watcher */
+    if (options->handle_signals && signal_watch_begin(&watch, stop_on_signal, b) != KILN_OK)
+        fprintf(stderr, "kiln: warning: %s: SIGINT and SIGTERM kill the batch at once\n",
+                kiln_last_error());
 
     st = shard_resolve(options->shard, &shard_index, &shard_count);
     if (st != KILN_OK)
@@ -589,6 +616,10 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     st = prepare_output_dir(job->output_dir);
     if (st != KILN_OK)
         goto out_free_inputs;
+    stale = atomic_file_remove_stale(job->output_dir);
+    if (stale && !options->quiet)
+        fprintf(stderr, "kiln: removed %zu temporary file%s left in %s by processes that "
+                "died\n", stale, stale == 1 ? "" : "s", job->output_dir);
     st = plan_outputs(job, &list, shard_index, shard_count, &b->outputs, &result->listed,
                       &skipped, &collisions, &ncollisions);
     if (st != KILN_OK)
@@ -613,8 +644,12 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     } else {
         loader = prefetch_loader_image(job->max_pixels);
     }
+    pthread_mutex_lock(&b->lock);
     st = prefetch_start(&b->queue, (const char *const *)list.paths, list.count, &loader,
                         (size_t)job->prefetch_items, (size_t)job->prefetch_bytes);
+    if (st == KILN_OK && b->interrupted)
+        prefetch_stop(b->queue);   /* a signal came while the devices opened */
+    pthread_mutex_unlock(&b->lock);
     if (st != KILN_OK)
         goto out_close_devices;
     for (size_t i = 0; i < b->nworkers; i++) {
@@ -631,6 +666,7 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
             pthread_join(b->workers[i].thread, NULL);
     result->succeeded = b->succeeded;
     result->failed = b->failed;
+    result->signal = signal_watch_end(&watch);
     result->stopped = b->stopped;
     progress_finish(&b->progress, b->done, b->failed, skipped);
     if (options->report_path) {
@@ -652,6 +688,7 @@ out_close_devices:
 out_free_inputs:
     inputs_free(&list);
 out_free_state:
+    signal_watch_end(&watch);
     for (size_t i = 0; i < b->failures_kept; i++) {
         free(b->failures[i].input);
         free(b->failures[i].message);

@@ -24,6 +24,9 @@ typedef struct batch_options {
     int quiet;                /* 1: no log lines at all (errors still print) */
     batch_item_hook on_item;
     void *hook_user;
+    int handle_signals;       /* 1: SIGINT/SIGTERM stop the batch cleanly
+                                 (signals.h); the command sets it, library
+                                 callers keep their own signal handling */
 } batch_options;
 
 typedef struct batch_result {
@@ -31,7 +34,8 @@ typedef struct batch_result {
     size_t skipped;    /* outputs that already existed */
     size_t succeeded;
     size_t failed;
-    int stopped;       /* max_failures reached */
+    int stopped;       /* max_failures reached, a full disk or a signal */
+    int signal;        /* SIGINT or SIGTERM that interrupted the batch, or 0 */
 } batch_result;
 
 /* Runs `job`.  Returns KILN_OK when the batch ran (failed items are in

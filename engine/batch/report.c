@@ -1,4 +1,5 @@
 /* Building the JSON report with json-c. */
+#include <signal.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -99,6 +100,10 @@ static json_object *report_json(const report_data *r)
     add_u64(items, "succeeded", r->result.succeeded);
     add_u64(items, "failed", r->result.failed);
     json_object_object_add(items, "stopped_early", json_object_new_boolean(r->result.stopped));
+    json_object_object_add(root, "interrupted",
+                           r->result.signal ? json_object_new_string(r->result.signal == SIGINT
+                                                                         ? "SIGINT" : "SIGTERM")
+                                            : NULL);
     json_object_object_add(root, "items", items);
     add_double(root, "elapsed_s", r->elapsed_s);
     add_double(root, "items_per_s", r->elapsed_s > 0 ? (r->result.succeeded + r->result.failed) / r->elapsed_s : 0);

@@ -1,5 +1,6 @@
 /* kiln: the command-line entry point, the command table and the small
  * commands (run, config, version). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static int cli_run(int argc, char **argv)
     const char *sets[CLI_MAX_SETS];
     size_t nsets = 0;
     const char *job_path = NULL;
-    batch_options options = { NULL, NULL, -1, 0, NULL, NULL };
+    batch_options options = { NULL, NULL, -1, 0, NULL, NULL, 1 };
     batch_result result;
     job_config *job;
     kiln_status st;
@@ -89,6 +90,11 @@ static int cli_run(int argc, char **argv)
     status = result.failed ? 1 : 0;
     if (result.failed)
         fprintf(stderr, "kiln: %zu of %zu items failed\n", result.failed, result.listed - result.skipped);
+    if (result.signal) {
+        fprintf(stderr, "kiln: interrupted by %s after %zu items\n",
+                result.signal == SIGINT ? "SIGINT" : "SIGTERM", result.succeeded + result.failed);
+        status = 128 + result.signal;   /* 130 or 143, as a shell reports it */
+    }
     return status;
 }
 
