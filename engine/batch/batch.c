@@ -603,6 +603,10 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     st = inputs_expand(job->inputs, NULL, &list);
     if (st != KILN_OK)
         goto out_free_state;
+    if (list.count == 0) {
+        st = kiln_fail(KILN_E_CONFIG, "[job] inputs %s matches no PNG or JPEG file", job->inputs);
+        goto out_free_inputs;
+    }
     st = check_report_path(options->report_path);
     if (st != KILN_OK)
         goto out_free_inputs;

@@ -16,12 +16,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include <iniparser.h>
 
 #include "size_parse.h"
 #include "job.h"
+#include "job_scan.h"
 #include "pool.h"
 #include "status.h"
 
@@ -508,13 +510,22 @@ static kiln_status job_file_check(const char *path)
     return KILN_OK;
 }
 
-/* Parses the INI file into *out with iniparser, capturing its messages:
+/* Scans the INI file (job_scan.h), then parses it into *out with
+ * iniparser, capturing its messages:
  * a syntax error is KILN_E_CONFIG "<path>: line N: syntax error: '...'". */
 static kiln_status job_file_parse(const char *path, dictionary **out)
 {
+    char parse_path[64];
+    int fd;
+    kiln_status st = job_scan(path, &fd, parse_path, sizeof(parse_path));
+
+    *out = NULL;
+    if (st != KILN_OK)
+        return st;
     ini_error[0] = '\0';
     iniparser_set_error_callback(ini_error_capture);
-    *out = iniparser_load(path);
+    *out = iniparser_load(parse_path);
+    close(fd);
     if (*out)
         return KILN_OK;
     if (ini_error[0] == '\0')

@@ -28,7 +28,8 @@ void inputs_shard(input_list *list, size_t shard_index, size_t shard_count)
 }
 
 /* Parses a non-negative decimal integer (digits only, fitting size_t)
- * from the whole of text; returns 0 and *out, or -1. */
+ * from the whole of text; returns 0 and *out, -1 when it is not such a
+ * number, -2 when it is one too large for size_t. */
 static int index_parse(const char *text, size_t *out)
 {
     unsigned long long value;
@@ -38,8 +39,10 @@ static int index_parse(const char *text, size_t *out)
         return -1;
     errno = 0;
     value = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || value > SIZE_MAX)
+    if (*end != '\0')
         return -1;
+    if (errno == ERANGE || value > SIZE_MAX)
+        return -2;
     *out = (size_t)value;
     return 0;
 }
@@ -82,6 +85,8 @@ static kiln_status shard_option(const char *option, size_t *index, size_t *count
         goto out_malformed;
     memcpy(head, option, len);
     head[len] = '\0';
+    if (index_parse(head, &i) == -2 || index_parse(slash + 1, &n) == -2)
+        return kiln_fail(KILN_E_CONFIG, "--shard %s: a number above %zu", option, (size_t)SIZE_MAX);
     if (index_parse(head, &i) != 0 || index_parse(slash + 1, &n) != 0 || n == 0)
         goto out_malformed;
     if (i >= n)
