@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file_open.h"
 #include "onnx.pb-c.h"
 #include "onnx_load.h"
 #include "onnx_node.h"
@@ -609,15 +610,20 @@ static kiln_status file_read(const char *path, unsigned char **data, size_t *siz
 {
     struct stat sb;
     unsigned char *buf = NULL;
-    kiln_status st = KILN_OK;
-    FILE *fp = fopen(path, "rb");
+    kiln_status st;
+    FILE *fp;
 
     *data = NULL;
     *size = 0;
-    if (!fp)
-        return kiln_fail(KILN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = kiln_fail(KILN_E_IO, "%s: not a regular file", path);
+    st = file_open_regular(path, &fp);   /* a FIFO is refused, never waited on */
+    if (st != KILN_OK)
+        return st;
+    if (fstat(fileno(fp), &sb) != 0) {
+        st = kiln_fail(KILN_E_IO, "%s: cannot read: %s", path, strerror(errno));
+        goto out_close;
+    }
+    if (sb.st_size == 0) {
+        st = kiln_fail(KILN_E_FORMAT, "%s: empty file, not an ONNX model", path);
         goto out_close;
     }
     buf = malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1);

@@ -38,6 +38,25 @@ expect_in "$d/usage.log" "usage: kiln segment"
 run_kiln 2 "$d/repeat.log" segment "$img" -o "$d/never.png" --repeat 0
 expect_in "$d/repeat.log" "--repeat wants 1..1000"
 
+# a file outside the registry runs at the side it declares (8 here), not 320
+run_kiln 0 "$d/declared.log" segment -m "$d/models/mini.onnx" --mask "$img" -o "$d/declared.png"
+ok "declared input side: the same mask as input_size = 8" cmp -s "$d/declared.png" "$d/mask.png"
+# explicit mean and std keys: rembg's isnet normalisation (ImageNet mean,
+# std 1) spelled out equals normalization = half's counterpart when given
+# the same numbers
+run_kiln 0 "$d/half.log" segment -m "$d/models/mini.onnx" --mask "$img" -o "$d/half.png" \
+    --set segment.normalization=half
+run_kiln 0 "$d/meanstd.log" segment -m "$d/models/mini.onnx" --mask "$img" -o "$d/meanstd.png" \
+    --set "segment.mean=0.5, 0.5, 0.5" --set "segment.std=1 1 1"
+ok "mean/std keys: the same mask as normalization = half" cmp -s "$d/half.png" "$d/meanstd.png"
+run_kiln 0 "$d/isnetnorm.log" segment -m "$d/models/mini.onnx" --mask "$img" -o "$d/isnetnorm.png" \
+    --set "segment.mean=0.9,0.1,0.5" --set "segment.std=0.2,0.3,0.25"
+ok "mean/std keys: another normalisation gives another mask" \
+    test "$(cmp -s "$d/half.png" "$d/isnetnorm.png"; echo $?)" -ne 0
+run_kiln 2 "$d/badmean.log" segment -m "$d/models/mini.onnx" "$img" -o "$d/never.png" \
+    --set "segment.mean=0.5,0.5"
+expect_in "$d/badmean.log" "not three numbers"
+
 # the registry: names resolve in $KILN_MODEL_DIR, then $U2NET_HOME, then ~/.u2net
 cp "$d/models/mini.onnx" "$d/models/u2netp.onnx"
 KILN_MODEL_DIR="$d/models" run_kiln 0 "$d/reg.log" segment -m u2netp $size8 "$img" -o "$d/reg.png"
@@ -60,6 +79,10 @@ ok "no output for a missing model" test ! -e "$d/never.png"
 # fails at start (exit 2)
 run_kiln 2 "$d/trunc.log" segment -m "$d/models/truncated.onnx" $size8 "$img" -o "$d/never.png"
 expect_in "$d/trunc.log" "truncated.onnx"
+: > "$d/models/empty.onnx"
+run_kiln 2 "$d/empty.log" segment -m "$d/models/empty.onnx" "$img" -o "$d/never.png"
+expect_in "$d/empty.log" "empty.onnx: empty file, not an ONNX model"
+ok "a file error carries no input shape" test "$(grep -c 'network.s input' "$d/empty.log")" -eq 0
 run_kiln 2 "$d/wide.log" segment -m "$d/models/wide.onnx" $size8 "$img" -o "$d/never.png"
 expect_in "$d/wide.log" "wide.onnx"
 run_kiln 2 "$d/shape.log" segment -m "$d/models/mini.onnx" --set segment.input_size=64 "$img" -o "$d/never.png"

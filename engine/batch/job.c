@@ -422,6 +422,43 @@ static kiln_status float_store(const job_key *key, const char *text, job_config 
 /* Parses `text` as a value of `key` and stores it in cfg.  A malformed or
  * out-of-range value returns KILN_E_CONFIG with a message starting with
  * `where` ("job.ini: [resize] width"); cfg is then unchanged. */
+/* Stores three numbers ("0.5, 0.5, 0.5" or "0.5 0.5 0.5") in fmin..fmax,
+ * or NaN in [0] for an empty value (unset). */
+static kiln_status float3_store(const job_key *key, const char *text, job_config *cfg,
+                                const char *where)
+{
+    float *out = key_field(key, cfg);
+    const char *p = text;
+    float v[3];
+
+    assert(key->size == 3 * sizeof(float));
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0') {
+        out[0] = out[1] = out[2] = NAN;
+        return KILN_OK;
+    }
+    for (int i = 0; i < 3; i++) {
+        char *end = NULL;
+        double d;
+        errno = 0;
+        d = strtod(p, &end);
+        if (end == p || errno == ERANGE || !isfinite(d))
+            return kiln_fail(KILN_E_CONFIG, "%s: '%s' is not three numbers", where, text);
+        if (d < key->fmin || d > key->fmax)
+            return kiln_fail(KILN_E_CONFIG, "%s: %g is out of range %g..%g", where, d,
+                             key->fmin, key->fmax);
+        v[i] = (float)d;
+        p = end;
+        while (*p == ' ' || *p == '\t' || (i < 2 && *p == ','))
+            p++;
+    }
+    if (*p != '\0')
+        return kiln_fail(KILN_E_CONFIG, "%s: '%s' is not three numbers", where, text);
+    memcpy(out, v, sizeof(v));
+    return KILN_OK;
+}
+
 static kiln_status value_parse(const job_key *key, const char *text, job_config *cfg,
                                const char *where)
 {
@@ -441,6 +478,8 @@ static kiln_status value_parse(const job_key *key, const char *text, job_config 
         return colour_store(key, text, cfg, where);
     case JOB_KEY_FLOAT:
         return float_store(key, text, cfg, where);
+    case JOB_KEY_FLOAT3:
+        return float3_store(key, text, cfg, where);
     default:
         return kiln_fail(KILN_E_INVAL, "%s: key of unknown type %d", where, (int)key->type);
     }
@@ -829,6 +868,9 @@ static void key_describe(const job_key *key, char *buf, size_t len)
         break;
     case JOB_KEY_FLOAT:
         snprintf(buf, len, "number %g..%g", key->fmin, key->fmax);
+        break;
+    case JOB_KEY_FLOAT3:
+        snprintf(buf, len, "three numbers %g..%g, or empty", key->fmin, key->fmax);
         break;
     default:
         snprintf(buf, len, "?");

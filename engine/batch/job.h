@@ -51,6 +51,8 @@ typedef struct job_segment {
     int post_process;         /* post_process_mask: rembg's option */
     uint64_t input_size;      /* input_size: 0 = the model's */
     int normalization;        /* normalization: auto/imagenet/half */
+    float mean[3];            /* mean: per channel, NaN in [0] = unset */
+    float std[3];             /* std: per channel, NaN in [0] = unset */
 } job_segment;
 
 /* [refine] */
@@ -166,7 +168,9 @@ typedef enum job_key_type {
     JOB_KEY_SIZE_AUTO,  /* uint64_t: "auto" or 0 (both 0), else a size */
     JOB_KEY_ENUM,       /* int: one of `names`, stored as its value */
     JOB_KEY_COLOUR,     /* float[3]: "#rrggbb", each channel in [0,1] */
-    JOB_KEY_FLOAT       /* float: a finite decimal number in fmin..fmax */
+    JOB_KEY_FLOAT,      /* float: a finite decimal number in fmin..fmax */
+    JOB_KEY_FLOAT3      /* float[3]: "" (unset: [0] is NaN) or three numbers in
+                           fmin..fmax separated by commas or spaces */
 } job_key_type;
 
 /* One allowed name of a JOB_KEY_ENUM key and the value it stores. */
@@ -187,7 +191,7 @@ typedef struct job_key {
     const char *name;
     job_key_type type;
     uint64_t min, max;              /* JOB_KEY_INT, _SIZE, _SIZE_AUTO (non-0) */
-    double fmin, fmax;              /* JOB_KEY_FLOAT */
+    double fmin, fmax;              /* JOB_KEY_FLOAT, JOB_KEY_FLOAT3 */
     const uint64_t *allowed;        /* JOB_KEY_INT: the only values (or NULL) */
     size_t nallowed;
     const job_enum_name *names;     /* JOB_KEY_ENUM: the allowed names */

@@ -156,7 +156,8 @@ const job_key job_keys[] = {
     { .section = "segment", .name = "input_size", .type = JOB_KEY_INT,
       .min = 0, .max = 4096, .default_text = "0",
       .doc = "Network input side in pixels; 0: the model's (320 for u2net*, "
-             "silueta; 1024 for isnet-*; 320 for other files).",
+             "silueta; 1024 for isnet-*; for other files the side the file declares, "
+             "or 320 when its input size is not fixed).",
       FIELD(segment.input_size) },
     { .section = "segment", .name = "normalization", .type = JOB_KEY_ENUM,
       .names = segment_norms, .nnames = COUNT(segment_norms), .default_text = "auto",
@@ -164,6 +165,16 @@ const job_key job_keys[] = {
              "and other files; ImageNet mean with std 1 for isnet-*), imagenet (mean "
              "0.485 0.456 0.406, std 0.229 0.224 0.225), half (mean 0.5, std 1).",
       FIELD(segment.normalization) },
+    { .section = "segment", .name = "mean", .type = JOB_KEY_FLOAT3,
+      .fmin = -1000, .fmax = 1000, .default_text = "",
+      .doc = "Per-channel mean (R, G, B) subtracted from the [0,1] image; empty: "
+             "from normalization.  Given, it overrides normalization.",
+      FIELD(segment.mean) },
+    { .section = "segment", .name = "std", .type = JOB_KEY_FLOAT3,
+      .fmin = 1e-6, .fmax = 1000, .default_text = "",
+      .doc = "Per-channel standard deviation the image is divided by; empty: from "
+             "normalization.  Given, it overrides normalization.",
+      FIELD(segment.std) },
     /* [refine] */
     { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,
       .default_text = "false",

@@ -1,4 +1,5 @@
 /* The segment stage on the device (see stage_segment.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ static const float half_std[3] = { 1.0f, 1.0f, 1.0f };
 /* The model file, input side and normalisation of a [segment] section. */
 typedef struct segment_model {
     char path[JOB_PATH_MAX];
-    uint32_t input_size;
+    uint32_t input_size;        /* 0: the side the file declares, else 320 */
     float mean[3];
     float std[3];
 } segment_model;
@@ -38,7 +39,7 @@ static kiln_status segment_model_resolve(const job_segment *cfg, segment_model *
                        out->path, sizeof(out->path), &spec);
     if (st != KILN_OK)
         return kiln_fail_context(st, "[segment] model");
-    out->input_size = spec ? spec->input_size : SEGMENT_DEFAULT_SIZE;
+    out->input_size = spec ? spec->input_size : 0;
     if (cfg->input_size)
         out->input_size = (uint32_t)cfg->input_size;
     if (spec) {
@@ -54,7 +55,55 @@ static kiln_status segment_model_resolve(const job_segment *cfg, segment_model *
     }
     memcpy(out->mean, mean, sizeof(out->mean));
     memcpy(out->std, std, sizeof(out->std));
+    if (!isnan(cfg->mean[0]))          /* explicit keys win */
+        memcpy(out->mean, cfg->mean, sizeof(out->mean));
+    if (!isnan(cfg->std[0]))
+        memcpy(out->std, cfg->std, sizeof(out->std));
     return KILN_OK;
+}
+
+/* The side of a model's square image input (1x3xSxS), or 0. */
+static uint32_t declared_side(const nn_model *model)
+{
+    const kiln_graph *g = nn_model_graph(model);
+    const graph_tensor *t = &g->tensors[g->inputs[0]];
+    if (g->ninputs != 1 || t->rank != 4 || t->dims[2] != t->dims[3] || t->dims[2] < 2 ||
+        t->dims[2] > 4096)
+        return 0;
+    return (uint32_t)t->dims[2];
+}
+
+/* Builds the model at its input side: the registry's or the job's, else
+ * the side the file declares (tried first, with the file's own dims),
+ * else SEGMENT_DEFAULT_SIZE when the file leaves it open.  Errors about
+ * the file itself carry no shape; a shape the file refuses says which
+ * input the network was given. */
+static kiln_status segment_model_build(kiln_device *dev, segment_model *sm, nn_model **out)
+{
+    onnx_input_shape shape = { NULL, 4, { 1, 3, 0, 0 } };
+    kiln_status st;
+
+    if (sm->input_size == 0) {
+        st = nn_model_acquire(dev, sm->path, NULL, 0, out);
+        if (st == KILN_OK) {
+            sm->input_size = declared_side(*out);
+            if (sm->input_size)
+                return KILN_OK;
+            nn_model_release(*out);
+            *out = NULL;
+            return kiln_fail(KILN_E_FORMAT, "[segment] %s: the input is not one 1x3xSxS image",
+                             sm->path);
+        }
+        if (st != KILN_E_INVAL)
+            return kiln_fail_context(st, "[segment]");
+        sm->input_size = SEGMENT_DEFAULT_SIZE;   /* symbolic dims: rembg's usual side */
+    }
+    shape.dims[2] = shape.dims[3] = sm->input_size;
+    st = nn_model_acquire(dev, sm->path, &shape, 1, out);
+    if (st == KILN_E_INVAL)
+        return kiln_fail_context(st, "[segment] (the network's input is the image as 1x3x%ux%u)",
+                                 (unsigned)sm->input_size, (unsigned)sm->input_size);
+    return st == KILN_OK ? KILN_OK : kiln_fail_context(st, "[segment]");
 }
 
 /* Checks the network's first output: rank 4 (N=1, C>=1) or rank 3 (N=1),
@@ -106,7 +155,6 @@ static void segment_close(void *state)
 /* Resolves and builds the model on the device, once per job. */
 static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
-    onnx_input_shape shape = { NULL, 4, { 1, 3, 0, 0 } };
     segment_state *s = calloc(1, sizeof(*s));
     kiln_status st;
 
@@ -118,13 +166,9 @@ static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void
     st = segment_model_resolve(s->cfg, &s->sm);
     if (st != KILN_OK)
         goto out_close;
-    shape.dims[2] = shape.dims[3] = s->sm.input_size;
-    st = nn_model_acquire(dev, s->sm.path, &shape, 1, &s->model);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "[segment] (the network's input is the image as 1x3x%ux%u)",
-                          (unsigned)s->sm.input_size, (unsigned)s->sm.input_size);
+    st = segment_model_build(dev, &s->sm, &s->model);
+    if (st != KILN_OK)
         goto out_close;
-    }
     if (nn_model_graph(s->model)->ninputs != 1) {
         st = kiln_fail(KILN_E_FORMAT, "[segment] %s has %zu runtime inputs; a segmentation "
                        "model has one image input", s->sm.path, nn_model_graph(s->model)->ninputs);
