@@ -112,8 +112,9 @@ static void compare(const float *got, const graph_tensor *want, tolerance tol, d
     }
 }
 
-/* Runs one test directory on the device. */
-static void run_one(kiln_device *dev, device_counts *c, const char *base, const char *name,
+/* Runs one test directory on the device; returns 1 when it ran and
+ * passed. */
+static int run_one(kiln_device *dev, device_counts *c, const char *base, const char *name,
                     tolerance tol)
 {
     node_test t;
@@ -126,7 +127,7 @@ static void run_one(kiln_device *dev, device_counts *c, const char *base, const 
     size_t size = 0, n;
     uint8_t *bytes = NULL;
     double max_abs, worst;
-    int ok;
+    int ok, passed = 0;
     kiln_status st;
 
     memset(&in0, 0, sizeof(in0));
@@ -172,6 +173,7 @@ static void run_one(kiln_device *dev, device_counts *c, const char *base, const 
     CHECK_OK(nn_model_read_output(model, 0, got, n));
     compare(got, &t.outputs[0], tol, &max_abs, &worst);
     if (worst <= 1.0) {
+        passed = 1;
         c->passed++;
         printf("  %-58s ok (max |d| %.3g%s)\n", name, max_abs,
                t.noutputs > 1 ? "; output 0 of several" : "");
@@ -185,26 +187,124 @@ out_clear:
     free(bytes);
     graph_tensor_clear(&in0);
     node_test_clear(&t);
+    return passed;
 }
 
-/* Runs every test directory under `base` (sorted), or prints why not. */
-static void run_dir(kiln_device *dev, const char *label, const char *base, tolerance tol)
+/* Whether `name` is a line of the expected list (text of a file). */
+static int listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* Reads the pinned list of node tests that must run and pass
+ * (tests/data/onnx_node_expected.txt); NULL when unreadable. */
+static char *expected_read(const char *top)
+{
+    char path[4096];
+    FILE *fp;
+    char *text = NULL;
+    long size;
+
+    snprintf(path, sizeof(path), "%s/tests/data/onnx_node_expected.txt", top ? top : ".");
+    fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0) {
+        text = test_xmalloc((size_t)size + 1, 1);
+        if (fread(text, 1, (size_t)size, fp) != (size_t)size) {
+            free(text);
+            text = NULL;
+        } else {
+            text[size] = '\0';
+        }
+    }
+    fclose(fp);
+    return text;
+}
+
+/* Checks the pinned list against the tests that passed (`passed`, one
+ * name a line): every pinned test must have run and passed; a test that
+ * newly passes is printed so that it can be pinned. */
+static void expected_check(const char *expected, const char *passed)
+{
+    int missing = 0, extra = 0;
+    for (const char *p = expected; *p; ) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char name[NAME_LEN];
+        if (len > 0 && len < sizeof(name) && p[0] != '#') {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (!listed(passed, name)) {
+                printf("  PINNED TEST DID NOT PASS: %s\n", name);
+                missing++;
+            }
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+    for (const char *p = passed; *p; ) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char name[NAME_LEN];
+        if (len > 0 && len < sizeof(name)) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (!listed(expected, name)) {
+                printf("  newly passing (pin it in tests/data/onnx_node_expected.txt): %s\n", name);
+                extra++;
+            }
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+    printf("pinned node tests: %d did not pass, %d pass beyond the list\n", missing, extra);
+    CHECK(missing == 0);
+}
+
+/* Runs every test directory under `base` (sorted), or prints why not.
+ * With `expected` (the pinned list), every pinned test must pass, and a
+ * missing directory is a failure. */
+static void run_dir(kiln_device *dev, const char *label, const char *base, tolerance tol,
+                    const char *expected)
 {
     const char *only = getenv("KILN_ONNX_ONLY");
     struct dirent **names;
     device_counts c;
     int n = scandir(base, &names, NULL, alphasort);
 
+    size_t passed_len = 0, passed_cap = 4096;
+    char *passed = test_xmalloc(passed_cap, 1);
+
+    passed[0] = '\0';
     if (n < 0) {
-        printf("%s: %s: %s: skipped\n", label, base, strerror(errno));
+        printf("%s: %s: %s%s\n", label, base, strerror(errno),
+               expected ? " (install libonnx-testdata)" : ": skipped");
+        CHECK(expected == NULL);
+        free(passed);
         return;
     }
     memset(&c, 0, sizeof(c));
     printf("%s: %s\n", label, base);
     for (int i = 0; i < n; i++) {
         if (names[i]->d_name[0] != '.' && names[i]->d_type != DT_REG &&
-            (!only || strstr(names[i]->d_name, only)))
-            run_one(dev, &c, base, names[i]->d_name, tol);
+            (!only || strstr(names[i]->d_name, only)) &&
+            run_one(dev, &c, base, names[i]->d_name, tol)) {
+            size_t len = strlen(names[i]->d_name);
+            if (passed_len + len + 2 > passed_cap) {
+                passed_cap = 2 * (passed_cap + len + 2);
+                passed = realloc(passed, passed_cap);
+                CHECK(passed != NULL);
+                if (!passed)
+                    return;
+            }
+            memcpy(passed + passed_len, names[i]->d_name, len);
+            passed_len += len;
+            passed[passed_len++] = '\n';
+            passed[passed_len] = '\0';
+        }
         free(names[i]);
     }
     free(names);
@@ -213,6 +313,9 @@ static void run_dir(kiln_device *dev, const char *label, const char *base, toler
     for (int i = 0; i < c.nreasons; i++)
         printf("  skipped %4d: %s\n", c.reason_counts[i], c.reasons[i]);
     CHECK(c.tests == 0 || c.run > 0);
+    if (expected && !only)
+        expected_check(expected, passed);
+    free(passed);
 }
 
 /* Runs one case directory (`--case DIR --atol X`: |d| <= X, used for
@@ -224,6 +327,7 @@ int main(int argc, char **argv)
     const char *cases = getenv("KILN_ONNX_CASES");
     const char *top = getenv("TOP_SRCDIR");
     char own[4096];
+    char *expected;
     kiln_device *dev;
 
     if (argc == 5 && strcmp(argv[1], "--case") == 0 && strcmp(argv[3], "--atol") == 0) {
@@ -253,8 +357,12 @@ int main(int argc, char **argv)
     snprintf(own, sizeof(own), "%s/tests/data/onnx_cases", top ? top : ".");
     if (!cases || !*cases)
         cases = own;
-    run_dir(dev, "onnx node tests on the device (rtol 1e-3, atol 1e-7)", data, onnx_runner);
-    run_dir(dev, "kiln's own cases on the device (rtol 1e-3, atol 1e-6)", cases, own_cases);
+    expected = expected_read(top);
+    CHECK(expected != NULL);
+    run_dir(dev, "onnx node tests on the device (rtol 1e-3, atol 1e-7)", data, onnx_runner,
+            expected);
+    run_dir(dev, "kiln's own cases on the device (rtol 1e-3, atol 1e-6)", cases, own_cases, NULL);
+    free(expected);
     test_device_close(dev);
     return test_summary("test_onnx_device");
 }
