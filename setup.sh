@@ -15,7 +15,7 @@ packages="build-essential autoconf automake libtool pkg-config
   libpng-dev libturbojpeg0-dev libiniparser-dev libjson-c-dev cppcheck
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
 # the tests also export the U2-Net architectures from PyTorch
-test_packages="python3-torch python3-onnx python3-numpy"
+test_packages="python3-torch python3-onnx python3-numpy python3-pil"
 
 install_missing() {
     missing=""

@@ -8,97 +8,28 @@
  * Area (box) and Lanczos-3 follow PIL's resample: filterscale =
  * max(scale, 1), support = filter_support * filterscale, weights evaluated
  * at (i - centre + 0.5) / filterscale over the window [centre - support,
- * centre + support] clipped to the image, normalised to sum 1.  Those
- * weights are computed once per output coordinate by resize_weights into
- * a table of ksize floats per coordinate.
+ * centre + support] clipped to the image, normalised to sum 1.  The host
+ * computes those windows and weights once per output coordinate, in
+ * double precision as PIL does (a window edge can fall exactly on the box
+ * filter's boundary, which float rounding would move), into a table the
+ * filter passes read.
  *
  * scale = in_size / out_size.  Contraction into fma is off so that window
  * bounds and box weights match a host float loop exactly. */
 
 #pragma OPENCL FP_CONTRACT OFF
 
-/* Filter codes: the host's resize_filter values (engine/ops_image.h). */
-#define FILTER_AREA 1
-#define FILTER_LANCZOS3 2
+/* The weight table (computed on the host in double precision, as PIL
+ * computes it): per output coordinate, `stride` floats: the window's
+ * first source index, its tap count (both exact integers), then the
+ * normalised weights. */
 
-/* Returns sin(pi x) / (pi x), and 1 at x = 0. */
-float sinc_pi(float x)
-{
-    if (x == 0.0f)
-        return 1.0f;
-    return sinpi(x) / (M_PI_F * x);
-}
-
-/* Evaluates filter `filter` (FILTER_AREA or FILTER_LANCZOS3) at x, in
- * units of source pixels already divided by filterscale. */
-float filter_eval(int filter, float x)
-{
-    if (filter == FILTER_AREA)
-        return (x > -0.5f && x <= 0.5f) ? 1.0f : 0.0f;
-    if (x >= -3.0f && x < 3.0f)
-        return sinc_pi(x) * sinc_pi(x / 3.0f);
-    return 0.0f;
-}
-
-/* Computes the source window of output coordinate o: its first source
- * index *first and the number of taps *count (0..ksize), rounding the
- * window ends as PIL does ((int)(centre -/+ support + 0.5), clipped). */
-void filter_window(uint o, uint in_size, float scale, float support, uint ksize,
-                   int *first, int *count)
-{
-    float centre = ((float)o + 0.5f) * scale;
-    int lo = (int)(centre - support + 0.5f);
-    int hi = (int)(centre + support + 0.5f);
-
-    if (lo < 0)
-        lo = 0;
-    if (hi > (int)in_size)
-        hi = (int)in_size;
-    hi -= lo;
-    if (hi < 0)
-        hi = 0;
-    if (hi > (int)ksize)
-        hi = (int)ksize;
-    *first = lo;
-    *count = hi;
-}
-
-/* Fills table[o * ksize .. o * ksize + ksize - 1] with the normalised
- * weights of output coordinate o (zeros past its window), for o below
- * out_size.  inv_filterscale = 1 / max(scale, 1). */
-__kernel void resize_weights(__global float *table, uint in_size, uint out_size,
-                             float scale, float support, float inv_filterscale,
-                             uint ksize, int filter)
-{
-    uint o = get_global_id(0);
-    __global float *w;
-    float centre, sum = 0.0f;
-    int first, count, k;
-
-    if (o >= out_size)
-        return;
-    w = table + (size_t)o * ksize;
-    centre = ((float)o + 0.5f) * scale;
-    filter_window(o, in_size, scale, support, ksize, &first, &count);
-    for (k = 0; k < count; k++) {
-        float x = ((float)(k + first) - centre + 0.5f) * inv_filterscale;
-        w[k] = filter_eval(filter, x);
-        sum += w[k];
-    }
-    for (k = 0; k < count; k++) {
-        if (sum != 0.0f)
-            w[k] /= sum;
-    }
-    for (; k < (int)ksize; k++)
-        w[k] = 0.0f;
-}
-
-/* Horizontal filter pass: dst[row][ox] = sum_k table[ox][k] *
+/* Horizontal filter pass: dst[row][ox] = sum_k w[ox][k] *
  * src[row][first + k] for every ox < out_w and row < rows (rows = height
  * * channels).  Global range (out_w, rows). */
 __kernel void resize_h_filter(__global const float *src, __global const float *table,
                               __global float *dst, uint in_w, uint out_w, uint rows,
-                              float scale, float support, uint ksize)
+                              uint stride)
 {
     uint ox = get_global_id(0), row = get_global_id(1);
     __global const float *in, *w;
@@ -107,20 +38,22 @@ __kernel void resize_h_filter(__global const float *src, __global const float *t
 
     if (ox >= out_w || row >= rows)
         return;
-    filter_window(ox, in_w, scale, support, ksize, &first, &count);
+    w = table + (size_t)ox * stride;
+    first = (int)w[0];
+    count = (int)w[1];
+    w += 2;
     in = src + (size_t)row * in_w + first;
-    w = table + (size_t)ox * ksize;
     for (int k = 0; k < count; k++)
         acc += w[k] * in[k];
     dst[(size_t)row * out_w + ox] = acc;
 }
 
-/* Vertical filter pass: dst[c][oy][x] = sum_k table[oy][k] *
+/* Vertical filter pass: dst[c][oy][x] = sum_k w[oy][k] *
  * src[c][first + k][x] for x < width, oy < out_h, c < channels.  Global
  * range (width, out_h, channels). */
 __kernel void resize_v_filter(__global const float *src, __global const float *table,
                               __global float *dst, uint width, uint in_h, uint out_h,
-                              uint channels, float scale, float support, uint ksize)
+                              uint channels, uint stride)
 {
     uint x = get_global_id(0), oy = get_global_id(1), c = get_global_id(2);
     __global const float *in, *w;
@@ -129,9 +62,11 @@ __kernel void resize_v_filter(__global const float *src, __global const float *t
 
     if (x >= width || oy >= out_h || c >= channels)
         return;
-    filter_window(oy, in_h, scale, support, ksize, &first, &count);
+    w = table + (size_t)oy * stride;
+    first = (int)w[0];
+    count = (int)w[1];
+    w += 2;
     in = src + ((size_t)c * in_h + (size_t)first) * width + x;
-    w = table + (size_t)oy * ksize;
     for (int k = 0; k < count; k++)
         acc += w[k] * in[(size_t)k * width];
     dst[((size_t)c * out_h + oy) * width + x] = acc;

@@ -118,10 +118,11 @@ static uint32_t ref_quantise(float v, float maxval)
     return (uint32_t)nearbyintf(x);
 }
 
-/* Filter support and window rounding as PIL's precompute_coeffs, in the
- * device's float precision. */
+/* Filter support and window rounding as PIL's precompute_coeffs, in
+ * double precision as Pillow computes them (a box window edge can fall
+ * exactly on the filter's boundary: 37 -> 20 does). */
 typedef struct ref_axis {
-    float scale, support, inv_filterscale;
+    double scale, support, filterscale;
     int ksize;
 } ref_axis;
 
@@ -132,10 +133,10 @@ static void ref_axis_init(ref_axis *a, uint32_t in, uint32_t out, int filter)
     double fs = scale < 1.0 ? 1.0 : scale;
     double base = filter == RESIZE_LANCZOS3 ? 3.0 : 0.5;
 
-    a->scale = (float)scale;
-    a->support = (float)(base * fs);
-    a->inv_filterscale = (float)(1.0 / fs);
-    a->ksize = 2 * (int)ceilf(a->support) + 1;
+    a->scale = scale;
+    a->support = base * fs;
+    a->filterscale = fs;
+    a->ksize = 2 * (int)ceil(a->support) + 1;
 }
 
 /* sin(pi x) / (pi x) in double. */
@@ -146,14 +147,14 @@ static double ref_sinc(double x)
     return sin(M_PI * x) / (M_PI * x);
 }
 
-/* PIL's box and Lanczos-3 filters. */
-static float ref_filter(int filter, float x)
+/* PIL's box and Lanczos-3 filters, in double. */
+static double ref_filter(int filter, double x)
 {
     if (filter == RESIZE_AREA)
-        return (x > -0.5f && x <= 0.5f) ? 1.0f : 0.0f;
-    if (x >= -3.0f && x < 3.0f)
-        return (float)(ref_sinc(x) * ref_sinc(x / 3.0));
-    return 0.0f;
+        return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0;
+    if (x > -3.0 && x < 3.0)
+        return ref_sinc(x) * ref_sinc(x / 3.0);
+    return 0.0;
 }
 
 /* Computes output coordinate o's window (*first, *count) and normalised
@@ -161,10 +162,10 @@ static float ref_filter(int filter, float x)
 static void ref_window(const ref_axis *a, uint32_t in, uint32_t o, int filter,
                        int *first, int *count, float *w)
 {
-    float centre = ((float)o + 0.5f) * a->scale;
-    int lo = (int)(centre - a->support + 0.5f);
-    int hi = (int)(centre + a->support + 0.5f);
-    float sum = 0.0f;
+    double centre = ((double)o + 0.5) * a->scale;
+    int lo = (int)(centre - a->support + 0.5);
+    int hi = (int)(centre + a->support + 0.5);
+    double sum = 0.0, wd[1024];
 
     if (lo < 0)
         lo = 0;
@@ -172,13 +173,12 @@ static void ref_window(const ref_axis *a, uint32_t in, uint32_t o, int filter,
         hi = (int)in;
     *first = lo;
     *count = hi - lo;
-    for (int k = 0; k < *count; k++) {
-        w[k] = ref_filter(filter, ((float)(k + lo) - centre + 0.5f) * a->inv_filterscale);
-        sum += w[k];
+    for (int k = 0; k < *count && k < 1024; k++) {
+        wd[k] = ref_filter(filter, ((double)(k + lo) - centre + 0.5) / a->filterscale);
+        sum += wd[k];
     }
-    for (int k = 0; k < *count; k++)
-        if (sum != 0.0f)
-            w[k] /= sum;
+    for (int k = 0; k < *count && k < 1024; k++)
+        w[k] = (float)(sum != 0.0 ? wd[k] / sum : wd[k]);
 }
 
 /* OpenCV INTER_LINEAR taps of output coordinate o. */

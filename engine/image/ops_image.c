@@ -4,6 +4,7 @@
  * output from the pool, enqueues its kernels and, on any error, releases
  * everything it acquired. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "launch.h"
@@ -72,59 +73,85 @@ static kiln_status same_size(const dev_image *a, const dev_image *b, const char 
 
 /* ---- resize ---- */
 
-/* Parameters of one resize axis for the filter kernels, computed as PIL
- * does (in double, then rounded to float for the device). */
-typedef struct resize_axis {
-    cl_uint in_size;
-    cl_uint out_size;
-    cl_uint ksize;            /* table entries per output coordinate */
-    cl_float scale;           /* in_size / out_size */
-    cl_float support;         /* filter support * max(scale, 1) */
-    cl_float inv_filterscale; /* 1 / max(scale, 1) */
-} resize_axis;
+/* Evaluates PIL's filter `filter` (RESIZE_AREA: box, RESIZE_LANCZOS3) at
+ * x, in source pixels divided by the filterscale. */
+static double filter_eval(resize_filter filter, double x)
+{
+    if (filter == RESIZE_AREA)
+        return (x > -0.5 && x <= 0.5) ? 1.0 : 0.0;
+    if (x > -3.0 && x < 3.0) {
+        double a = x == 0.0 ? 1.0 : sin(M_PI * x) / (M_PI * x);
+        double b = x == 0.0 ? 1.0 : sin(M_PI * x / 3.0) / (M_PI * x / 3.0);
+        return a * b;
+    }
+    return 0.0;
+}
 
-/* Fills *axis for resizing in_size samples to out_size with `filter`. */
-static void resize_axis_init(resize_axis *axis, uint32_t in_size, uint32_t out_size,
-                             resize_filter filter)
+/* Computes the weight table of one axis as PIL's precompute_coeffs does,
+ * in double: per output coordinate `stride` floats (window start, tap
+ * count, then the normalised weights; stride = 2 + the widest window).
+ * *table is allocated here (free with free); KILN_E_HOSTMEM. */
+static kiln_status resize_table(uint32_t in_size, uint32_t out_size, resize_filter filter,
+                                float **table, cl_uint *stride)
 {
     double scale = (double)in_size / (double)out_size;
     double filterscale = scale < 1.0 ? 1.0 : scale;
-    double support = filter == RESIZE_LANCZOS3 ? 3.0 : filter == RESIZE_AREA ? 0.5 : 1.0;
+    double support = (filter == RESIZE_LANCZOS3 ? 3.0 : 0.5) * filterscale;
+    cl_uint ksize = 2 * (cl_uint)ceil(support) + 1;
+    float *t;
 
-    axis->in_size = in_size;
-    axis->out_size = out_size;
-    axis->scale = (cl_float)scale;
-    axis->support = (cl_float)(support * filterscale);
-    axis->inv_filterscale = (cl_float)(1.0 / filterscale);
-    axis->ksize = 2 * (cl_uint)ceilf(axis->support) + 1;
+    *stride = ksize + 2;
+    t = calloc((size_t)out_size * *stride, sizeof(*t));
+    *table = t;
+    if (!t)
+        return kiln_fail(KILN_E_HOSTMEM, "resize: out of host memory for a %u x %u weight table",
+                         (unsigned)out_size, (unsigned)ksize);
+    for (uint32_t o = 0; o < out_size; o++, t += *stride) {
+        double centre = ((double)o + 0.5) * scale, sum = 0.0;
+        int lo = (int)(centre - support + 0.5), hi = (int)(centre + support + 0.5), n;
+        if (lo < 0)
+            lo = 0;
+        if (hi > (int)in_size)
+            hi = (int)in_size;
+        n = hi - lo;
+        if (n < 0)
+            n = 0;
+        if (n > (int)ksize)
+            n = (int)ksize;
+        for (int k = 0; k < n; k++)
+            sum += filter_eval(filter, ((double)(k + lo) - centre + 0.5) / filterscale);
+        t[0] = (float)lo;
+        t[1] = (float)n;
+        for (int k = 0; k < n && sum != 0.0; k++)
+            t[2 + k] = (float)(filter_eval(filter, ((double)(k + lo) - centre + 0.5) / filterscale)
+                               / sum);
+    }
+    return KILN_OK;
 }
 
-/* Enqueues the filter weight table of `axis` into a new pool buffer
- * *table (out_size * ksize floats).  On error *table is NULL. */
-static kiln_status resize_weights(kiln_device *dev, const resize_axis *axis,
-                                  resize_filter filter, pool_buffer **table)
+/* Uploads the weight table of one axis into a new pool buffer *table.
+ * On error *table is NULL. */
+static kiln_status resize_weights(kiln_device *dev, uint32_t in_size, uint32_t out_size,
+                                  resize_filter filter, pool_buffer **table, cl_uint *stride)
 {
-    cl_int filter_code = (cl_int)filter;
-    size_t global = axis->out_size;
+    float *host = NULL;
+    size_t bytes;
     kiln_status st;
 
     *table = NULL;
-    st = pool_acquire(dev->pool, (size_t)axis->out_size * axis->ksize * sizeof(float),
-                      "image.resize.tmp", table);
+    st = resize_table(in_size, out_size, filter, &host, stride);
+    if (st != KILN_OK)
+        return st;
+    bytes = (size_t)out_size * *stride * sizeof(float);
+    st = pool_acquire(dev->pool, bytes, "image.resize.tmp", table);
     if (st != KILN_OK) {
         *table = NULL;
-        return kiln_fail_context(st, "resize: weight table of %u x %u", (unsigned)axis->out_size,
-                                 (unsigned)axis->ksize);
+        free(host);
+        return kiln_fail_context(st, "resize: weight table of %u x %u", (unsigned)out_size,
+                                 (unsigned)*stride);
     }
-    {
-        const dev_kernel_arg args[] = {
-            DEV_ARG((*table)->mem), DEV_ARG(axis->in_size), DEV_ARG(axis->out_size),
-            DEV_ARG(axis->scale), DEV_ARG(axis->support), DEV_ARG(axis->inv_filterscale),
-            DEV_ARG(axis->ksize), DEV_ARG(filter_code)
-        };
-        st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_weights", args,
-                                       DEV_NARGS(args), 1, &global);
-    }
+    st = dev_buffer_write(dev, (*table)->mem, 0, bytes, host, "resize: uploading the weights");
+    free(host);
     if (st != KILN_OK) {
         pool_release(dev->pool, *table);
         *table = NULL;
@@ -143,7 +170,7 @@ static kiln_status resize_pass(kiln_device *dev, const dev_image *src, dev_image
     cl_uint width = dst->width, channels = dst->channels;
     cl_uint rows = src->height * src->channels;
     pool_buffer *table = NULL;
-    resize_axis axis;
+    cl_uint stride = 0;
     size_t global[3];
     kiln_status st;
 
@@ -169,23 +196,21 @@ static kiln_status resize_pass(kiln_device *dev, const dev_image *src, dev_image
         }
     }
 
-    resize_axis_init(&axis, in_size, out_size, filter);
-    st = resize_weights(dev, &axis, filter, &table);
+    st = resize_weights(dev, in_size, out_size, filter, &table, &stride);
     if (st != KILN_OK)
         return st;
     if (vertical) {
         const dev_kernel_arg args[] = {
             DEV_ARG(src->buf->mem), DEV_ARG(table->mem), DEV_ARG(dst->buf->mem),
             DEV_ARG(width), DEV_ARG(in_size), DEV_ARG(out_size), DEV_ARG(channels),
-            DEV_ARG(axis.scale), DEV_ARG(axis.support), DEV_ARG(axis.ksize)
+            DEV_ARG(stride)
         };
         st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_v_filter", args,
                                        DEV_NARGS(args), 3, global);
     } else {
         const dev_kernel_arg args[] = {
             DEV_ARG(src->buf->mem), DEV_ARG(table->mem), DEV_ARG(dst->buf->mem),
-            DEV_ARG(in_size), DEV_ARG(out_size), DEV_ARG(rows),
-            DEV_ARG(axis.scale), DEV_ARG(axis.support), DEV_ARG(axis.ksize)
+            DEV_ARG(in_size), DEV_ARG(out_size), DEV_ARG(rows), DEV_ARG(stride)
         };
         st = dev_kernel_launch_default(dev, RESIZE_SOURCE, "resize_h_filter", args,
                                        DEV_NARGS(args), 2, global);
