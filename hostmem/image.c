@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "image.h"
 #include "status.h"
 
@@ -23,8 +24,8 @@ size_t host_image_bytes(const host_image *img)
     return (size_t)img->width * img->height * per_pixel;
 }
 
-/* Validates the shape, then callocs the pixels into *img.  On any error
- * *img is left zeroed and the message says what was wrong. */
+/* Validates the shape, then allocates the (zeroed) pixels into *img.  On
+ * any error *img is left zeroed and the message says what was wrong. */
 kiln_status host_image_alloc(host_image *img, uint32_t width, uint32_t height,
                              uint32_t channels, uint32_t bit_depth)
 {
@@ -51,7 +52,7 @@ kiln_status host_image_alloc(host_image *img, uint32_t width, uint32_t height,
                          "host_image_alloc: %ux%u x %u channels x %u-bit overflows size_t",
                          (unsigned)width, (unsigned)height, (unsigned)channels,
                          (unsigned)bit_depth);
-    shape.pixels = calloc(1, bytes);
+    shape.pixels = kiln_calloc(1, bytes);
     if (!shape.pixels)
         return kiln_fail(KILN_E_HOSTMEM, "host_image_alloc: out of memory for %zu bytes "
                          "(%ux%u, %u channels, %u-bit)", bytes, (unsigned)width,
@@ -66,6 +67,6 @@ void host_image_free(host_image *img)
 {
     if (!img)
         return;
-    free(img->pixels);
+    kiln_free(img->pixels);
     memset(img, 0, sizeof(*img));
 }

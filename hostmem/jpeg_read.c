@@ -15,6 +15,7 @@
 #include <string.h>
 #include <turbojpeg.h>
 
+#include "host_alloc.h"
 #include "file_open.h"
 #include "exif_orient.h"
 #include "jpeg_io.h"
@@ -57,7 +58,7 @@ static kiln_status decoder_read(jpeg_decoder *d, size_t want)
             if (grown < d->cap || grown > (size_t)ULONG_MAX)
                 return kiln_fail(KILN_E_LIMIT, "%s: file too large for the JPEG decoder",
                                  d->path);
-            bigger = realloc(d->data, grown);
+            bigger = kiln_realloc(d->data, grown);
             if (!bigger)
                 return kiln_fail(KILN_E_HOSTMEM, "%s: out of memory for %zu bytes of "
                                  "JPEG data", d->path, grown);
@@ -220,7 +221,7 @@ static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header
 out_free_pixels:
     host_image_free(&img);
 out_destroy_decoder:
-    free(d.data);
+    kiln_free(d.data);
     tjDestroy(d.tj);
 out_close_file:
     fclose(d.fp);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host_alloc.h"
 #include "png_failure.h"
 
 /* Records the message and longjmps back to the protected function. */
@@ -20,20 +21,20 @@ void png_failure_warning(png_structp png, png_const_charp msg)
     (void)msg;
 }
 
-/* malloc that remembers a failure. */
+/* kiln_malloc that remembers a failure. */
 png_voidp png_failure_malloc(png_structp png, png_alloc_size_t size)
 {
     png_failure *f = png_get_mem_ptr(png);
-    void *p = malloc(size);
+    void *p = kiln_malloc(size);
 
     if (!p && f)
         f->out_of_memory = 1;
     return p;
 }
 
-/* free. */
+/* kiln_free. */
 void png_failure_free(png_structp png, png_voidp ptr)
 {
     (void)png;
-    free(ptr);
+    kiln_free(ptr);
 }

@@ -20,11 +20,12 @@ void png_failure_error(png_structp png, png_const_charp msg);
  * are not errors for us and are not printed. */
 void png_failure_warning(png_structp png, png_const_charp msg);
 
-/* Allocator: malloc, remembering a failure so that it is reported as
- * KILN_E_HOSTMEM rather than as corrupt data. */
+/* Allocator: kiln_malloc (counted, and failed by fault injection),
+ * remembering a failure so that it is reported as KILN_E_HOSTMEM rather
+ * than as corrupt data. */
 png_voidp png_failure_malloc(png_structp png, png_alloc_size_t size);
 
-/* Deallocator: free. */
+/* Deallocator: kiln_free. */
 void png_failure_free(png_structp png, png_voidp ptr);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "file_open.h"
+#include "host_alloc.h"
 #include "png_failure.h"
 #include "png_io.h"
 #include "status.h"
@@ -113,11 +114,11 @@ static kiln_status decoder_create(png_decoder *d)
     d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &d->failure, png_failure_error,
                                       png_failure_warning, &d->failure, png_failure_malloc, png_failure_free);
     if (!d->png)
-        return kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng reader", d->path);
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng reader", d->path);
     d->info = png_create_info_struct(d->png);
     if (!d->info) {
         png_destroy_read_struct(&d->png, NULL, NULL);
-        return kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng info struct", d->path);
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct", d->path);
     }
     return KILN_OK;
 }
@@ -283,7 +284,7 @@ static kiln_status png_decode(const char *path, uint64_t max_pixels, int header_
         kiln_fail_context(st, "%s", path);
         goto out_destroy_reader;
     }
-    rows = calloc(img.height, sizeof(*rows));
+    rows = kiln_calloc(img.height, sizeof(*rows));
     if (!rows) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of memory for %lu row pointers", path,
                        (unsigned long)img.height);
@@ -300,7 +301,7 @@ static kiln_status png_decode(const char *path, uint64_t max_pixels, int header_
     img.pixels = NULL;
 
 out_free_rows:
-    free(rows);
+    kiln_free(rows);
 out_free_pixels:
     host_image_free(&img);
 out_destroy_reader:

@@ -139,12 +139,12 @@ kiln_status png_write_file(const char *path, const host_image *img)
     e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e.failure, png_failure_error,
                                       png_failure_warning, &e.failure, png_failure_malloc, png_failure_free);
     if (!e.png) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng writer", path);
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng writer", path);
         goto out_finish_file;
     }
     e.info = png_create_info_struct(e.png);
     if (!e.info) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a libpng info struct", path);
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct", path);
         goto out_destroy_writer;
     }
     if (encoder_write_protected(&e, img) != 0)

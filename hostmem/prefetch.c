@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "host_alloc.h"
 #include "prefetch.h"
 #include "status.h"
 
@@ -248,7 +249,7 @@ kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_
         return kiln_fail(KILN_E_INVAL, "prefetch_start: max_items must be at least 1");
     if (max_items > count)
         max_items = count > 0 ? count : 1;
-    q = calloc(1, sizeof(*q));
+    q = kiln_calloc(1, sizeof(*q));
     if (!q)
         return kiln_fail(KILN_E_HOSTMEM, "prefetch_start: out of memory");
     q->paths = paths;
@@ -256,9 +257,9 @@ kiln_status prefetch_start(prefetch_queue **out, const char *const *paths, size_
     q->max_items = max_items;
     q->max_bytes = max_bytes;
     q->loader = *loader;
-    q->slots = calloc(max_items, sizeof(*q->slots));
-    q->free_slots = calloc(max_items, sizeof(*q->free_slots));
-    q->ready = calloc(max_items, sizeof(*q->ready));
+    q->slots = kiln_calloc(max_items, sizeof(*q->slots));
+    q->free_slots = kiln_calloc(max_items, sizeof(*q->free_slots));
+    q->ready = kiln_calloc(max_items, sizeof(*q->ready));
     if (!q->slots || !q->free_slots || !q->ready) {
         st = kiln_fail(KILN_E_HOSTMEM, "prefetch_start: out of memory for %zu slots",
                        max_items);
@@ -298,10 +299,10 @@ out_destroy_item_ready:
 out_destroy_lock:
     pthread_mutex_destroy(&q->lock);
 out_free_queue:
-    free(q->ready);
-    free(q->free_slots);
-    free(q->slots);
-    free(q);
+    kiln_free(q->ready);
+    kiln_free(q->free_slots);
+    kiln_free(q->slots);
+    kiln_free(q);
     return st;
 }
 
@@ -394,8 +395,8 @@ void prefetch_free(prefetch_queue *q)
     pthread_cond_destroy(&q->room);
     pthread_cond_destroy(&q->item_ready);
     pthread_mutex_destroy(&q->lock);
-    free(q->ready);
-    free(q->free_slots);
-    free(q->slots);
-    free(q);
+    kiln_free(q->ready);
+    kiln_free(q->free_slots);
+    kiln_free(q->slots);
+    kiln_free(q);
 }

@@ -57,6 +57,28 @@ KILN_API kiln_status kiln_run_job(const char *job_path, const char *const *sets,
                          size_t nsets, const char *report_path,
                          const char *shard, size_t *failed);
 
+/* Host memory figures of the whole process's kiln allocations (every
+ * block kiln allocates for itself goes through one accounting door;
+ * memory the OpenCL driver and other libraries allocate is not counted). */
+typedef struct kiln_host_stats {
+    size_t live_bytes;     /* bytes allocated and not yet freed */
+    size_t peak_bytes;     /* the most live_bytes ever reached */
+    uint64_t allocations;  /* successful allocations (realloc included) */
+    uint64_t failures;     /* allocations that returned NULL, injected ones included */
+} kiln_host_stats;
+
+/* Copies the current figures into *out.  Live bytes are counted with the
+ * C library's usable block sizes, so they may exceed the bytes asked for. */
+KILN_API void kiln_host_alloc_stats(kiln_host_stats *out);
+
+/* Fault injection: makes the nth kiln host allocation from now (1: the
+ * next one) fail as if the system were out of memory; 0 turns it off.
+ * One allocation fails, then allocations succeed again.  Allocations on
+ * every thread count.  The environment variable KILN_FAULT_HOST_ALLOC=N,
+ * read once at kiln's first allocation, arms the same from the start of a
+ * process (for command-line tests); a call to this function replaces it. */
+KILN_API void kiln_host_alloc_fail_at(uint64_t nth);
+
 /* The library version string ("0.1.0"). */
 KILN_API const char *kiln_version(void);
 

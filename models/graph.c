@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "graph.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* Creates an empty graph. */
 kiln_status graph_new(kiln_graph **out)
 {
-    kiln_graph *g = calloc(1, sizeof(*g));
+    kiln_graph *g = kiln_calloc(1, sizeof(*g));
 
     *out = NULL;
     if (!g)
@@ -21,9 +22,9 @@ kiln_status graph_new(kiln_graph **out)
 /* Frees what a tensor owns and clears it. */
 void graph_tensor_clear(graph_tensor *t)
 {
-    free(t->name);
-    free(t->f32);
-    free(t->i64);
+    kiln_free(t->name);
+    kiln_free(t->f32);
+    kiln_free(t->i64);
     memset(t, 0, sizeof(*t));
     t->rank = -1;
     t->producer = -1;
@@ -32,8 +33,8 @@ void graph_tensor_clear(graph_tensor *t)
 /* Frees a tensor's constant data. */
 void graph_tensor_drop_data(graph_tensor *t)
 {
-    free(t->f32);
-    free(t->i64);
+    kiln_free(t->f32);
+    kiln_free(t->i64);
     t->f32 = NULL;
     t->i64 = NULL;
 }
@@ -41,9 +42,9 @@ void graph_tensor_drop_data(graph_tensor *t)
 /* Frees a node's arrays. */
 static void node_clear(graph_node *n)
 {
-    free(n->name);
-    free(n->inputs);
-    free(n->outputs);
+    kiln_free(n->name);
+    kiln_free(n->inputs);
+    kiln_free(n->outputs);
     memset(n, 0, sizeof(*n));
 }
 
@@ -56,11 +57,11 @@ void graph_free(kiln_graph *g)
         graph_tensor_clear(&g->tensors[i]);
     for (size_t i = 0; i < g->nnodes; i++)
         node_clear(&g->nodes[i]);
-    free(g->tensors);
-    free(g->nodes);
-    free(g->inputs);
-    free(g->outputs);
-    free(g);
+    kiln_free(g->tensors);
+    kiln_free(g->nodes);
+    kiln_free(g->inputs);
+    kiln_free(g->outputs);
+    kiln_free(g);
 }
 
 /* Duplicates a string, NULL as "". */
@@ -68,7 +69,7 @@ static char *copy_name(const char *name)
 {
     const char *src = name ? name : "";
     size_t len = strlen(src) + 1;
-    char *dst = malloc(len);
+    char *dst = kiln_malloc(len);
 
     if (dst)
         memcpy(dst, src, len);
@@ -83,7 +84,7 @@ kiln_status graph_add_tensor(kiln_graph *g, const char *name, graph_dtype dtype,
         return kiln_fail(KILN_E_LIMIT, "too many tensors in one graph");
     if (g->ntensors == g->cap_tensors) {
         size_t cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
-        graph_tensor *grown = realloc(g->tensors, cap * sizeof(*grown));
+        graph_tensor *grown = kiln_realloc(g->tensors, cap * sizeof(*grown));
         if (!grown)
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for tensors");
         g->tensors = grown;
@@ -112,7 +113,7 @@ kiln_status graph_add_node(kiln_graph *g, graph_op op, const char *name,
         return kiln_fail(KILN_E_LIMIT, "too many nodes in one graph");
     if (g->nnodes == g->cap_nodes) {
         size_t cap = g->cap_nodes ? g->cap_nodes * 2 : 64;
-        graph_node *grown = realloc(g->nodes, cap * sizeof(*grown));
+        graph_node *grown = kiln_realloc(g->nodes, cap * sizeof(*grown));
         if (!grown)
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for nodes");
         g->nodes = grown;
@@ -124,8 +125,8 @@ kiln_status graph_add_node(kiln_graph *g, graph_op op, const char *name,
     n.ninputs = ninputs;
     n.noutputs = noutputs;
     n.name = copy_name(name);
-    n.inputs = malloc((ninputs ? ninputs : 1) * sizeof(*n.inputs));
-    n.outputs = malloc((noutputs ? noutputs : 1) * sizeof(*n.outputs));
+    n.inputs = kiln_malloc((ninputs ? ninputs : 1) * sizeof(*n.inputs));
+    n.outputs = kiln_malloc((noutputs ? noutputs : 1) * sizeof(*n.outputs));
     if (!n.name || !n.inputs || !n.outputs) {
         node_clear(&n);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for a node");
@@ -187,14 +188,14 @@ kiln_status graph_tensor_alloc_data(graph_tensor *t)
     size_t count = n ? n : 1;
 
     if (graph_dtype_is_float(t->dtype)) {
-        float *data = calloc(count, sizeof(*data));
+        float *data = kiln_calloc(count, sizeof(*data));
         if (!data)
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for tensor '%s' (%zu elements)",
                              t->name, n);
         graph_tensor_drop_data(t);
         t->f32 = data;
     } else {
-        int64_t *data = calloc(count, sizeof(*data));
+        int64_t *data = kiln_calloc(count, sizeof(*data));
         if (!data)
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for tensor '%s' (%zu elements)",
                              t->name, n);

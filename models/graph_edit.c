@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "graph_edit.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* Counts reads by live nodes. */
@@ -68,7 +69,7 @@ kiln_status graph_node_insert(kiln_graph *g, size_t pos, graph_op op, const char
  * needed tensors. */
 kiln_status graph_prune(kiln_graph *g, size_t *removed)
 {
-    unsigned char *needed = calloc(g->ntensors ? g->ntensors : 1, sizeof(*needed));
+    unsigned char *needed = kiln_calloc(g->ntensors ? g->ntensors : 1, sizeof(*needed));
 
     if (!needed)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory pruning the graph");
@@ -91,7 +92,7 @@ kiln_status graph_prune(kiln_graph *g, size_t *removed)
             if (n->inputs[k] >= 0)
                 needed[n->inputs[k]] = 1;
     }
-    free(needed);
+    kiln_free(needed);
     return KILN_OK;
 }
 
@@ -106,7 +107,7 @@ static void remap_list(int *list, size_t count, const int *map)
 /* Keeps live nodes and referenced tensors, in order. */
 kiln_status graph_compact(kiln_graph *g)
 {
-    int *map = malloc((g->ntensors ? g->ntensors : 1) * sizeof(*map));
+    int *map = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*map));
     size_t keep_nodes = 0, keep_tensors = 0;
 
     if (!map)
@@ -145,9 +146,9 @@ kiln_status graph_compact(kiln_graph *g)
     for (size_t i = 0; i < g->nnodes; i++) {
         graph_node *n = &g->nodes[i];
         if (n->op == GRAPH_OP_NONE) {
-            free(n->name);
-            free(n->inputs);
-            free(n->outputs);
+            kiln_free(n->name);
+            kiln_free(n->inputs);
+            kiln_free(n->outputs);
             continue;
         }
         remap_list(n->inputs, n->ninputs, map);
@@ -159,7 +160,7 @@ kiln_status graph_compact(kiln_graph *g)
     g->nnodes = keep_nodes;
     remap_list(g->inputs, g->ninputs, map);
     remap_list(g->outputs, g->noutputs, map);
-    free(map);
+    kiln_free(map);
     graph_producers_update(g);
     return KILN_OK;
 }

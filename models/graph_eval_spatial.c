@@ -8,6 +8,7 @@
 
 #include "float16.h"
 #include "graph_eval_spatial.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* A window over three spatial dims (unused leading dims have size 1). */
@@ -300,10 +301,10 @@ kiln_status graph_eval_resize(const graph_node *n, const graph_tensor *x, graph_
     for (int d = 0; d < rank; d++) {
         size_t no = (size_t)(out->dims[d] ? out->dims[d] : 1);
         maps[d].out = out->dims[d];
-        maps[d].count = malloc(no * sizeof(*maps[d].count));
-        maps[d].idx = malloc(4 * no * sizeof(*maps[d].idx));
-        maps[d].w = malloc(4 * no * sizeof(*maps[d].w));
-        maps[d].outside = malloc(no * sizeof(*maps[d].outside));
+        maps[d].count = kiln_malloc(no * sizeof(*maps[d].count));
+        maps[d].idx = kiln_malloc(4 * no * sizeof(*maps[d].idx));
+        maps[d].w = kiln_malloc(4 * no * sizeof(*maps[d].w));
+        maps[d].outside = kiln_malloc(no * sizeof(*maps[d].outside));
         if (!maps[d].count || !maps[d].idx || !maps[d].w || !maps[d].outside) {
             st = kiln_fail(KILN_E_HOSTMEM, "out of host memory resizing on the host");
             goto out_free_maps;
@@ -328,10 +329,10 @@ kiln_status graph_eval_resize(const graph_node *n, const graph_tensor *x, graph_
     }
 out_free_maps:
     for (int d = 0; d < rank; d++) {
-        free(maps[d].count);
-        free(maps[d].idx);
-        free(maps[d].w);
-        free(maps[d].outside);
+        kiln_free(maps[d].count);
+        kiln_free(maps[d].idx);
+        kiln_free(maps[d].w);
+        kiln_free(maps[d].outside);
     }
     return st;
 }

@@ -10,6 +10,7 @@
 #include "graph_fuse.h"
 #include "graph_infer.h"
 #include "graph_lower.h"
+#include "host_alloc.h"
 #include "status.h"
 
 #define LABEL_MAX 256
@@ -23,7 +24,7 @@ static kiln_status outputs_select(kiln_graph *g, const graph_fold_options *opt)
         g->noutputs = g->noutputs ? 1 : 0;
         return KILN_OK;
     }
-    int *picked = malloc(opt->noutputs * sizeof(*picked));
+    int *picked = kiln_malloc(opt->noutputs * sizeof(*picked));
     if (!picked)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory selecting outputs");
     for (size_t i = 0; i < opt->noutputs; i++) {
@@ -41,7 +42,7 @@ static kiln_status outputs_select(kiln_graph *g, const graph_fold_options *opt)
                     break;
                 used += (size_t)w;
             }
-            free(picked);
+            kiln_free(picked);
             return kiln_fail(KILN_E_INVAL, "the model has no output named '%.100s' (its outputs: "
                              "%s)", opt->outputs[i] ? opt->outputs[i] : "", names);
         }
@@ -49,7 +50,7 @@ static kiln_status outputs_select(kiln_graph *g, const graph_fold_options *opt)
     }
     memcpy(g->outputs, picked, opt->noutputs * sizeof(*picked));
     g->noutputs = opt->noutputs;
-    free(picked);
+    kiln_free(picked);
     return KILN_OK;
 }
 

@@ -6,6 +6,7 @@
 #include "float16.h"
 #include "graph_edit.h"
 #include "graph_fuse.h"
+#include "host_alloc.h"
 #include "status.h"
 
 #define NAME_MAX_LEN 512
@@ -26,11 +27,11 @@ kiln_status graph_batchnorm_affine(const kiln_graph *g, const graph_node *bn,
         p[k] = &g->tensors[bn->inputs[k + 1]];
     }
     ch = p[0]->dims[0];
-    double *s = malloc((size_t)(ch ? ch : 1) * sizeof(*s));
-    double *t = malloc((size_t)(ch ? ch : 1) * sizeof(*t));
+    double *s = kiln_malloc((size_t)(ch ? ch : 1) * sizeof(*s));
+    double *t = kiln_malloc((size_t)(ch ? ch : 1) * sizeof(*t));
     if (!s || !t) {
-        free(s);
-        free(t);
+        kiln_free(s);
+        kiln_free(t);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory folding a BatchNormalization");
     }
     for (int64_t c = 0; c < ch; c++) {
@@ -123,15 +124,15 @@ static kiln_status bn_fold_one(kiln_graph *g, size_t bi, int ci)
     g->tensors[conv->outputs[0]].producer = ci;
     norm->op = GRAPH_OP_NONE;
 out_free_affine:
-    free(s);
-    free(t);
+    kiln_free(s);
+    kiln_free(t);
     return st;
 }
 
 /* Folds each foldable BN; uses are recounted after each fold. */
 kiln_status graph_fuse_batchnorm(kiln_graph *g, size_t *count)
 {
-    size_t *uses = malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
+    size_t *uses = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
     kiln_status st = KILN_OK;
 
     if (!uses)
@@ -146,7 +147,7 @@ kiln_status graph_fuse_batchnorm(kiln_graph *g, size_t *count)
             break;
         (*count)++;
         /* the fold added two tensors: grow the use counts */
-        size_t *grown = realloc(uses, g->ntensors * sizeof(*uses));
+        size_t *grown = kiln_realloc(uses, g->ntensors * sizeof(*uses));
         if (!grown) {
             st = kiln_fail(KILN_E_HOSTMEM, "out of host memory fusing BatchNormalization");
             break;
@@ -154,14 +155,14 @@ kiln_status graph_fuse_batchnorm(kiln_graph *g, size_t *count)
         uses = grown;
         graph_uses_count(g, uses);
     }
-    free(uses);
+    kiln_free(uses);
     return st;
 }
 
 /* Fuses Relu/Sigmoid into a Conv whose output only they read. */
 kiln_status graph_fuse_activations(kiln_graph *g, size_t *count)
 {
-    size_t *uses = malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
+    size_t *uses = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
 
     if (!uses)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory fusing activations");
@@ -184,6 +185,6 @@ kiln_status graph_fuse_activations(kiln_graph *g, size_t *count)
         act->op = GRAPH_OP_NONE;
         (*count)++;
     }
-    free(uses);
+    kiln_free(uses);
     return KILN_OK;
 }

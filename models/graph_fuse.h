@@ -22,7 +22,7 @@ kiln_status graph_fuse_activations(kiln_graph *g, size_t *count);
 /* The per-channel affine form of BatchNormalization node `bn` (constant
  * parameters): y = x * scale[c] + shift[c], scale = s / sqrt(var + eps),
  * shift = beta - mean * scale, in double.  Allocates both arrays (C
- * values each; free them); KILN_E_FORMAT when a parameter is not
+ * values each; kiln_free them); KILN_E_FORMAT when a parameter is not
  * constant. */
 kiln_status graph_batchnorm_affine(const kiln_graph *g, const graph_node *bn,
                                    double **scale, double **shift);

@@ -4,6 +4,7 @@
 
 #include "graph_edit.h"
 #include "graph_info.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* Conv MACs: each output element sums in_ch/group * prod(kernel) products. */
@@ -27,7 +28,7 @@ static uint64_t tensor_bytes(const graph_tensor *t)
 /* Walks nodes and tensors once. */
 kiln_status graph_info_compute(const kiln_graph *g, graph_info *info)
 {
-    size_t *uses = malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
+    size_t *uses = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*uses));
 
     memset(info, 0, sizeof(*info));
     if (!uses)
@@ -61,7 +62,7 @@ kiln_status graph_info_compute(const kiln_graph *g, graph_info *info)
         if (b > info->largest_activation)
             info->largest_activation = b;
     }
-    free(uses);
+    kiln_free(uses);
     return KILN_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include "graph_edit.h"
 #include "graph_lifetime.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* Marks the inputs of Concat node n that can be written in place. */
@@ -37,13 +38,13 @@ static void concat_inplace(const kiln_graph *g, const graph_node *n, const size_
 kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifetime **out)
 {
     size_t nt = g->ntensors ? g->ntensors : 1;
-    graph_lifetime *life = calloc(nt, sizeof(*life));
-    size_t *uses = malloc(nt * sizeof(*uses));
+    graph_lifetime *life = kiln_calloc(nt, sizeof(*life));
+    size_t *uses = kiln_malloc(nt * sizeof(*uses));
 
     *out = NULL;
     if (!life || !uses) {
-        free(life);
-        free(uses);
+        kiln_free(life);
+        kiln_free(uses);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for tensor lifetimes");
     }
     for (size_t t = 0; t < g->ntensors; t++) {
@@ -73,7 +74,7 @@ kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifet
             if (g->nodes[s].op == GRAPH_OP_CONCAT)
                 concat_inplace(g, &g->nodes[s], uses, life);
     }
-    free(uses);
+    kiln_free(uses);
     *out = life;
     return KILN_OK;
 }

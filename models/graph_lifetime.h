@@ -29,7 +29,7 @@ typedef struct graph_lifetime {
 } graph_lifetime;
 
 /* Computes one graph_lifetime per tensor (g->ntensors of them, in a new
- * array in *out; free it).  inplace_concat enables the in-place rule. */
+ * array in *out; kiln_free it).  inplace_concat enables the in-place rule. */
 kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifetime **out);
 
 #endif

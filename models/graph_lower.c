@@ -6,6 +6,7 @@
 #include "graph_edit.h"
 #include "graph_fuse.h"
 #include "graph_lower.h"
+#include "host_alloc.h"
 #include "status.h"
 
 #define NAME_MAX_LEN 512
@@ -76,8 +77,8 @@ static kiln_status batchnorm_lower(kiln_graph *g, size_t i)
         g->nodes[add].index = mul->index;
         graph_producers_update(g);
     }
-    free(s);
-    free(t);
+    kiln_free(s);
+    kiln_free(t);
     return st;
 }
 

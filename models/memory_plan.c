@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "graph_lifetime.h"
+#include "host_alloc.h"
 #include "memory_plan.h"
 #include "status.h"
 
@@ -143,7 +144,7 @@ static size_t root_place(const plan_root *r, const plan_root *placed, size_t npl
 /* The most bytes live at one step over the roots. */
 static kiln_status lower_bound_sweep(const plan_root *roots, size_t nroots, size_t *bound)
 {
-    plan_event *ev = malloc((2 * nroots + 1) * sizeof(*ev));
+    plan_event *ev = kiln_malloc((2 * nroots + 1) * sizeof(*ev));
     size_t live = 0, n = 0;
 
     *bound = 0;
@@ -166,7 +167,7 @@ static kiln_status lower_bound_sweep(const plan_root *roots, size_t nroots, size
             live -= ev[i].bytes;
         }
     }
-    free(ev);
+    kiln_free(ev);
     return KILN_OK;
 }
 
@@ -217,11 +218,11 @@ static size_t place_in_order(plan_root *roots, size_t nroots, plan_span *spans,
 static kiln_status roots_place(const memory_plan_item *items, size_t count, const size_t *root,
                                const size_t *rel, memory_plan *plan)
 {
-    plan_root *roots = malloc((count ? count : 1) * sizeof(*roots));
-    plan_root *work = malloc((count ? count : 1) * sizeof(*work));
-    plan_root *best = malloc((count ? count : 1) * sizeof(*best));
-    plan_span *spans = malloc((count ? count : 1) * sizeof(*spans));
-    size_t *slot = malloc((count ? count : 1) * sizeof(*slot));
+    plan_root *roots = kiln_malloc((count ? count : 1) * sizeof(*roots));
+    plan_root *work = kiln_malloc((count ? count : 1) * sizeof(*work));
+    plan_root *best = kiln_malloc((count ? count : 1) * sizeof(*best));
+    plan_span *spans = kiln_malloc((count ? count : 1) * sizeof(*spans));
+    size_t *slot = kiln_malloc((count ? count : 1) * sizeof(*slot));
     size_t nroots = 0;
     kiln_status st = KILN_OK;
 
@@ -271,11 +272,11 @@ static kiln_status roots_place(const memory_plan_item *items, size_t count, cons
     for (size_t i = 0; i < count; i++)
         plan->offsets[i] = roots[slot[root[i]]].offset + rel[i];
 out_free_scratch:
-    free(roots);
-    free(work);
-    free(best);
-    free(spans);
-    free(slot);
+    kiln_free(roots);
+    kiln_free(work);
+    kiln_free(best);
+    kiln_free(spans);
+    kiln_free(slot);
     return st;
 }
 
@@ -290,10 +291,10 @@ kiln_status memory_plan_build(const memory_plan_item *items, size_t count, memor
     if (st != KILN_OK)
         return st;
     plan->count = count;
-    plan->offsets = malloc((count ? count : 1) * sizeof(*plan->offsets));
-    plan->parents = malloc((count ? count : 1) * sizeof(*plan->parents));
-    root = malloc((count ? count : 1) * sizeof(*root));
-    rel = malloc((count ? count : 1) * sizeof(*rel));
+    plan->offsets = kiln_malloc((count ? count : 1) * sizeof(*plan->offsets));
+    plan->parents = kiln_malloc((count ? count : 1) * sizeof(*plan->parents));
+    root = kiln_malloc((count ? count : 1) * sizeof(*root));
+    rel = kiln_malloc((count ? count : 1) * sizeof(*rel));
     if (!plan->offsets || !plan->parents || !root || !rel) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         goto out_free_plan;
@@ -304,8 +305,8 @@ kiln_status memory_plan_build(const memory_plan_item *items, size_t count, memor
     if (st == KILN_OK)
         st = roots_place(items, count, root, rel, plan);
 out_free_plan:
-    free(root);
-    free(rel);
+    kiln_free(root);
+    kiln_free(rel);
     if (st != KILN_OK)
         memory_plan_free(plan);
     return st;
@@ -323,8 +324,8 @@ kiln_status memory_plan_graph(const kiln_graph *g, int inplace_concat, memory_pl
     st = graph_lifetimes(g, inplace_concat, &life);
     if (st != KILN_OK)
         return st;
-    memory_plan_item *items = malloc(nt * sizeof(*items));
-    size_t *item_of = malloc(nt * sizeof(*item_of));
+    memory_plan_item *items = kiln_malloc(nt * sizeof(*items));
+    size_t *item_of = kiln_malloc(nt * sizeof(*item_of));
     if (!items || !item_of) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         goto out_free_items;
@@ -345,8 +346,8 @@ kiln_status memory_plan_graph(const kiln_graph *g, int inplace_concat, memory_pl
     if (st != KILN_OK)
         goto out_free_items;
     plan->count = g->ntensors;
-    plan->offsets = malloc(nt * sizeof(*plan->offsets));
-    plan->parents = malloc(nt * sizeof(*plan->parents));
+    plan->offsets = kiln_malloc(nt * sizeof(*plan->offsets));
+    plan->parents = kiln_malloc(nt * sizeof(*plan->parents));
     if (!plan->offsets || !plan->parents) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         memory_plan_free(plan);
@@ -363,9 +364,9 @@ kiln_status memory_plan_graph(const kiln_graph *g, int inplace_concat, memory_pl
 out_free_inner:
     memory_plan_free(&inner);
 out_free_items:
-    free(items);
-    free(item_of);
-    free(life);
+    kiln_free(items);
+    kiln_free(item_of);
+    kiln_free(life);
     return st;
 }
 
@@ -385,8 +386,8 @@ void memory_plan_print(FILE *fp, const memory_plan *plan)
 /* Frees the arrays. */
 void memory_plan_free(memory_plan *plan)
 {
-    free(plan->offsets);
-    free(plan->parents);
+    kiln_free(plan->offsets);
+    kiln_free(plan->parents);
     plan->offsets = NULL;
     plan->parents = NULL;
     plan->count = 0;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "file_open.h"
+#include "host_alloc.h"
 #include "onnx.pb-c.h"
 #include "onnx_load.h"
 #include "onnx_node.h"
@@ -51,19 +52,25 @@ typedef struct loader {
     size_t *order;                  /* topological order of pending nodes */
 } loader;
 
-/* protobuf-c's allocations go through these, so that the loader may
- * release an initializer's data as soon as it is decoded. */
+/* protobuf-c's allocations go through the host memory door, so that the
+ * loader may release an initializer's data as soon as it is decoded, and
+ * so that they are counted.  ctx, when not NULL, is an int set to 1 on a
+ * failed allocation: protobuf-c reports that as a NULL message, the same
+ * as corrupt data. */
 static void *pb_alloc(void *ctx, size_t size)
 {
-    (void)ctx;
-    return malloc(size);
+    void *p = kiln_malloc(size);
+
+    if (!p && ctx)
+        *(int *)ctx = 1;
+    return p;
 }
 
 /* The matching release. */
 static void pb_free(void *ctx, void *p)
 {
     (void)ctx;
-    free(p);
+    kiln_free(p);
 }
 
 static ProtobufCAllocator pb_allocator = { pb_alloc, pb_free, NULL };
@@ -113,7 +120,7 @@ static kiln_status table_init(loader *L, size_t count)
             return kiln_fail(KILN_E_LIMIT, "too many tensors in the model");
         size *= 2;
     }
-    L->table = malloc(size * sizeof(*L->table));
+    L->table = kiln_malloc(size * sizeof(*L->table));
     if (!L->table)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for the name table");
     for (size_t i = 0; i < size; i++)
@@ -143,13 +150,13 @@ static kiln_status tensor_define(loader *L, const char *name, const char *what, 
 static void loader_release(loader *L)
 {
     for (size_t i = 0; i < L->npending; i++)
-        free(L->pending[i].inputs);
-    free(L->pending);
-    free(L->table);
-    free(L->producer_of);
-    free(L->consumer_start);
-    free(L->consumers);
-    free(L->order);
+        kiln_free(L->pending[i].inputs);
+    kiln_free(L->pending);
+    kiln_free(L->table);
+    kiln_free(L->producer_of);
+    kiln_free(L->consumer_start);
+    kiln_free(L->consumers);
+    kiln_free(L->order);
 }
 
 /* The default-domain opset the model imports. */
@@ -271,7 +278,7 @@ static kiln_status inputs_load(loader *L)
 {
     size_t pos = 0;
 
-    L->g->inputs = malloc((L->gp->n_input ? L->gp->n_input : 1) * sizeof(*L->g->inputs));
+    L->g->inputs = kiln_malloc((L->gp->n_input ? L->gp->n_input : 1) * sizeof(*L->g->inputs));
     if (!L->g->inputs)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for the inputs");
     for (size_t i = 0; i < L->gp->n_input; i++) {
@@ -334,7 +341,7 @@ static kiln_status nodes_parse(loader *L)
 {
     char what[LABEL_MAX];
 
-    L->pending = calloc(L->gp->n_node ? L->gp->n_node : 1, sizeof(*L->pending));
+    L->pending = kiln_calloc(L->gp->n_node ? L->gp->n_node : 1, sizeof(*L->pending));
     if (!L->pending)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for nodes");
     for (size_t i = 0; i < L->gp->n_node; i++) {
@@ -357,7 +364,7 @@ static kiln_status nodes_parse(loader *L)
         st = onnx_node_parse(np, i, L->opset, &p->info);
         if (st != KILN_OK)
             return st;
-        p->inputs = malloc((p->info.nslots ? p->info.nslots : 1) * sizeof(*p->inputs));
+        p->inputs = kiln_malloc((p->info.nslots ? p->info.nslots : 1) * sizeof(*p->inputs));
         if (!p->inputs)
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for node inputs");
         for (size_t s = 0; s < p->info.nslots; s++)
@@ -378,7 +385,7 @@ static kiln_status inputs_resolve(loader *L)
 {
     char what[LABEL_MAX];
 
-    L->producer_of = malloc((L->g->ntensors ? L->g->ntensors : 1) * sizeof(*L->producer_of));
+    L->producer_of = kiln_malloc((L->g->ntensors ? L->g->ntensors : 1) * sizeof(*L->producer_of));
     if (!L->producer_of)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for producers");
     for (size_t t = 0; t < L->g->ntensors; t++)
@@ -418,8 +425,8 @@ static kiln_status nodes_order(loader *L)
 {
     size_t n = L->npending, total = 0, head = 0, tail = 0;
 
-    L->consumer_start = calloc(n + 1, sizeof(*L->consumer_start));
-    L->order = malloc((n ? n : 1) * sizeof(*L->order));
+    L->consumer_start = kiln_calloc(n + 1, sizeof(*L->consumer_start));
+    L->order = kiln_malloc((n ? n : 1) * sizeof(*L->order));
     if (!L->consumer_start || !L->order)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for node order");
     /* count edges producer -> consumer, then fill in CSR form */
@@ -433,10 +440,10 @@ static kiln_status nodes_order(loader *L)
         }
     for (size_t i = 0; i < n; i++)
         L->consumer_start[i + 1] += L->consumer_start[i];
-    L->consumers = malloc((total ? total : 1) * sizeof(*L->consumers));
-    size_t *fill = calloc(n + 1, sizeof(*fill));
+    L->consumers = kiln_malloc((total ? total : 1) * sizeof(*L->consumers));
+    size_t *fill = kiln_calloc(n + 1, sizeof(*fill));
     if (!L->consumers || !fill) {
-        free(fill);
+        kiln_free(fill);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for node order");
     }
     for (size_t i = 0; i < n; i++)
@@ -447,7 +454,7 @@ static kiln_status nodes_order(loader *L)
                 L->consumers[L->consumer_start[p] + fill[p]++] = i;
             }
         }
-    free(fill);
+    kiln_free(fill);
 
     for (size_t i = 0; i < n; i++)
         if (L->pending[i].npending == 0)
@@ -502,7 +509,7 @@ static kiln_status outputs_resolve(loader *L)
 {
     if (L->gp->n_output == 0)
         return kiln_fail(KILN_E_FORMAT, "the graph has no output");
-    L->g->outputs = malloc(L->gp->n_output * sizeof(*L->g->outputs));
+    L->g->outputs = kiln_malloc(L->gp->n_output * sizeof(*L->g->outputs));
     if (!L->g->outputs)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory for the outputs");
     for (size_t i = 0; i < L->gp->n_output; i++) {
@@ -558,14 +565,22 @@ static kiln_status model_convert(loader *L)
     return st;
 }
 
-/* Unpacks a ModelProto; NULL with a message when the bytes are not one. */
-static Onnx__ModelProto *model_unpack(const void *data, size_t size)
+/* Unpacks a ModelProto (free it with pb_allocator); NULL with a message
+ * and *st set when the bytes are not one (KILN_E_FORMAT) or memory ran out
+ * (KILN_E_HOSTMEM). */
+static Onnx__ModelProto *model_unpack(const void *data, size_t size, kiln_status *st)
 {
-    Onnx__ModelProto *model = onnx__model_proto__unpack(&pb_allocator, size, data);
+    int out_of_memory = 0;
+    ProtobufCAllocator counted = { pb_alloc, pb_free, &out_of_memory };
+    Onnx__ModelProto *model = onnx__model_proto__unpack(&counted, size, data);
 
-    if (!model)
-        kiln_fail(KILN_E_FORMAT, "not a valid ONNX model: the protobuf data is truncated or "
-                  "corrupt (%zu bytes)", size);
+    *st = KILN_OK;
+    if (!model && out_of_memory)
+        *st = kiln_fail(KILN_E_HOSTMEM, "out of host memory unpacking the ONNX model "
+                        "(%zu bytes)", size);
+    else if (!model)
+        *st = kiln_fail(KILN_E_FORMAT, "not a valid ONNX model: the protobuf data is truncated "
+                        "or corrupt (%zu bytes)", size);
     return model;
 }
 
@@ -597,11 +612,12 @@ kiln_status onnx_load_buffer(const void *data, size_t size, const onnx_load_opti
                              kiln_graph **out)
 {
     Onnx__ModelProto *model;
+    kiln_status st;
 
     *out = NULL;
-    model = model_unpack(data, size);
+    model = model_unpack(data, size, &st);
     if (!model)
-        return KILN_E_FORMAT;
+        return st;
     return model_load(model, opt, out);
 }
 
@@ -626,7 +642,7 @@ static kiln_status file_read(const char *path, unsigned char **data, size_t *siz
         st = kiln_fail(KILN_E_FORMAT, "%s: empty file, not an ONNX model", path);
         goto out_close;
     }
-    buf = malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1);
+    buf = kiln_malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1);
     if (!buf) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %lld bytes", path,
                        (long long)sb.st_size);
@@ -634,7 +650,7 @@ static kiln_status file_read(const char *path, unsigned char **data, size_t *siz
     }
     if (sb.st_size > 0 && fread(buf, 1, (size_t)sb.st_size, fp) != (size_t)sb.st_size) {
         st = kiln_fail(KILN_E_IO, "%s: read failed", path);
-        free(buf);
+        kiln_free(buf);
         goto out_close;
     }
     *data = buf;
@@ -657,9 +673,10 @@ kiln_status onnx_load(const char *path, const onnx_load_options *opt, kiln_graph
     st = file_read(path, &data, &size);
     if (st != KILN_OK)
         return st;
-    model = model_unpack(data, size);
-    free(data);
-    st = model ? model_load(model, opt, out) : KILN_E_FORMAT;
+    model = model_unpack(data, size, &st);
+    kiln_free(data);
+    if (model)
+        st = model_load(model, opt, out);
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", path);
     return KILN_OK;
@@ -671,6 +688,8 @@ kiln_status onnx_tensor_load(const char *path, graph_tensor *out)
     unsigned char *data;
     size_t size;
     Onnx__TensorProto *tp;
+    int out_of_memory = 0;
+    ProtobufCAllocator counted = { pb_alloc, pb_free, &out_of_memory };
     kiln_status st;
 
     memset(out, 0, sizeof(*out));
@@ -679,21 +698,23 @@ kiln_status onnx_tensor_load(const char *path, graph_tensor *out)
     st = file_read(path, &data, &size);
     if (st != KILN_OK)
         return st;
-    tp = onnx__tensor_proto__unpack(NULL, size, data);
-    free(data);
+    tp = onnx__tensor_proto__unpack(&counted, size, data);
+    kiln_free(data);
+    if (!tp && out_of_memory)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory unpacking a TensorProto", path);
     if (!tp)
         return kiln_fail(KILN_E_FORMAT, "%s: not a valid TensorProto (truncated or corrupt)",
                          path);
     st = onnx_tensor_decode(tp, "the tensor", out);
     if (st == KILN_OK) {
         size_t len = strlen(str_or_empty(tp->name)) + 1;
-        out->name = malloc(len);
+        out->name = kiln_malloc(len);
         if (out->name)
             memcpy(out->name, str_or_empty(tp->name), len);
         else
             st = kiln_fail(KILN_E_HOSTMEM, "out of host memory for a tensor name");
     }
-    onnx__tensor_proto__free_unpacked(tp, NULL);
+    onnx__tensor_proto__free_unpacked(tp, &pb_allocator);
     if (st != KILN_OK) {
         graph_tensor_clear(out);
         return kiln_fail_context(st, "%s", path);

@@ -38,6 +38,13 @@ expect_in "$d/cold.json" '"failed": 0'
 expect_in "$d/cold.json" '"resize"'
 expect_in "$d/cold.json" '"composite"'
 expect_in "$d/cold.json" '"peak_rss_bytes"'
+# kiln's own host allocations, beside the RSS: counted, bounded by the peak
+host_allocs=$(json_number "$d/cold.json" allocations)
+host_live=$(json_number "$d/cold.json" alloc_live_bytes)
+host_peak=$(json_number "$d/cold.json" alloc_peak_bytes)
+ok "host allocations counted" test "${host_allocs:-0}" -gt 0
+ok "host live bytes within the peak" test "${host_live:-1}" -le "${host_peak:-0}"
+expect_in "$d/cold.json" '"alloc_failures": 0'
 expect_in "$d/cold.json" '"live_objects": 0'
 expect_in "$d/cold.json" '"creations"'
 cold_builds=$(json_number "$d/cold.json" builds)

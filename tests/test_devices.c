@@ -1,4 +1,5 @@
 /* Device listing and selection on two POCL devices. */
+#include "host_alloc.h"
 #include "testutil.h"
 
 /* Runs a selector and returns how many devices it picked (-1: error). */
@@ -38,7 +39,7 @@ int main(void)
     CHECK(n2 == n);
     for (size_t i = 0; i < n && i < n2; i++)
         CHECK(strcmp(all[i].name, again[i].name) == 0 && all[i].id == again[i].id);
-    free(again);
+    kiln_free(again);
 
     CHECK(select_count(all, n, "all", picked) == (int)n);
     CHECK(select_count(all, n, "auto", picked) == 1 && picked[0] == 0);
@@ -82,6 +83,6 @@ int main(void)
         d1 = NULL;
     }
     test_device_close(d0);
-    free(all);
+    kiln_free(all);
     return test_summary("test_devices");
 }

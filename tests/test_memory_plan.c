@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "graph_fold.h"
+#include "host_alloc.h"
 #include "graph_lifetime.h"
 #include "memory_plan.h"
 #include "onnx_build.h"
@@ -285,7 +286,7 @@ static void test_graph(void)
                   inplace.offsets[u] + life[u].bytes <= inplace.offsets[t]);
         }
     }
-    free(life);
+    kiln_free(life);
     CHECK(inplace.arena_bytes >= inplace.lower_bound);
     memory_plan_print(stdout, &inplace);
     printf("mini U-Net: arena %zu bytes (lower bound %zu, sum %zu); with in-place Concat %zu "

@@ -1,6 +1,7 @@
 /* The public batch call (kiln.h). */
 #include <stdlib.h>
 
+#include "host_alloc.h"
 #include "batch.h"
 #include "job.h"
 #include "status.h"
@@ -10,7 +11,7 @@ kiln_status kiln_run_job(const char *job_path, const char *const *sets,
                          size_t nsets, const char *report_path,
                          const char *shard, size_t *failed)
 {
-    job_config *job = malloc(sizeof(*job));
+    job_config *job = kiln_malloc(sizeof(*job));
     batch_options options = { shard, report_path, -1, 0, NULL, NULL, 0 };
     batch_result result = { 0 };
     kiln_status st;
@@ -24,6 +25,6 @@ kiln_status kiln_run_job(const char *job_path, const char *const *sets,
         st = batch_run(job, &options, &result);
     if (st == KILN_OK && failed)
         *failed = result.failed;
-    free(job);
+    kiln_free(job);
     return st;
 }

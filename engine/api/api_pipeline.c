@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "device.h"
 #include "job.h"
 #include "stages.h"
@@ -49,7 +50,7 @@ kiln_status kiln_pipeline_open(const char *job_path, const char *const *sets, si
     if (!out)
         return kiln_fail(KILN_E_INVAL, "kiln_pipeline_open: NULL output");
     *out = NULL;
-    p = calloc(1, sizeof(*p));
+    p = kiln_calloc(1, sizeof(*p));
     if (!p)
         return kiln_fail(KILN_E_HOSTMEM, "kiln_pipeline_open: out of host memory");
     st = api_job_load(job_path, sets, nsets, &p->job);
@@ -67,7 +68,7 @@ kiln_status kiln_pipeline_open(const char *job_path, const char *const *sets, si
 out_close_device:
     device_close(p->dev);
 out_free:
-    free(p);
+    kiln_free(p);
     return st;
 }
 
@@ -104,6 +105,6 @@ kiln_status kiln_pipeline_close(kiln_pipeline *p)
         return KILN_OK;
     pipeline_close(p->stages);
     st = device_close(p->dev);
-    free(p);
+    kiln_free(p);
     return st;
 }

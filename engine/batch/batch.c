@@ -14,6 +14,7 @@
 #include "atomic_file.h"
 #include "batch.h"
 #include "image_read.h"
+#include "host_alloc.h"
 #include "inputs.h"
 #include "png_io.h"
 #include "prefetch.h"
@@ -93,14 +94,14 @@ static size_t record_item(batch_state *b, const char *input, kiln_status status,
         progress_message(&b->progress, line);
         if (b->failures_kept < BATCH_FAILURES_KEPT) {
             report_failure *f = &b->failures[b->failures_kept];
-            f->input = strdup(input);
-            f->message = strdup(message);
+            f->input = kiln_strdup(input);
+            f->message = kiln_strdup(message);
             f->status = status;
             if (f->input && f->message) {
                 b->failures_kept++;
             } else {
-                free(f->input);
-                free(f->message);
+                kiln_free(f->input);
+                kiln_free(f->message);
             }
         }
         if (status == KILN_E_NOSPACE && !b->fatal) {
@@ -166,7 +167,7 @@ static kiln_status process_item(worker *w, prefetch_item *item)
     double t0;
     kiln_status st;
 
-    si = calloc(1, sizeof(*si));
+    si = kiln_calloc(1, sizeof(*si));
     if (!si)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     si->path = item->path;
@@ -174,7 +175,7 @@ static kiln_status process_item(worker *w, prefetch_item *item)
     st = pipeline_run(w->stages, &item->image, si, &out, &w->times);
     if (si->note[0])
         log_note(b, item->path, si->note);
-    free(si);
+    kiln_free(si);
     if (st != KILN_OK)
         return st;
     t0 = kiln_clock_ms();
@@ -221,7 +222,7 @@ static kiln_status output_path(const job_config *job, const char *input, char **
     const char *dot = strrchr(base, '.');
     stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
     len = strlen(job->output_dir) + 1 + stem_len + strlen(job->output.suffix) + 5;
-    *out = malloc(len);
+    *out = kiln_malloc(len);
     if (!*out)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     snprintf(*out, len, "%s/%.*s%s.png", job->output_dir, (int)stem_len, base, job->output.suffix);
@@ -243,7 +244,7 @@ static kiln_status open_devices(batch_state *b, device_info **all_out)
         return st;
     st = device_select(selector, all, count > BATCH_MAX_DEVICES ? BATCH_MAX_DEVICES : count, picked, &npicked);
     if (st != KILN_OK) {
-        free(all);
+        kiln_free(all);
         return st;
     }
     for (size_t i = 0; i < npicked; i++) {
@@ -343,7 +344,7 @@ static kiln_status inputs_drop_outputs(const char *output_dir, input_list *list,
     last_dir[0] = '\0';
     for (size_t i = 0; i < list->count; i++) {
         if (input_in_dir(list->paths[i], out_real, last_dir, &last_inside)) {
-            free(list->paths[i]);
+            kiln_free(list->paths[i]);
             continue;
         }
         list->paths[kept++] = list->paths[i];
@@ -380,8 +381,8 @@ static void free_strings(char **strings, size_t n)
     if (!strings)
         return;
     for (size_t i = 0; i < n; i++)
-        free(strings[i]);
-    free(strings);
+        kiln_free(strings[i]);
+    kiln_free(strings);
 }
 
 /* Returns 1 when `path` is one of the colliding output names. */
@@ -406,8 +407,8 @@ static int output_done(const char *path)
  * list share (a/x.png and b/x.png both give x.png). */
 static kiln_status find_collisions(char **outs, size_t n, char ***collisions, size_t *ncollisions)
 {
-    char **sorted = malloc((n ? n : 1) * sizeof(*sorted));
-    char **dups = calloc(n ? n : 1, sizeof(*dups));
+    char **sorted = kiln_malloc((n ? n : 1) * sizeof(*sorted));
+    char **dups = kiln_calloc(n ? n : 1, sizeof(*dups));
     size_t ndups = 0;
 
     if (!sorted || !dups)
@@ -417,17 +418,17 @@ static kiln_status find_collisions(char **outs, size_t n, char ***collisions, si
     for (size_t i = 1; i < n; i++) {
         if (strcmp(sorted[i], sorted[i - 1]) != 0 || (ndups && strcmp(dups[ndups - 1], sorted[i]) == 0))
             continue;
-        dups[ndups] = strdup(sorted[i]);
+        dups[ndups] = kiln_strdup(sorted[i]);
         if (!dups[ndups])
             goto out_nomem;
         ndups++;
     }
-    free(sorted);
+    kiln_free(sorted);
     *collisions = dups;
     *ncollisions = ndups;
     return KILN_OK;
 out_nomem:
-    free(sorted);
+    kiln_free(sorted);
     free_strings(dups, ndups);
     return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
 }
@@ -443,7 +444,7 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, size_t 
                                 size_t shard_count, char ***outputs, size_t *listed,
                                 size_t *skipped, char ***collisions, size_t *ncollisions)
 {
-    char **outs = calloc(list->count ? list->count : 1, sizeof(*outs));
+    char **outs = kiln_calloc(list->count ? list->count : 1, sizeof(*outs));
     size_t kept = 0;
     kiln_status st;
 
@@ -464,8 +465,8 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, size_t 
     }
     for (size_t i = 0; i < list->count; i++) {
         if (i % shard_count != shard_index) {
-            free(outs[i]);
-            free(list->paths[i]);
+            kiln_free(outs[i]);
+            kiln_free(list->paths[i]);
             continue;
         }
         list->paths[kept] = list->paths[i];
@@ -477,8 +478,8 @@ static kiln_status plan_outputs(const job_config *job, input_list *list, size_t 
     for (size_t i = 0; i < list->count; i++) {
         if (job->output.skip_existing && !is_collision(*collisions, *ncollisions, outs[i]) &&
             output_done(outs[i])) {
-            free(outs[i]);
-            free(list->paths[i]);
+            kiln_free(outs[i]);
+            kiln_free(list->paths[i]);
             (*skipped)++;
             continue;
         }
@@ -502,8 +503,8 @@ static void fail_collisions(batch_state *b, input_list *list, char **collisions,
             snprintf(msg, sizeof(msg), "output name %s is shared with another input: rename one of them",
                      b->outputs[i]);
             record_item(b, list->paths[i], KILN_E_CONFIG, msg);
-            free(list->paths[i]);
-            free(b->outputs[i]);
+            kiln_free(list->paths[i]);
+            kiln_free(b->outputs[i]);
             continue;
         }
         list->paths[kept] = list->paths[i];
@@ -585,7 +586,7 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     memset(result, 0, sizeof(*result));
     if (!options)
         options = &no_options;
-    b = calloc(1, sizeof(*b));
+    b = kiln_calloc(1, sizeof(*b));
     if (!b)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     b->job = job;
@@ -686,7 +687,7 @@ out_close_devices:
     close_st = close_devices(b);
     if (st == KILN_OK)
         st = close_st;
-    free(all);
+    kiln_free(all);
     free_strings(b->outputs, list.count);
     free_strings(collisions, ncollisions);
 out_free_inputs:
@@ -694,10 +695,10 @@ out_free_inputs:
 out_free_state:
     signal_watch_end(&watch);
     for (size_t i = 0; i < b->failures_kept; i++) {
-        free(b->failures[i].input);
-        free(b->failures[i].message);
+        kiln_free(b->failures[i].input);
+        kiln_free(b->failures[i].message);
     }
     pthread_mutex_destroy(&b->lock);
-    free(b);
+    kiln_free(b);
     return st;
 }

@@ -10,12 +10,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "host_alloc.h"
 #include "inputs.h"
 #include "status.h"
 
 #define LIST_INITIAL_CAPACITY 16
 
-/* Returns a malloc'd "dir/rel", or a copy of rel when rel is absolute or
+/* Returns a kiln_malloc'd "dir/rel", or a copy of rel when rel is absolute or
  * dir is NULL or empty; NULL when out of memory. */
 static char *path_join(const char *dir, const char *rel)
 {
@@ -24,11 +25,11 @@ static char *path_join(const char *dir, const char *rel)
     char *joined;
 
     if (!dir || dir[0] == '\0' || rel[0] == '/')
-        return strdup(rel);
+        return kiln_strdup(rel);
     dlen = strlen(dir);
     rlen = strlen(rel);
     slash = dir[dlen - 1] != '/';
-    joined = malloc(dlen + (size_t)slash + rlen + 1);
+    joined = kiln_malloc(dlen + (size_t)slash + rlen + 1);
     if (!joined)
         return NULL;
     memcpy(joined, dir, dlen);
@@ -38,7 +39,7 @@ static char *path_join(const char *dir, const char *rel)
     return joined;
 }
 
-/* Returns a malloc'd copy of the directory part of path ("a/b" for
+/* Returns a kiln_malloc'd copy of the directory part of path ("a/b" for
  * "a/b/c.txt", "/" for "/c.txt"), or NULL with *failed = 0 when path has
  * no '/' (the current directory), or NULL with *failed = 1 when out of
  * memory. */
@@ -52,7 +53,7 @@ static char *path_dir(const char *path, int *failed)
     if (!slash)
         return NULL;
     len = slash == path ? 1 : (size_t)(slash - path);
-    dir = malloc(len + 1);
+    dir = kiln_malloc(len + 1);
     if (!dir) {
         *failed = 1;
         return NULL;
@@ -74,7 +75,7 @@ static kiln_status list_push(input_list *list, size_t *cap, const char *dir,
         char **paths;
         if (grown > SIZE_MAX / sizeof(*paths))
             return kiln_fail(KILN_E_HOSTMEM, "inputs: too many paths");
-        paths = realloc(list->paths, grown * sizeof(*paths));
+        paths = kiln_realloc(list->paths, grown * sizeof(*paths));
         if (!paths)
             return kiln_fail(KILN_E_HOSTMEM, "inputs: out of memory for %zu paths", grown);
         list->paths = paths;
@@ -130,7 +131,7 @@ static kiln_status expand_directory(const char *dir, input_list *list, size_t *c
         if (st != KILN_OK)
             goto out_close_dir;
         if (is_directory(list->paths[before])) {
-            free(list->paths[before]);
+            kiln_free(list->paths[before]);
             list->count = before;
         }
         errno = 0;
@@ -178,10 +179,10 @@ static kiln_status expand_list_file(const char *file, input_list *list, size_t *
     if (ferror(f))
         st = kiln_fail(KILN_E_IO, "%s: cannot read list file: %s", file, strerror(errno));
 out_close_file:
-    free(line);
+    free(line);                  /* getline's buffer: the C library's malloc */
     fclose(f);
 out_free_dir:
-    free(dir);
+    kiln_free(dir);
     return st;
 }
 
@@ -236,7 +237,7 @@ static void list_sort_unique(input_list *list)
     qsort(list->paths, list->count, sizeof(*list->paths), path_compare);
     for (size_t i = 1; i < list->count; i++) {
         if (strcmp(list->paths[i], list->paths[kept]) == 0)
-            free(list->paths[i]);
+            kiln_free(list->paths[i]);
         else
             list->paths[++kept] = list->paths[i];
     }
@@ -284,7 +285,7 @@ kiln_status inputs_expand(const char *spec, const char *base_dir, input_list *ou
     list_sort_unique(&list);
     *out = list;
 out_free_resolved:
-    free(resolved);
+    kiln_free(resolved);
     return st;
 }
 
@@ -294,8 +295,8 @@ void inputs_free(input_list *list)
     if (!list)
         return;
     for (size_t i = 0; i < list->count; i++)
-        free(list->paths[i]);
-    free(list->paths);
+        kiln_free(list->paths[i]);
+    kiln_free(list->paths);
     list->paths = NULL;
     list->count = 0;
 }

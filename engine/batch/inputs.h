@@ -8,7 +8,7 @@
 #include "kiln.h"
 
 typedef struct input_list {
-    char **paths;      /* malloc'd strings, sorted by strcmp */
+    char **paths;      /* kiln_malloc'd strings, sorted by strcmp */
     size_t count;
 } input_list;
 

@@ -21,6 +21,7 @@
 
 #include <iniparser.h>
 
+#include "host_alloc.h"
 #include "size_parse.h"
 #include "job.h"
 #include "job_scan.h"
@@ -794,7 +795,7 @@ kiln_status job_load(const char *path, const char *const *sets, size_t nsets,
             return kiln_fail(KILN_E_HOSTMEM, "command line: out of memory");
         path = "command line";
     }
-    from_set = calloc(job_key_count, sizeof(*from_set));
+    from_set = kiln_calloc(job_key_count, sizeof(*from_set));
     if (!from_set) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of memory", path);
         goto out_free_dict;
@@ -814,7 +815,7 @@ kiln_status job_load(const char *path, const char *const *sets, size_t nsets,
         goto out_free_from_set;
     *out = cfg;
 out_free_from_set:
-    free(from_set);
+    kiln_free(from_set);
 out_free_dict:
     iniparser_freedict(dict);
     return st;

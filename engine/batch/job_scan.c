@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host_alloc.h"
 #include "job_scan.h"
 #include "status.h"
 
@@ -128,7 +129,7 @@ static kiln_status file_slurp(const char *path, char **text, size_t *len)
     *text = NULL;
     if (!fp)
         return kiln_fail(KILN_E_IO, "%s: cannot read: %s", path, strerror(errno));
-    *text = malloc(JOB_FILE_MAX + 1);
+    *text = kiln_malloc(JOB_FILE_MAX + 1);
     if (!*text) {
         fclose(fp);
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
@@ -137,7 +138,7 @@ static kiln_status file_slurp(const char *path, char **text, size_t *len)
     if (ferror(fp) || n > JOB_FILE_MAX) {
         int err = ferror(fp) ? errno : 0;
         fclose(fp);
-        free(*text);
+        kiln_free(*text);
         *text = NULL;
         return err ? kiln_fail(KILN_E_IO, "%s: cannot read: %s", path, strerror(err))
                    : kiln_fail(KILN_E_CONFIG, "%s: larger than %zu bytes: not a job file", path,
@@ -171,7 +172,7 @@ kiln_status job_scan(const char *path, int *fd, char *parse_path, size_t parse_l
         st = kiln_fail(KILN_E_CONFIG, "%s: line %u: a NUL byte: not a text file", path, line);
         goto out_free_text;
     }
-    s.names = calloc(SCAN_NAMES_MAX, sizeof(*s.names));
+    s.names = kiln_calloc(SCAN_NAMES_MAX, sizeof(*s.names));
     if (!s.names) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
         goto out_free_text;
@@ -196,8 +197,8 @@ kiln_status job_scan(const char *path, int *fd, char *parse_path, size_t parse_l
     }
     snprintf(parse_path, parse_len, "/proc/self/fd/%d", *fd);
 out_free_names:
-    free(s.names);
+    kiln_free(s.names);
 out_free_text:
-    free(text);
+    kiln_free(text);
     return st;
 }

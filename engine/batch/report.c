@@ -77,7 +77,9 @@ static json_object *device_json(const report_device *d)
     return o;
 }
 
-/* Builds the whole report object. */
+/* Builds the whole report object.  The host allocation figures (kiln's
+ * own blocks: live, peak, count, failures) are the process's at this
+ * moment, beside the RSS. */
 static json_object *report_json(const report_data *r)
 {
     json_object *root = json_object_new_object();
@@ -85,6 +87,7 @@ static json_object *report_json(const report_data *r)
     json_object *devices = json_object_new_array(), *stages = json_object_new_object();
     json_object *host = json_object_new_object(), *failures = json_object_new_array();
     json_object *shard = json_object_new_object(), *prefetch = json_object_new_object();
+    kiln_host_stats alloc;
 
     add_string(root, "kiln_version", kiln_version());
     add_string(job, "name", r->job->name);
@@ -124,6 +127,11 @@ static json_object *report_json(const report_data *r)
     add_u64(host, "rss_start_bytes", r->rss_start);
     add_u64(host, "rss_end_bytes", r->rss_end);
     add_u64(host, "peak_rss_bytes", r->rss_peak);
+    kiln_host_alloc_stats(&alloc);
+    add_u64(host, "alloc_live_bytes", alloc.live_bytes);
+    add_u64(host, "alloc_peak_bytes", alloc.peak_bytes);
+    add_u64(host, "allocations", alloc.allocations);
+    add_u64(host, "alloc_failures", alloc.failures);
     json_object_object_add(root, "host", host);
     for (size_t i = 0; i < r->failures_kept; i++) {
         json_object *f = json_object_new_object();

@@ -43,8 +43,10 @@ typedef struct report_data {
     size_t failures_kept;
 } report_data;
 
-/* Writes the report to `path` (temporary name, then rename).  KILN_E_IO
- * naming the path on failure. */
+/* Writes the report to `path` (temporary name, then rename).  Beside
+ * `data` it records kiln's host allocation figures at the time of writing
+ * (kiln_host_alloc_stats: host.alloc_live_bytes, alloc_peak_bytes,
+ * allocations, alloc_failures).  KILN_E_IO naming the path on failure. */
 kiln_status report_write(const char *path, const report_data *data);
 
 #endif

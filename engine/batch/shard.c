@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "inputs.h"
 #include "status.h"
 
@@ -22,7 +23,7 @@ void inputs_shard(input_list *list, size_t shard_index, size_t shard_count)
         if (i % shard_count == shard_index)
             list->paths[kept++] = list->paths[i];
         else
-            free(list->paths[i]);
+            kiln_free(list->paths[i]);
     }
     list->count = kept;
 }

@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "host_alloc.h"
 #include "job.h"
 #include "status.h"
 
@@ -74,7 +75,7 @@ static int cli_run(int argc, char **argv)
     }
     if (!job_path)
         return cli_usage_error(&run_command, "missing JOB.ini");
-    job = malloc(sizeof(*job));
+    job = kiln_malloc(sizeof(*job));
     if (!job) {
         fprintf(stderr, "kiln run: out of host memory\n");
         return 2;
@@ -82,7 +83,7 @@ static int cli_run(int argc, char **argv)
     st = job_load(job_path, sets, nsets, job);
     if (st == KILN_OK)
         st = batch_run(job, &options, &result);
-    free(job);
+    kiln_free(job);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln: error: %s\n", kiln_last_error());
         return 2;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "device.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* One device as a JSON object. */
@@ -92,6 +93,6 @@ int cli_devices(int argc, char **argv)
         for (size_t i = 0; i < count; i++)
             device_print(&all[i]);
     }
-    free(all);
+    kiln_free(all);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "graph_fold.h"
 #include "graph_info.h"
+#include "host_alloc.h"
 #include "memory_plan.h"
 #include "model_registry.h"
 #include "nn_conv_tiled.h"
@@ -134,8 +135,8 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
     if (st != KILN_OK)
         goto out_close;
     n = (size_t)graph_tensor_elements(&nn_model_graph(model)->tensors[nn_model_graph(model)->inputs[0]]);
-    input = malloc(n * sizeof(*input));
-    ms = malloc((runs + 1) * sizeof(*ms));
+    input = kiln_malloc(n * sizeof(*input));
+    ms = kiln_malloc((runs + 1) * sizeof(*ms));
     if (!input || !ms) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory for the input");
         goto out_release;
@@ -158,7 +159,7 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
     qsort(ms + 1, runs, sizeof(*ms), cmp_double);
     if (profile) {
         const kiln_graph *g = nn_model_graph(model);
-        double *node_ms = calloc(g->nnodes ? g->nnodes : 1, sizeof(*node_ms));
+        double *node_ms = kiln_calloc(g->nnodes ? g->nnodes : 1, sizeof(*node_ms));
         if (!node_ms) {
             st = kiln_fail(KILN_E_HOSTMEM, "out of host memory for the profile");
             goto out_release;
@@ -167,7 +168,7 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
             st = nn_model_run_profiled(model, node_ms);
         if (st == KILN_OK)
             print_profile(g, node_ms, runs);
-        free(node_ms);
+        kiln_free(node_ms);
         if (st != KILN_OK)
             goto out_release;
     }
@@ -183,8 +184,8 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
            runs % 2 ? ms[1 + runs / 2] : 0.5 * (ms[runs / 2] + ms[1 + runs / 2]), ms[1], first,
            rss_peak_bytes() / 1048576.0, ledger.peak_bytes / 1048576.0);
 out_release:
-    free(ms);
-    free(input);
+    kiln_free(ms);
+    kiln_free(input);
     nn_model_release(model);
 out_close:
     close_st = device_close(dev);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "image_read.h"
+#include "host_alloc.h"
 #include "job.h"
 #include "stages.h"
 #include "status.h"
@@ -94,7 +95,7 @@ int cli_refine(int argc, char **argv)
         return cli_usage_error(&refine_command, "missing %s", nfiles ? "MASK.png" : "IN.png");
     if (!o.out_path)
         return cli_usage_error(&refine_command, "missing -o OUT.png");
-    job = malloc(sizeof(*job));
+    job = kiln_malloc(sizeof(*job));
     if (!job) {
         fprintf(stderr, "kiln refine: out of host memory\n");
         return 2;
@@ -108,7 +109,7 @@ int cli_refine(int argc, char **argv)
                           sizeof(note),
                           &at_start);
     }
-    free(job);
+    kiln_free(job);
     if (note[0])
         fprintf(stderr, "kiln refine: warning: %s: %s\n", files[0], note);
     if (st != KILN_OK) {

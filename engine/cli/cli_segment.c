@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "image_read.h"
+#include "host_alloc.h"
 #include "job.h"
 #include "stages.h"
 #include "status.h"
@@ -93,7 +94,7 @@ int cli_segment(int argc, char **argv)
         return cli_usage_error(&segment_command, "missing IN.png");
     if (!o.out_path)
         return cli_usage_error(&segment_command, "missing -o OUT.png");
-    job = malloc(sizeof(*job));
+    job = kiln_malloc(sizeof(*job));
     if (!job) {
         fprintf(stderr, "kiln segment: out of host memory\n");
         return 2;
@@ -108,7 +109,7 @@ int cli_segment(int argc, char **argv)
             job->segment.post_process = 1;
         st = segment_file(job, in_path, o.out_path, (unsigned)o.repeat, note, sizeof(note), &at_start);
     }
-    free(job);
+    kiln_free(job);
     if (note[0])
         fprintf(stderr, "kiln segment: warning: %s: %s\n", in_path, note);
     if (st != KILN_OK) {

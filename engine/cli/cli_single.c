@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "atomic_file.h"
 #include "cli.h"
 #include "png_io.h"
@@ -85,7 +86,7 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
     st = cli_output_check(out_path);
     if (st != KILN_OK)
         return kiln_fail_context(st, "-o");
-    item = calloc(1, sizeof(*item));
+    item = kiln_calloc(1, sizeof(*item));
     if (!item)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     st = device_open_selected(job->device.select, (size_t)job->memory.device_budget, &dev);
@@ -123,7 +124,7 @@ out_close_device:
     if (st == KILN_OK)
         st = close_st;
 out_free_item:
-    free(item);
+    kiln_free(item);
     if (st != KILN_OK)
         kiln_fail_context(st, "%s", in_path);
     return st;

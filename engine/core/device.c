@@ -5,6 +5,7 @@
 
 #include "cl_status.h"
 #include "device.h"
+#include "host_alloc.h"
 #include "program.h"
 #include "resident.h"
 #include "status.h"
@@ -117,9 +118,9 @@ kiln_status device_list(device_info **out, size_t *count)
         for (cl_uint d = 0; d < nids; d++) {
             if (n == cap) {
                 size_t new_cap = cap ? cap * 2 : 8;
-                device_info *grown = realloc(list, new_cap * sizeof(*list));
+                device_info *grown = kiln_realloc(list, new_cap * sizeof(*list));
                 if (!grown) {
-                    free(list);
+                    kiln_free(list);
                     return kiln_fail(KILN_E_HOSTMEM, "listing devices: out of host memory");
                 }
                 list = grown;
@@ -173,7 +174,7 @@ kiln_status device_open(const device_info *info, size_t budget, kiln_device **ou
     const cl_queue_properties queue_props[] = { CL_QUEUE_PROPERTIES, CL_QUEUE_PROFILING_ENABLE, 0 };
 
     *out = NULL;
-    dev = calloc(1, sizeof(*dev));
+    dev = kiln_calloc(1, sizeof(*dev));
     if (!dev)
         return kiln_fail(KILN_E_HOSTMEM, "opening device: out of host memory");
     dev->info = *info;
@@ -215,7 +216,7 @@ out_release_queue:
 out_release_context:
     clReleaseContext(dev->context);
 out_free_dev:
-    free(dev);
+    kiln_free(dev);
     return kiln_fail_context(st, "device %zu (%s)", info->index, info->name);
 }
 
@@ -275,6 +276,6 @@ kiln_status device_close(kiln_device *dev)
         st = resident_st;
     clReleaseCommandQueue(dev->queue);
     clReleaseContext(dev->context);
-    free(dev);
+    kiln_free(dev);
     return st;
 }

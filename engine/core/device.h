@@ -34,8 +34,8 @@ typedef struct device_info {
 
 /* Lists every device of every platform in a stable order: GPUs first, then
  * accelerators, then CPUs; within a type by vendor, name, then the
- * platform's own order.  *out is malloc'd (free with free()); *count may be
- * 0 with *out NULL when no platform exists.  Returns KILN_E_CL only when
+ * platform's own order.  *out is allocated here (free with kiln_free);
+ * *count may be 0 with *out NULL when no platform exists.  Returns KILN_E_CL only when
  * the platform layer itself fails. */
 kiln_status device_list(device_info **out, size_t *count);
 

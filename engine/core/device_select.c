@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "device.h"
+#include "host_alloc.h"
 #include "status.h"
 
 /* Returns 1 when `text` is a non-empty decimal number, storing it. */
@@ -157,6 +158,6 @@ kiln_status device_open_selected(const char *selector, size_t budget, kiln_devic
     st = device_select(selector, all, count > 64 ? 64 : count, picked, &npicked);
     if (st == KILN_OK)
         st = device_open(&all[picked[0]], budget, out);
-    free(all);
+    kiln_free(all);
     return st;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cl_status.h"
+#include "host_alloc.h"
 #include "pool.h"
 #include "status.h"
 
@@ -344,7 +345,7 @@ static void entry_destroy(kiln_pool *pool, pool_entry *entry)
 {
     (void)clReleaseMemObject(entry->buf.mem);
     pool->ledger.releases++;
-    free(entry);
+    kiln_free(entry);
 }
 
 /* Releases the least recently released cached buffer (the cache must not
@@ -462,7 +463,7 @@ static kiln_status entry_create(kiln_pool *pool, size_t bytes, size_t capacity, 
     while (l->cached_bytes > l->budget - l->live_bytes - capacity)
         cache_trim_oldest(pool);
 
-    entry = calloc(1, sizeof(*entry));
+    entry = kiln_calloc(1, sizeof(*entry));
     if (!entry)
         return fail_request(pool, KILN_E_HOSTMEM, bytes, tag, "out of host memory");
 
@@ -490,7 +491,7 @@ static kiln_status entry_create(kiln_pool *pool, size_t bytes, size_t capacity, 
     return KILN_OK;
 
 out_free_entry:
-    free(entry);
+    kiln_free(entry);
     return status;
 }
 
@@ -697,7 +698,7 @@ kiln_status pool_init(kiln_pool **out, cl_context context, cl_command_queue queu
     if (err != CL_SUCCESS)
         return kiln_fail_cl(err, "pool_init: clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
 
-    pool = calloc(1, sizeof(*pool));
+    pool = kiln_calloc(1, sizeof(*pool));
     if (!pool)
         return kiln_fail(KILN_E_HOSTMEM, "pool_init: out of host memory");
     status = fault_from_env(pool);
@@ -734,7 +735,7 @@ out_release_context:
 out_destroy_lock:
     pthread_mutex_destroy(&pool->lock);
 out_free_pool:
-    free(pool);
+    kiln_free(pool);
     return status;
 }
 
@@ -782,6 +783,6 @@ kiln_status pool_free(kiln_pool *pool)
     pthread_mutex_destroy(&pool->lock);
     (void)clReleaseCommandQueue(pool->queue);
     (void)clReleaseContext(pool->context);
-    free(pool);
+    kiln_free(pool);
     return status;
 }

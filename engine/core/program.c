@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "cl_status.h"
 #include "hash.h"
+#include "host_alloc.h"
 #include "program.h"
 #include "program_disk.h"
 #include "status.h"
@@ -50,7 +51,7 @@ const char *cl_source_find(const char *name, size_t *len)
 /* Creates an empty table. */
 kiln_status program_cache_init(program_cache **out)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = kiln_calloc(1, sizeof(**out));
     if (!*out)
         return kiln_fail(KILN_E_HOSTMEM, "program table: out of host memory");
     return KILN_OK;
@@ -65,12 +66,12 @@ void program_cache_free(program_cache *cache)
         program_entry *e = &cache->entries[i];
         for (size_t k = 0; k < e->nkernels; k++) {
             clReleaseKernel(e->kernels[k]);
-            free(e->kernel_names[k]);
+            kiln_free(e->kernel_names[k]);
         }
         clReleaseProgram(e->program);
     }
-    free(cache->entries);
-    free(cache);
+    kiln_free(cache->entries);
+    kiln_free(cache);
 }
 
 /* Copies the statistics. */
@@ -125,7 +126,7 @@ void program_hash_device(hash128 *h, const device_info *info)
 /* Sets a KILN_E_BUILD message with the device's build log. */
 static kiln_status build_failure(kiln_device *dev, cl_program program, const char *name, cl_int err)
 {
-    char *log = malloc(PROGRAM_BUILD_LOG_MAX);
+    char *log = kiln_malloc(PROGRAM_BUILD_LOG_MAX);
     size_t size = 0;
     kiln_status st;
     if (!log)
@@ -137,7 +138,7 @@ static kiln_status build_failure(kiln_device *dev, cl_program program, const cha
     log[PROGRAM_BUILD_LOG_MAX - 1] = '\0';
     st = kiln_fail(KILN_E_BUILD, "building %s for %s failed (%s); build log (lines refer to %s):\n%s",
                    name, dev->info.name, kiln_cl_error_name(err), name, log);
-    free(log);
+    kiln_free(log);
     return st;
 }
 
@@ -190,7 +191,7 @@ static void store_binary(kiln_device *dev, cl_program program, const char *path,
     if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof(size), &size, NULL) != CL_SUCCESS ||
         size == 0)
         return;
-    binary = malloc(size);
+    binary = kiln_malloc(size);
     if (!binary)
         return;
     if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof(binary), &binary, NULL) == CL_SUCCESS) {
@@ -199,7 +200,7 @@ static void store_binary(kiln_device *dev, cl_program program, const char *path,
         if (dir_create_parents(dir) != KILN_OK || program_disk_store(path, key, binary, size) != KILN_OK)
             fprintf(stderr, "kiln: warning: program cache not written: %s\n", kiln_last_error());
     }
-    free(binary);
+    kiln_free(binary);
     (void)dev;
 }
 
@@ -208,7 +209,7 @@ static kiln_status table_add(program_cache *cache, const char *key, cl_program p
 {
     if (cache->count == cache->cap) {
         size_t cap = cache->cap ? cache->cap * 2 : 8;
-        program_entry *grown = realloc(cache->entries, cap * sizeof(*grown));
+        program_entry *grown = kiln_realloc(cache->entries, cap * sizeof(*grown));
         if (!grown)
             return kiln_fail(KILN_E_HOSTMEM, "program table: out of host memory");
         cache->entries = grown;
@@ -247,9 +248,11 @@ kiln_status program_get(kiln_device *dev, const char *name, const char *source,
     snprintf(path, sizeof(path), "%s/%s.bin", dir, key);
     start = kiln_clock_ms();
     st = program_disk_load(path, key, &binary, &binary_len);
+    if (st == KILN_E_HOSTMEM)
+        return st;          /* not a cache miss: a rebuild would need more memory */
     if (st == KILN_OK) {
         st = build_from_binary(dev, binary, binary_len, full_options, &program);
-        free(binary);
+        kiln_free(binary);
     }
     if (st == KILN_OK) {
         cache->stats.cache_hits++;
@@ -295,12 +298,12 @@ kiln_status program_kernel(kiln_device *dev, cl_program program,
     }
     if (e->nkernels == PROGRAM_MAX_KERNELS)
         return kiln_fail(KILN_E_INVAL, "kernel %s: too many kernels in one program", kernel_name);
-    name_copy = strdup(kernel_name);
+    name_copy = kiln_strdup(kernel_name);
     if (!name_copy)
         return kiln_fail(KILN_E_HOSTMEM, "kernel %s: out of host memory", kernel_name);
     e->kernels[e->nkernels] = clCreateKernel(program, kernel_name, &err);
     if (!e->kernels[e->nkernels]) {
-        free(name_copy);
+        kiln_free(name_copy);
         return kiln_fail_cl(err, kernel_name);
     }
     e->kernel_names[e->nkernels] = name_copy;

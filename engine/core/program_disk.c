@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "hash.h"
+#include "host_alloc.h"
 #include "program.h"
 #include "program_disk.h"
 #include "status.h"
@@ -72,7 +73,7 @@ kiln_status program_disk_load(const char *path, const char *key_hex,
         st = kiln_fail(KILN_E_FORMAT, "%s: not a cache file for this key and format", path);
         goto out_close;
     }
-    data = malloc((size_t)length);
+    data = kiln_malloc((size_t)length);
     if (!data) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
         goto out_close;
@@ -91,7 +92,7 @@ kiln_status program_disk_load(const char *path, const char *key_hex,
     return KILN_OK;
 
 out_free_data:
-    free(data);
+    kiln_free(data);
 out_close:
     fclose(fp);
     return st;

@@ -12,7 +12,7 @@
 
 #include "kiln.h"
 
-/* Reads the cached binary for `key_hex` from `path` into a malloc'd
+/* Reads the cached binary for `key_hex` from `path` into a kiln_malloc'd
  * buffer.  Returns KILN_OK, KILN_E_IO when there is no file, or
  * KILN_E_FORMAT when the file is corrupt, truncated or belongs to another
  * key (the caller rebuilds and overwrites it). */

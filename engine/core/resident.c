@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "device.h"
 #include "resident.h"
 #include "status.h"
@@ -24,7 +25,7 @@ struct resident_cache {
 /* Creates an empty cache. */
 kiln_status resident_cache_init(resident_cache **out)
 {
-    *out = calloc(1, sizeof(**out));
+    *out = kiln_calloc(1, sizeof(**out));
     return *out ? KILN_OK : kiln_fail(KILN_E_HOSTMEM, "out of host memory for the resident cache");
 }
 
@@ -32,8 +33,8 @@ kiln_status resident_cache_init(resident_cache **out)
 static void entry_free(resident_entry *e)
 {
     e->free_fn(e->object);
-    free(e->key);
-    free(e);
+    kiln_free(e->key);
+    kiln_free(e);
 }
 
 /* Finds an entry by key. */
@@ -77,17 +78,17 @@ kiln_status resident_acquire(kiln_device *dev, const char *key, resident_build_f
         return kiln_fail(KILN_E_INVAL, "resident_acquire: bad arguments");
     e = entry_find(c, key);
     if (!e) {
-        e = calloc(1, sizeof(*e));
-        if (!e || !(e->key = strdup(key))) {
-            free(e);
+        e = kiln_calloc(1, sizeof(*e));
+        if (!e || !(e->key = kiln_strdup(key))) {
+            kiln_free(e);
             return kiln_fail(KILN_E_HOSTMEM, "out of host memory for a resident object");
         }
         kiln_status st = build(dev, user, &object);
         while (st == KILN_E_NOMEM && resident_evict_one(dev))
             st = build(dev, user, &object);
         if (st != KILN_OK) {
-            free(e->key);
-            free(e);
+            kiln_free(e->key);
+            kiln_free(e);
             return st;
         }
         e->object = object;
@@ -144,6 +145,6 @@ kiln_status resident_cache_free(resident_cache *c)
                            "device close", e->key, e->refs);
         entry_free(e);
     }
-    free(c);
+    kiln_free(c);
     return st;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "launch.h"
 #include "ops_image.h"
 #include "status.h"
@@ -101,7 +102,7 @@ static kiln_status resize_table(uint32_t in_size, uint32_t out_size, resize_filt
     float *t;
 
     *stride = ksize + 2;
-    t = calloc((size_t)out_size * *stride, sizeof(*t));
+    t = kiln_calloc((size_t)out_size * *stride, sizeof(*t));
     *table = t;
     if (!t)
         return kiln_fail(KILN_E_HOSTMEM, "resize: out of host memory for a %u x %u weight table",
@@ -146,12 +147,12 @@ static kiln_status resize_weights(kiln_device *dev, uint32_t in_size, uint32_t o
     st = pool_acquire(dev->pool, bytes, "image.resize.tmp", table);
     if (st != KILN_OK) {
         *table = NULL;
-        free(host);
+        kiln_free(host);
         return kiln_fail_context(st, "resize: weight table of %u x %u", (unsigned)out_size,
                                  (unsigned)*stride);
     }
     st = dev_buffer_write(dev, (*table)->mem, 0, bytes, host, "resize: uploading the weights");
-    free(host);
+    kiln_free(host);
     if (st != KILN_OK) {
         pool_release(dev->pool, *table);
         *table = NULL;

@@ -42,6 +42,7 @@
 
 #include "cl_status.h"
 #include "launch.h"
+#include "host_alloc.h"
 #include "matting.h"
 #include "status.h"
 
@@ -266,11 +267,11 @@ static int tile_compare(const void *a, const void *b)
 /* Frees the plan's host arrays. */
 static void plan_free(cf_plan *plan)
 {
-    free(plan->tiles);
-    free(plan->nbr);
-    free(plan->children);
-    free(plan->parent);
-    free(plan->codes);
+    kiln_free(plan->tiles);
+    kiln_free(plan->nbr);
+    kiln_free(plan->children);
+    kiln_free(plan->parent);
+    kiln_free(plan->codes);
     plan->tiles = NULL;
     plan->nbr = NULL;
     plan->children = NULL;
@@ -309,17 +310,17 @@ static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t gr
         if (gw == 1 && gh == 1)
             break;
     }
-    grid = malloc(ngrid * sizeof(*grid));
-    entries = malloc(nt1 * sizeof(*entries));
-    plan->tiles = malloc(nt1 * sizeof(*plan->tiles));
-    plan->nbr = malloc(cap * 9 * sizeof(*plan->nbr));
-    plan->children = calloc(cap, sizeof(*plan->children));
-    plan->parent = calloc(cap, sizeof(*plan->parent));
-    plan->codes = malloc(cap * sizeof(*plan->codes));
+    grid = kiln_malloc(ngrid * sizeof(*grid));
+    entries = kiln_malloc(nt1 * sizeof(*entries));
+    plan->tiles = kiln_malloc(nt1 * sizeof(*plan->tiles));
+    plan->nbr = kiln_malloc(cap * 9 * sizeof(*plan->nbr));
+    plan->children = kiln_calloc(cap, sizeof(*plan->children));
+    plan->parent = kiln_calloc(cap, sizeof(*plan->parent));
+    plan->codes = kiln_malloc(cap * sizeof(*plan->codes));
     if (!grid || !entries || !plan->tiles || !plan->nbr || !plan->children ||
         !plan->parent || !plan->codes) {
-        free(grid);
-        free(entries);
+        kiln_free(grid);
+        kiln_free(entries);
         plan_free(plan);
         return kiln_fail(KILN_E_HOSTMEM, "closed-form alpha: host memory for %zu tiles", nt1);
     }
@@ -343,7 +344,7 @@ static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t gr
         plan->tiles[t].s[3] = (cl_uint)entries[t][1];
         plan->nactive += entries[t][1];
     }
-    free(entries);
+    kiln_free(entries);
     plan->nt[0] = (uint32_t)nt1;
     plan->off[0] = 0;
     plan->nlevels = 1;
@@ -389,7 +390,7 @@ static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t gr
         for (uint32_t t = 0; t < plan->nt[k]; t++)
             grid[morton_x(codes[t] >> 1) * gw + morton_x(codes[t])] = -1;
     }
-    free(grid);
+    kiln_free(grid);
     return KILN_OK;
 }
 
@@ -489,7 +490,7 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
     }
     if (st != KILN_OK)
         return st;
-    counts = malloc(ngrid * sizeof(*counts));
+    counts = kiln_malloc(ngrid * sizeof(*counts));
     if (!counts)
         return kiln_fail(KILN_E_HOSTMEM, "closed-form alpha: host memory for %zu tile counts",
                          ngrid);
@@ -497,7 +498,7 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
                          "closed-form alpha: reading the tile counts");
     if (st == KILN_OK)
         st = plan_build(&s->plan, counts, grid_w, grid_h);
-    free(counts);
+    kiln_free(counts);
     cf_release(s, B_COUNTS);
     cf_release(s, B_HSPAN);
     return st;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "host_alloc.h"
 #include "matting.h"
 #include "status.h"
 
@@ -120,7 +121,7 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
     width = trimap->width;
     height = trimap->height;
     bytes = (size_t)height * 3 * sizeof(*host);
-    host = malloc(bytes);
+    host = kiln_malloc(bytes);
     if (!host)
         return kiln_fail(KILN_E_HOSTMEM, "trimap counts: %zu bytes of host memory", bytes);
     st = pool_acquire(dev->pool, bytes, "matting.trimap.scratch", &counts);
@@ -154,6 +155,6 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
     }
     pool_release(dev->pool, counts);
 out_free_host:
-    free(host);
+    kiln_free(host);
     return st;
 }

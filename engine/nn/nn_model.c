@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "graph_fold.h"
 #include "launch.h"
+#include "host_alloc.h"
 #include "nn_conv_tiled.h"
 #include "nn_model.h"
 #include "nn_tune.h"
@@ -43,10 +44,10 @@ static void model_free(void *object)
     pool_release(m->dev->pool, m->arena);
     pool_release(m->dev->pool, m->weights);
     graph_free(m->g);
-    free(m->places);
-    free(m->conv_tiled);
-    free(m->path);
-    free(m);
+    kiln_free(m->places);
+    kiln_free(m->conv_tiled);
+    kiln_free(m->path);
+    kiln_free(m);
 }
 
 /* Loads and folds `path` at `dims` into m->g and checks that the device
@@ -129,8 +130,8 @@ static kiln_status model_upload_weights(nn_model *m)
 {
     kiln_graph *g = m->g;
     size_t total = 0;
-    int *packed = malloc(g->ntensors * sizeof(*packed));
-    size_t *at = malloc(g->ntensors * sizeof(*at));
+    int *packed = kiln_malloc(g->ntensors * sizeof(*packed));
+    size_t *at = kiln_malloc(g->ntensors * sizeof(*at));
     float *host = NULL;
     kiln_status st = KILN_OK;
 
@@ -161,7 +162,7 @@ static kiln_status model_upload_weights(nn_model *m)
         st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight floats exceed 2^32", m->path, total);
         goto out_free;
     }
-    host = calloc(total, sizeof(*host));
+    host = kiln_calloc(total, sizeof(*host));
     if (!host) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu weight bytes", m->path,
                        total * sizeof(*host));
@@ -194,9 +195,9 @@ static kiln_status model_upload_weights(nn_model *m)
         graph_tensor_drop_data(&g->tensors[t]);
     }
 out_free:
-    free(host);
-    free(packed);
-    free(at);
+    kiln_free(host);
+    kiln_free(packed);
+    kiln_free(at);
     return st;
 }
 
@@ -218,11 +219,11 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     nn_model **out = (nn_model **)object;
     double t0 = kiln_clock_ms();
     kiln_status st;
-    nn_model *m = calloc(1, sizeof(*m));
+    nn_model *m = kiln_calloc(1, sizeof(*m));
 
     *out = NULL;
-    if (!m || !(m->path = strdup(path))) {
-        free(m);
+    if (!m || !(m->path = kiln_strdup(path))) {
+        kiln_free(m);
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
     }
     m->dev = dev;
@@ -235,8 +236,8 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     st = model_load(m);
     if (st != KILN_OK)
         goto out_free;
-    m->places = calloc(m->g->ntensors ? m->g->ntensors : 1, sizeof(*m->places));
-    m->conv_tiled = calloc(m->g->nnodes ? m->g->nnodes : 1, 1);
+    m->places = kiln_calloc(m->g->ntensors ? m->g->ntensors : 1, sizeof(*m->places));
+    m->conv_tiled = kiln_calloc(m->g->nnodes ? m->g->nnodes : 1, 1);
     if (!m->places || !m->conv_tiled) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
         goto out_free;

@@ -13,6 +13,7 @@
 #include "launch.h"
 #include "hash.h"
 #include "nn_opcodes.h"
+#include "host_alloc.h"
 #include "nn_ops.h"
 #include "nn_tune.h"
 #include "program.h"
@@ -235,7 +236,7 @@ static kiln_status bufs_acquire(kiln_device *dev, tune_bufs *b)
     if (st != KILN_OK)
         goto fail;
     n = act_n > wts_n ? act_n : wts_n;
-    host = malloc(n * sizeof(float));
+    host = kiln_malloc(n * sizeof(float));
     if (!host) {
         st = kiln_fail(KILN_E_HOSTMEM, "tuning: out of host memory");
         goto fail;
@@ -249,7 +250,7 @@ static kiln_status bufs_acquire(kiln_device *dev, tune_bufs *b)
     if (st == KILN_OK)
         st = dev_buffer_write(dev, b->wts->mem, 0, wts_n * sizeof(float), host,
                               "tuning: writing test data");
-    free(host);
+    kiln_free(host);
     if (st != KILN_OK)
         goto fail;
     b->x.mem = b->y.mem = b->col.mem = b->act->mem;
@@ -629,7 +630,7 @@ kiln_status nn_tune_load(const kiln_device *dev, nn_conv_tuning *t)
             t->origin = NN_TUNING_CORRUPT;
         return KILN_OK;
     }
-    text = malloc(TUNE_FILE_MAX + 1);
+    text = kiln_malloc(TUNE_FILE_MAX + 1);
     if (!text) {
         fclose(fp);
         return KILN_OK;
@@ -645,6 +646,6 @@ kiln_status nn_tune_load(const kiln_device *dev, nn_conv_tuning *t)
     } else {
         t->origin = NN_TUNING_CORRUPT;
     }
-    free(text);
+    kiln_free(text);
     return KILN_OK;
 }

@@ -10,6 +10,7 @@
 
 #include "cl_status.h"
 #include "launch.h"
+#include "host_alloc.h"
 #include "seg_prepost.h"
 #include "status.h"
 
@@ -62,14 +63,14 @@ static kiln_status seg_axis_build(seg_axis *axis, uint32_t in_size, uint32_t out
     axis->in_size = in_size;
     axis->out_size = out_size;
     axis->ksize = (cl_uint)ksize;
-    axis->table = calloc((size_t)out_size * stride, sizeof(int32_t));
+    axis->table = kiln_calloc((size_t)out_size * stride, sizeof(int32_t));
     if (!identity)
-        k = malloc((size_t)ksize * sizeof(double));
+        k = kiln_malloc((size_t)ksize * sizeof(double));
     if (!axis->table || (!identity && !k)) {
-        free(k);
-        free(axis->table);
+        kiln_free(k);
+        kiln_free(axis->table);
         axis->table = NULL;
-        return kiln_fail(KILN_E_HOSTMEM, "segment: weight table of %u x %d",
+        return kiln_fail(KILN_E_HOSTMEM, "segment: out of host memory for a weight table of %u x %d",
                          (unsigned)out_size, ksize);
     }
     for (uint32_t xx = 0; xx < out_size; xx++) {
@@ -113,14 +114,14 @@ static kiln_status seg_axis_build(seg_axis *axis, uint32_t in_size, uint32_t out
                 t[2 + x] = (int32_t)(0.5 + k[x] * (1 << PIL_PRECISION_BITS));
         }
     }
-    free(k);
+    kiln_free(k);
     return KILN_OK;
 }
 
 /* Frees an axis's table. */
 static void seg_axis_free(seg_axis *axis)
 {
-    free(axis->table);
+    kiln_free(axis->table);
     axis->table = NULL;
 }
 

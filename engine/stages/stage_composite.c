@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "ops_image.h"
 #include "image_read.h"
 #include "stage_composite.h"
@@ -24,7 +25,7 @@ static int composite_enabled(const job_config *job)
 /* Reads and uploads the background image when the job names one. */
 static kiln_status composite_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
-    composite_state *s = calloc(1, sizeof(*s));
+    composite_state *s = kiln_calloc(1, sizeof(*s));
     if (!s)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     s->dev = dev;
@@ -37,7 +38,7 @@ static kiln_status composite_open(kiln_device *dev, const stage_context *ctx, vo
         host_image_free(&host);
         if (st != KILN_OK) {
             kiln_fail_context(st, "[composite] image %s", s->cfg->image);
-            free(s);
+            kiln_free(s);
             return st;
         }
     }
@@ -93,7 +94,7 @@ static void composite_close(void *state)
     if (!s)
         return;
     dev_image_release(s->dev, &s->background);
-    free(s);
+    kiln_free(s);
 }
 
 const stage_ops stage_composite_ops = {

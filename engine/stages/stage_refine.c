@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "clock.h"
 #include "matting.h"
 #include "ops_image.h"
@@ -191,7 +192,7 @@ static int refine_enabled(const job_config *job)
 /* Keeps the device and section: refinement loads nothing per job. */
 static kiln_status refine_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
-    refine_state *s = calloc(1, sizeof(*s));
+    refine_state *s = kiln_calloc(1, sizeof(*s));
     if (!s)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     s->dev = dev;
@@ -231,7 +232,7 @@ static kiln_status refine_run(void *state, stage_item *item)
 /* Frees the state. */
 static void refine_close(void *state)
 {
-    free(state);
+    kiln_free(state);
 }
 
 const stage_ops stage_refine_ops = {

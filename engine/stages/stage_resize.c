@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "ops_image.h"
 #include "stage_resize.h"
 #include "status.h"
@@ -57,7 +58,7 @@ static int resize_enabled(const job_config *job)
 /* Nothing to load: keeps the device and section. */
 static kiln_status resize_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
-    resize_state *s = calloc(1, sizeof(*s));
+    resize_state *s = kiln_calloc(1, sizeof(*s));
     if (!s)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     s->dev = dev;
@@ -87,7 +88,7 @@ static kiln_status resize_run(void *state, stage_item *item)
 /* Frees the state. */
 static void resize_close(void *state)
 {
-    free(state);
+    kiln_free(state);
 }
 
 const stage_ops stage_resize_ops = {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "clock.h"
 #include "model_registry.h"
 #include "nn_model.h"
@@ -149,13 +150,13 @@ static void segment_close(void *state)
     if (!s)
         return;
     nn_model_release(s->model);
-    free(s);
+    kiln_free(s);
 }
 
 /* Resolves and builds the model on the device, once per job. */
 static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void **state)
 {
-    segment_state *s = calloc(1, sizeof(*s));
+    segment_state *s = kiln_calloc(1, sizeof(*s));
     kiln_status st;
 
     if (!s)

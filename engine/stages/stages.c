@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "launch.h"
 #include "stage_composite.h"
 #include "stage_refine.h"
@@ -97,7 +98,7 @@ static int mask_consumed_after(const job_config *job, int i)
 /* Opens the enabled stages. */
 kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **out)
 {
-    pipeline *p = calloc(1, sizeof(*p));
+    pipeline *p = kiln_calloc(1, sizeof(*p));
     int host_mask = pipeline_needs_host_mask(job);
     kiln_status st = KILN_OK;
 
@@ -191,5 +192,5 @@ void pipeline_close(pipeline *p)
         return;
     for (size_t i = p->count; i-- > 0;)
         p->ops[i]->close(p->state[i]);
-    free(p);
+    kiln_free(p);
 }
