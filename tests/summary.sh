@@ -6,11 +6,11 @@
 # Usage: summary.sh BUILD_DIR...
 passed=0; failed=0; skipped=0
 for dir in "$@"; do
-    for trs in "$dir"/tests/*.trs; do
+    for trs in $(find "$dir/tests" -name '*.trs' 2>/dev/null | sort); do
         [ -f "$trs" ] || continue
         name=${trs%.trs}
         r=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
-        echo "${r:-ERROR}: $(basename "$dir")/tests/$(basename "$name")"
+        echo "${r:-ERROR}: $(basename "$dir")/${name#"$dir"/}"
         case "$r" in
             PASS|XFAIL) passed=$((passed + 1)) ;;
             SKIP) skipped=$((skipped + 1)) ;;
