@@ -81,7 +81,9 @@ check)
     record distcheck make -C "$top/build" -j"$jobs" distcheck
     # the unit tests again under AddressSanitizer and UBSan
     build build-asan --enable-sanitizers
-    make -C "$top/build-asan" -j"$jobs" check >/dev/null 2>&1 || true
+    # the same kernels: share the main build's compiled programs
+    KILN_TEST_CACHE="$top/build/tests/cache" make -C "$top/build-asan" -j"$jobs" check \
+        >/dev/null 2>&1 || true
     exec sh "$top/tests/summary.sh" "$top/build" "$top/build-asan"
     ;;
 *)

@@ -153,7 +153,13 @@ int main(int argc, char **argv)
                "%zu), RSS %.1f B (bars: 100 B and 1024 B)\n", mode, host_per_item,
                f.warm_host.live_bytes, f.end_host.live_bytes, rss_per_item);
         CHECK(host_per_item < 100.0);
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan keeps freed memory in its quarantine (up to 256 MB): RSS
+           grows by design; the exact host-byte count above still holds */
+        printf("soak%s: RSS bar not applied under AddressSanitizer\n", mode);
+#else
         CHECK(rss_per_item < 1024.0);
+#endif
     }
     /* only the model cache's weights and arena (segment) stay live */
     CHECK(f.end.live_objects == f.warm.live_objects && f.end.live_objects == (segment ? 2u : 0u));
