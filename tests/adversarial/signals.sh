@@ -58,13 +58,20 @@ got=$?
 ok "second signal: exit 143 ($got)" test "$got" -eq 143
 expect_in "$d/twice.log" "second signal"
 
+# what the second signal left in flight is removed by the next run's start
+run_kiln 0 "$d/after_twice.log" run "$d/job.ini" --set job.inputs="$d/in/img0000[01].png" \
+    --no-progress
+ok "after a second signal: no temporary file once the next run started" \
+    test -z "$(find "$d/out" -name '.*.tmp.*')"
+
 # stale temporaries: a dead process's are removed at start, a live one's kept
 sh -c 'exit 0' & dead=$!; wait "$dead"
-mkdir -p "$d/out"
-: > "$d/out/.img00000.png.tmp.$dead.0"
-: > "$d/out/.img00001.png.tmp.$$.0"
-run_kiln 0 "$d/stale.log" run "$d/job.ini" --set job.inputs="$d/in/img0000[01].png" --no-progress
+mkdir -p "$d/out_stale"
+: > "$d/out_stale/.img00000.png.tmp.$dead.0"
+: > "$d/out_stale/.img00001.png.tmp.$$.0"
+run_kiln 0 "$d/stale.log" run "$d/job.ini" --set job.inputs="$d/in/img0000[01].png" \
+    --set job.output_dir="$d/out_stale" --no-progress
 expect_in "$d/stale.log" "removed 1 temporary file"
-ok "stale: the dead process's temporary is gone" test ! -e "$d/out/.img00000.png.tmp.$dead.0"
-ok "stale: a live process's temporary is kept" test -e "$d/out/.img00001.png.tmp.$$.0"
+ok "stale: the dead process's temporary is gone" test ! -e "$d/out_stale/.img00000.png.tmp.$dead.0"
+ok "stale: a live process's temporary is kept" test -e "$d/out_stale/.img00001.png.tmp.$$.0"
 finish
