@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <turbojpeg.h>
 
+#include "clock.h"
 #include "cl_status.h"
 #include "testutil.h"
 
@@ -155,9 +156,7 @@ float test_rng_unit(void)
 /* Returns monotonic milliseconds. */
 double test_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return kiln_clock_ms();
 }
 
 /* Mallocs or exits. */

@@ -132,7 +132,6 @@ kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
     cl_float4 mean_v, std_v;
     cl_uint npix, channels;
     size_t bytes, global;
-    cl_int err;
     kiln_status st;
 
     if (!out)
@@ -165,12 +164,10 @@ kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
         kiln_fail_context(st, "upload: staging %zu bytes", bytes);
         goto out_release_image;
     }
-    err = clEnqueueWriteBuffer(dev->queue, raw->mem, CL_TRUE, 0, bytes, host->pixels,
-                               0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        st = kiln_fail_cl(err, "upload: writing the host image to the device");
+    st = dev_buffer_write(dev, raw->mem, 0, bytes, host->pixels,
+                          "upload: writing the host image to the device");
+    if (st != KILN_OK)
         goto out_release_raw;
-    }
     {
         const dev_kernel_arg args[] = {
             DEV_ARG(raw->mem), DEV_ARG(out->buf->mem), DEV_ARG(npix),
@@ -201,7 +198,6 @@ kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
     pool_buffer *raw = NULL;
     cl_uint npix, channels;
     size_t bytes, global;
-    cl_int err;
     kiln_status st;
 
     if (!host)
@@ -241,10 +237,8 @@ kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
     }
     if (st != KILN_OK)
         goto out_release_raw;
-    err = clEnqueueReadBuffer(dev->queue, raw->mem, CL_TRUE, 0, bytes, host->pixels,
-                              0, NULL, NULL);
-    if (err != CL_SUCCESS)
-        st = kiln_fail_cl(err, "download: reading the converted image from the device");
+    st = dev_buffer_read(dev, raw->mem, 0, bytes, host->pixels,
+                         "download: reading the converted image from the device");
 
 out_release_raw:
     pool_release(dev->pool, raw);
@@ -260,7 +254,6 @@ kiln_status dev_image_extract_channel(kiln_device *dev, const dev_image *in,
                                       uint32_t channel, dev_image *out)
 {
     size_t plane;
-    cl_int err;
     kiln_status st = dev_image_check(in, "extract channel: input");
 
     if (st != KILN_OK)
@@ -272,11 +265,9 @@ kiln_status dev_image_extract_channel(kiln_device *dev, const dev_image *in,
     if (st != KILN_OK)
         return st;
     plane = (size_t)in->width * in->height * sizeof(float);
-    err = clEnqueueCopyBuffer(dev->queue, in->buf->mem, out->buf->mem, plane * channel, 0, plane,
-                              0, NULL, NULL);
-    if (err != CL_SUCCESS) {
+    st = dev_buffer_copy(dev, in->buf->mem, plane * channel, out->buf->mem, 0, plane,
+                         "extract channel: copying the plane");
+    if (st != KILN_OK)
         dev_image_release(dev, out);
-        return kiln_fail_cl(err, "extract channel: copying the plane");
-    }
-    return KILN_OK;
+    return st;
 }

@@ -266,7 +266,7 @@ fail:
 /* Gives the search's buffers back (after draining the queue). */
 static void bufs_release(kiln_device *dev, tune_bufs *b)
 {
-    clFinish(dev->queue);
+    device_finish(dev);
     pool_release(dev->pool, b->act);
     pool_release(dev->pool, b->wts);
     memset(b, 0, sizeof(*b));
@@ -366,7 +366,7 @@ static kiln_status time_clblast(kiln_device *dev, FILE *log, const tune_bufs *b)
 {
     kiln_status st = time_clblast_run(dev, log, b);
 
-    clFinish(dev->queue);
+    device_finish(dev);
     CLBlastClearCache();
     return st;
 }
@@ -397,7 +397,7 @@ static kiln_status time_clblast_run(kiln_device *dev, FILE *log, const tune_bufs
     if (code != CLBlastSuccess) {
         if (log)
             fprintf(log, "  clblast: unavailable (status %d); not compared\n", (int)code);
-        clFinish(dev->queue);
+        device_finish(dev);
         return KILN_OK;
     }
     for (int variant = 0; variant < 2; variant++) {
@@ -423,7 +423,7 @@ static kiln_status time_clblast_run(kiln_device *dev, FILE *log, const tune_bufs
             if (st != KILN_OK) {
                 if (log)
                     fprintf(log, "  clblast: %s\n", kiln_last_error());
-                clFinish(dev->queue);
+                device_finish(dev);
                 return st == KILN_E_CL ? KILN_OK : st;
             }
             if (log)
