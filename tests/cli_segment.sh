@@ -57,6 +57,13 @@ run_kiln 2 "$d/badmean.log" segment -m "$d/models/mini.onnx" "$img" -o "$d/never
     --set "segment.mean=0.5,0.5"
 expect_in "$d/badmean.log" "not three numbers"
 
+# each stage reports its own time: segment with [refine] on prints a
+# refine time of its own (it used to be counted under segment: "refine 0.0")
+run_kiln 0 "$d/own_times.log" segment -m "$d/models/mini.onnx" "$TOP_SRCDIR/conf/demo/photo00000.png" \
+    -o "$d/own_times.png" --set refine.enabled=yes --set refine.method=guided
+ok "segment + refine: refine has its own time" \
+    test "$(sed -n 's/.*refine \([0-9.]*\)).*/\1/p' "$d/own_times.log")" != "0.0"
+
 # the registry: names resolve in $KILN_MODEL_DIR, then $U2NET_HOME, then ~/.u2net
 cp "$d/models/mini.onnx" "$d/models/u2netp.onnx"
 KILN_MODEL_DIR="$d/models" run_kiln 0 "$d/reg.log" segment -m u2netp $size8 "$img" -o "$d/reg.png"

@@ -608,9 +608,6 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
         st = kiln_fail(KILN_E_CONFIG, "[job] inputs %s matches no PNG or JPEG file", job->inputs);
         goto out_free_inputs;
     }
-    st = check_report_path(options->report_path);
-    if (st != KILN_OK)
-        goto out_free_inputs;
     st = inputs_drop_outputs(job->output_dir, &list, &dropped);
     if (st != KILN_OK)
         goto out_free_inputs;
@@ -619,6 +616,10 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
                 "this job)\n", dropped, dropped == 1 ? "" : "s", job->output_dir,
                 dropped == 1 ? "" : "s");
     st = prepare_output_dir(job->output_dir);
+    if (st != KILN_OK)
+        goto out_free_inputs;
+    /* after the output directory exists: a report may be written inside it */
+    st = check_report_path(options->report_path);
     if (st != KILN_OK)
         goto out_free_inputs;
     stale = atomic_file_remove_stale(job->output_dir);
