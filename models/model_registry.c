@@ -12,25 +12,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/md5.h>
+
+#include "file_open.h"
+#include "host_alloc.h"
 #include "model_registry.h"
 #include "status.h"
 
 /* rembg's release assets; each model's file name there follows. */
 #define REMBG_RELEASE_URL "https://github.com/danielgatis/rembg/releases/download/v0.0.0/"
 
+/* The MD5 of each file is the one rembg's sessions check after download
+ * (pooch's "md5:" hashes), so a published file is recognised whatever it
+ * is named. */
 static const model_spec registry[] = {
     { "u2net", 320, { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f },
-      "U^2-Net, general salient objects (rembg's default, 176 MB)" },
+      "U^2-Net, general salient objects (rembg's default, 176 MB)",
+      "60024c5c889badc19c04ad937298a77b" },
     { "u2netp", 320, { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f },
-      "U^2-Net small, general salient objects (4.7 MB)" },
+      "U^2-Net small, general salient objects (4.7 MB)",
+      "8e83ca70e441ab06c318d82300c84806" },
     { "u2net_human_seg", 320, { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f },
-      "U^2-Net trained for human segmentation" },
+      "U^2-Net trained for human segmentation",
+      "c09ddc2e0104f800e3e1bb4652583d1f" },
     { "silueta", 320, { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f },
-      "U^2-Net reduced to 43 MB, general salient objects" },
+      "U^2-Net reduced to 43 MB, general salient objects",
+      "55e59e0d8062d2f5d013f4725ee84782" },
     { "isnet-general-use", 1024, { 0.485f, 0.456f, 0.406f }, { 1.0f, 1.0f, 1.0f },
-      "IS-Net (DIS), general use, 1024x1024 input" },
+      "IS-Net (DIS), general use, 1024x1024 input",
+      "fc16ebd8b0c10d971d3513d564d01e29" },
     { "isnet-anime", 1024, { 0.485f, 0.456f, 0.406f }, { 1.0f, 1.0f, 1.0f },
-      "IS-Net trained for anime characters, 1024x1024 input" },
+      "IS-Net trained for anime characters, 1024x1024 input",
+      "6f184e756bb3bd901c8849220a83e38e" },
 };
 
 #define REGISTRY_COUNT (sizeof(registry) / sizeof(registry[0]))
@@ -120,6 +133,60 @@ static kiln_status copy_path(char *path, size_t path_len, const char *src)
     return KILN_OK;
 }
 
+/* The MD5 of a file in hex (see model_registry.h). */
+kiln_status model_file_md5(const char *file, char text[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[MD5_DIGEST_SIZE];
+    struct md5_ctx ctx;
+    unsigned char *buf;
+    size_t n;
+    FILE *fp;
+    kiln_status st;
+
+    text[0] = '\0';
+    st = file_open_regular(file, &fp);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "model file");
+    buf = kiln_malloc(1u << 20);
+    if (!buf) {
+        fclose(fp);
+        return kiln_fail(KILN_E_HOSTMEM, "model file %s: out of host memory for hashing", file);
+    }
+    md5_init(&ctx);
+    while ((n = fread(buf, 1, 1u << 20, fp)) > 0)
+        md5_update(&ctx, n, buf);
+    st = ferror(fp) ? kiln_fail(KILN_E_IO, "model file %s: read error", file) : KILN_OK;
+    kiln_free(buf);
+    fclose(fp);
+    if (st != KILN_OK)
+        return st;
+    md5_digest(&ctx, sizeof(digest), digest);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        text[2 * i] = hex[digest[i] >> 4];
+        text[2 * i + 1] = hex[digest[i] & 15];
+    }
+    text[2 * MD5_DIGEST_SIZE] = '\0';
+    return KILN_OK;
+}
+
+/* Finds the entry whose published file has the MD5 of `file` (see
+ * model_registry.h). */
+kiln_status model_identify_file(const char *file, const model_spec **spec)
+{
+    char text[33];
+    kiln_status st;
+
+    *spec = NULL;
+    st = model_file_md5(file, text);
+    if (st != KILN_OK)
+        return st;
+    for (size_t i = 0; i < REGISTRY_COUNT; i++)
+        if (registry[i].md5 && strcmp(registry[i].md5, text) == 0)
+            *spec = &registry[i];
+    return KILN_OK;
+}
+
 /* Resolves an explicit file path (see model_resolve). */
 static kiln_status resolve_file(const char *file, char *path, size_t path_len,
                                 const model_spec **spec)
@@ -139,6 +206,12 @@ static kiln_status resolve_file(const char *file, char *path, size_t path_len,
         memcpy(stem, base, n);
         stem[n] = '\0';
         *spec = model_registry_find(stem);
+    }
+    if (!*spec) {
+        /* a published file under another name: known by its MD5 */
+        kiln_status st = model_identify_file(file, spec);
+        if (st != KILN_OK)
+            return st;
     }
     return copy_path(path, path_len, file);
 }

@@ -24,6 +24,7 @@ typedef struct model_spec {
     float mean[3];
     float std[3];
     const char *about;      /* one line for listings */
+    const char *md5;        /* the published file's MD5 (hex), as rembg checks it */
 } model_spec;
 
 /* Returns the entry named `name` (exact, case-sensitive), or NULL. */
@@ -34,12 +35,21 @@ const model_spec *model_registry_find(const char *name);
 size_t model_registry_count(void);
 const model_spec *model_registry_at(size_t i);
 
+/* Writes the MD5 of the file `file` as 32 lower-case hex digits and a NUL
+ * into text.  KILN_E_IO when it cannot be read. */
+kiln_status model_file_md5(const char *file, char text[33]);
+
+/* Sets *spec to the entry whose published file has the MD5 of the file
+ * `file`, or NULL when none has.  KILN_E_IO when it cannot be read. */
+kiln_status model_identify_file(const char *file, const model_spec **spec);
+
 /* Resolves a model name or path into a readable file path.
  *
  * A value containing '/' or ending in ".onnx" is a file path: it must be a
  * readable regular file (else KILN_E_IO naming it and the reason); *spec
  * is the entry whose name equals the file's base name without ".onnx",
- * or NULL when none does.
+ * else the entry whose published file has the same MD5 (rembg's files
+ * under any name), else NULL.
  *
  * Anything else is a registry name: an unknown name is KILN_E_INVAL whose
  * message lists the known names.  A known name is looked up as NAME.onnx

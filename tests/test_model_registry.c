@@ -268,6 +268,36 @@ static void test_paths(void)
     CHECK(chdir(cwd) == 0);
 }
 
+/* rembg's published files are known by their MD5 whatever their name:
+ * the digest agrees with md5sum's, every entry has one (32 hex digits),
+ * and a file with another digest is no entry. */
+static void test_md5(void)
+{
+    char path[2200], cmd[2300], got[33];
+    const model_spec *spec = (const model_spec *)1;
+    FILE *p;
+
+    snprintf(path, sizeof(path), "%s/renamed-model.onnx", base);
+    test_write_text(path, "not one of rembg's models\n");
+    CHECK_OK(model_file_md5(path, got));
+    snprintf(cmd, sizeof(cmd), "md5sum '%s'", path);
+    p = popen(cmd, "r");
+    if (p) {
+        char want[64] = "";
+        CHECK(fscanf(p, "%32s", want) == 1);
+        pclose(p);
+        CHECK(strcmp(got, want) == 0);
+    }
+    CHECK_OK(model_identify_file(path, &spec));
+    CHECK(spec == NULL);
+    for (size_t i = 0; i < model_registry_count(); i++) {
+        const char *md5 = model_registry_at(i)->md5;
+        CHECK(md5 && strlen(md5) == 32 && strspn(md5, "0123456789abcdef") == 32);
+    }
+    snprintf(path, sizeof(path), "%s/no-such-file.onnx", base);
+    CHECK_STATUS(model_identify_file(path, &spec), KILN_E_IO);
+}
+
 int main(void)
 {
     const char *tmp = test_tmpdir("model_registry");
@@ -285,5 +315,6 @@ int main(void)
     test_entries();
     test_search();
     test_paths();
+    test_md5();
     return test_summary("test_model_registry");
 }

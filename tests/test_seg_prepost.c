@@ -354,8 +354,8 @@ static double check_preprocess(kiln_device *dev, int w, int h, const model_spec 
 static void test_preprocess(kiln_device *dev)
 {
     model_spec small = { "small", 16, { 0.485f, 0.456f, 0.406f }, { 0.229f, 0.224f, 0.225f },
-                         "test" };
-    model_spec up = { "up", 32, { 0.5f, 0.5f, 0.5f }, { 1.0f, 1.0f, 1.0f }, "test" };
+                         "test", NULL };
+    model_spec up = { "up", 32, { 0.5f, 0.5f, 0.5f }, { 1.0f, 1.0f, 1.0f }, "test", NULL };
 
     check_preprocess(dev, 37, 23, &small, 255, "pre 37x23");
     check_preprocess(dev, 16, 16, &small, 255, "pre identity");
@@ -489,7 +489,7 @@ static void test_postprocess(kiln_device *dev)
 
 static void test_errors(kiln_device *dev)
 {
-    model_spec small = { "small", 16, { 0.5f, 0.5f, 0.5f }, { 1.0f, 1.0f, 1.0f }, "test" };
+    model_spec small = { "small", 16, { 0.5f, 0.5f, 0.5f }, { 1.0f, 1.0f, 1.0f }, "test", NULL };
     float data[64];
     dev_image gray, rgb, mask;
     nn_place place;
