@@ -90,7 +90,13 @@ static size_t record_item(batch_state *b, const char *input, kiln_status status,
     } else {
         char line[2048];
         b->failed++;
-        snprintf(line, sizeof(line), "kiln: error: %s: %s [%s]", input, message, kiln_status_name(status));
+        size_t n = strlen(input);
+        /* a reader's message already starts with the file's name */
+        if (strncmp(message, input, n) == 0 && message[n] == ':')
+            snprintf(line, sizeof(line), "kiln: error: %s [%s]", message, kiln_status_name(status));
+        else
+            snprintf(line, sizeof(line), "kiln: error: %s: %s [%s]", input, message,
+                     kiln_status_name(status));
         progress_message(&b->progress, line);
         if (b->failures_kept < BATCH_FAILURES_KEPT) {
             report_failure *f = &b->failures[b->failures_kept];
