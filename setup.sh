@@ -78,7 +78,10 @@ check)
     build build
     make -C "$top/build" -j"$jobs" check >/dev/null 2>&1 || true
     record install_check sh "$top/tests/install_check.sh" "$top/build" "$top"
-    record distcheck make -C "$top/build" -j"$jobs" distcheck
+    # the tarball builds, installs and runs a test of each kind of data it
+    # must carry (the whole suite already ran above)
+    record distcheck make -C "$top/build" -j"$jobs" distcheck \
+        TESTS="tests/test_onnx_device tests/test_model_registry tests/cli_run.sh tests/cli_refine.sh tests/stage_pixels.sh tests/adversarial/ini.sh"
     # the unit tests again under AddressSanitizer and UBSan
     build build-asan --enable-sanitizers
     # the same kernels: share the main build's compiled programs
