@@ -3,7 +3,8 @@
 # packages already installed):
 #   ./setup.sh demo    install what is missing, build, run the demo job
 #   ./setup.sh check   install what is missing, build, run the whole test suite
-# The build goes to ./build (and ./build-asan for the sanitizer pass).
+# The build goes to ./build (and ./build-asan for the sanitizer pass,
+# ./build-fuzz for the fuzzers).
 set -eu
 
 mode=${1:-demo}
@@ -16,6 +17,8 @@ packages="build-essential autoconf automake libtool pkg-config
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
 # the tests also export the U2-Net architectures from PyTorch
 test_packages="python3-torch python3-onnx python3-numpy python3-pil"
+# the fuzz targets are built with clang's libFuzzer
+fuzz_packages="clang libclang-rt-14-dev"
 
 install_missing() {
     missing=""
@@ -73,7 +76,7 @@ demo)
          "demo-out/segment-report.json)"
     ;;
 check)
-    packages="$packages $test_packages"
+    packages="$packages $test_packages $fuzz_packages"
     install_missing
     build build
     make -C "$top/build" -j"$jobs" check >/dev/null 2>&1 || true
@@ -87,7 +90,13 @@ check)
     # the same kernels: share the main build's compiled programs
     KILN_TEST_CACHE="$top/build/tests/cache" make -C "$top/build-asan" -j"$jobs" check \
         >/dev/null 2>&1 || true
-    exec sh "$top/tests/summary.sh" "$top/build" "$top/build-asan"
+    # the parsers under libFuzzer (ASan, UBSan): each fuzzer for
+    # FUZZ_SECONDS (60) on its seed corpus (tests/fuzz/run_fuzzer.sh)
+    if command -v clang >/dev/null 2>&1; then
+        build build-fuzz CC=clang --enable-fuzzers
+        make -C "$top/build-fuzz" -j"$jobs" check >/dev/null 2>&1 || true
+    fi
+    exec sh "$top/tests/summary.sh" "$top/build" "$top/build-asan" "$top/build-fuzz"
     ;;
 *)
     echo "usage: $0 demo|check" >&2

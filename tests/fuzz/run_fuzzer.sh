@@ -12,7 +12,8 @@
 # check, make fuzz), which names the build and source trees.  Everything
 # it writes stays in the build tree, under tests/fuzz/work-TARGET:
 # corpus/ (the seeds and what the run added), artifacts/ (inputs that
-# failed, kept from run to run) and fuzz.log.  FUZZ_FLAGS adds libFuzzer
+# failed, kept from run to run) and fuzz.log.  tests/fuzz/TARGET.dict, when
+# there is one, is the run's dictionary.  FUZZ_FLAGS adds libFuzzer
 # options.
 set -u
 
@@ -25,6 +26,7 @@ case $arg in
 esac
 seconds=${FUZZ_SECONDS:-60}
 seeds=$src/tests/fuzz/corpus/$target
+dict=$src/tests/fuzz/$target.dict
 
 if [ ! -x "$prog" ]; then
     echo "run_fuzzer: $prog is not built (configure with CC=clang --enable-fuzzers, then make check)" >&2
@@ -40,6 +42,7 @@ rm -rf "$work/corpus"
 mkdir -p "$work/corpus" "$work/artifacts" || exit 1
 cp "$seeds"/* "$work/corpus/" || exit 1
 log=$work/fuzz.log
+[ -f "$dict" ] && dict_flag="-dict=$dict"
 
 # UBSan stops at the first finding (-fno-sanitize-recover) with a stack.
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -48,7 +51,8 @@ export UBSAN_OPTIONS
 echo "fuzz_$target: $seconds s on $(ls "$work/corpus" | wc -l) seeds from $seeds"
 # shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
 "$prog" -max_total_time="$seconds" -rss_limit_mb=1024 -malloc_limit_mb=512 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_FLAGS:-} \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    ${dict_flag:-} ${FUZZ_FLAGS:-} \
     "$work/corpus" >"$log" 2>&1
 rc=$?
 
@@ -68,8 +72,12 @@ if [ "$rc" -eq 0 ] && grep -qE '^#[0-9]+[[:space:]]+DONE' "$log"; then
 fi
 # a failure: the sanitizer's or libFuzzer's report, and the input kept
 echo "fuzz_$target: FAILED (libFuzzer exit status $rc); log: $log"
-grep -E '^(==[0-9]+==ERROR|SUMMARY|ALARM|.*runtime error:|.*contract broken:)' "$log" | head -n 20
-grep -n -A 30 -m 1 -E '==[0-9]+==ERROR|runtime error:|contract broken:|ALARM' "$log" | head -n 60
+if grep -q -E '==[0-9]+==ERROR|runtime error:|contract broken:|ALARM' "$log"; then
+    grep -A 30 -m 1 -E '==[0-9]+==ERROR|runtime error:|contract broken:|ALARM' "$log" | head -n 40
+    grep -E '^SUMMARY' "$log" | head -n 5
+else
+    tail -n 20 "$log"
+fi
 unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 if [ -n "$unit" ]; then
     echo "fuzz_$target: failing input: $unit"
