@@ -72,8 +72,8 @@ if [ "$rc" -eq 0 ] && grep -qE '^#[0-9]+[[:space:]]+DONE' "$log"; then
 fi
 # a failure: the sanitizer's or libFuzzer's report, and the input kept
 echo "fuzz_$target: FAILED (libFuzzer exit status $rc); log: $log"
-if grep -q -E '==[0-9]+==ERROR|runtime error:|contract broken:|ALARM' "$log"; then
-    grep -A 30 -m 1 -E '==[0-9]+==ERROR|runtime error:|contract broken:|ALARM' "$log" | head -n 40
+if grep -q -E '==[0-9]+== ?ERROR|runtime error:|contract broken:|ALARM' "$log"; then
+    grep -A 30 -m 1 -E '==[0-9]+== ?ERROR|runtime error:|contract broken:|ALARM' "$log" | head -n 40
     grep -E '^SUMMARY' "$log" | head -n 5
 else
     tail -n 20 "$log"
