@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "file_open.h"
 #include "status.h"
 
 /* The status of a failed write (see atomic_file.h). */
@@ -47,22 +48,6 @@ static int split_path(const char *path, char *dir, size_t dir_size,
     return 0;
 }
 
-/* Names the kind of a file that is not a regular file. */
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
-
 /* Works out the path the data will be renamed to: `path` itself when it
  * does not exist or is a regular file; the target of a symbolic link
  * (whose link stays), when that target is a regular file or does not
@@ -88,7 +73,7 @@ static kiln_status target_resolve(const char *path, char *target, size_t len)
         if (stat(path, &sb) == 0) {
             if (!S_ISREG(sb.st_mode))
                 return kiln_fail(KILN_E_IO, "%s: a link to %s; kiln writes only regular files "
-                                 "(use - for standard output)", path, file_kind(sb.st_mode));
+                                 "(use - for standard output)", path, file_kind_name(sb.st_mode));
             if (!realpath(path, resolved))
                 return kiln_fail(KILN_E_IO, "%s: cannot resolve the link: %s", path,
                                  strerror(errno));
@@ -106,7 +91,7 @@ static kiln_status target_resolve(const char *path, char *target, size_t len)
         return KILN_OK;
     }
     return kiln_fail(KILN_E_IO, "%s: %s; kiln writes only regular files (use - for standard "
-                     "output)", path, file_kind(sb.st_mode));
+                     "output)", path, file_kind_name(sb.st_mode));
 }
 
 /* Writes straight to standard output (the path "-"). */

@@ -8,8 +8,8 @@
 #include "file_open.h"
 #include "status.h"
 
-/* Names what a non-regular file is. */
-static const char *kind_name(mode_t mode)
+/* Names what a non-regular file is (see file_open.h). */
+const char *file_kind_name(mode_t mode)
 {
     if (S_ISFIFO(mode))
         return "a FIFO";
@@ -42,7 +42,7 @@ kiln_status file_open_regular(const char *path, FILE **fp)
     if (!S_ISREG(sb.st_mode)) {
         close(fd);
         return kiln_fail(KILN_E_IO, "%s: %s, not a regular file: skipped", path,
-                         kind_name(sb.st_mode));
+                         file_kind_name(sb.st_mode));
     }
     flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0 || !(*fp = fdopen(fd, "rb"))) {

@@ -3,6 +3,7 @@
 #define KILN_FILE_OPEN_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "kiln.h"
 
@@ -12,5 +13,9 @@
  * forever): KILN_E_IO naming the file and what it is.  A missing or
  * unreadable file: KILN_E_IO with the reason.  *fp is NULL on error. */
 kiln_status file_open_regular(const char *path, FILE **fp);
+
+/* Names what a file of st_mode `mode` is when it is not a regular file
+ * ("a FIFO", "a directory", "a character device"...). */
+const char *file_kind_name(mode_t mode);
 
 #endif

@@ -29,41 +29,6 @@ static char *tmp_path(char *buf, const char *name)
     return buf;
 }
 
-/* Writes `len` bytes to `path`; returns 0 on success. */
-static int write_whole(const char *path, const void *data, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    int ok;
-
-    if (!fp)
-        return -1;
-    ok = fwrite(data, 1, len, fp) == len;
-    return (fclose(fp) == 0 && ok) ? 0 : -1;
-}
-
-/* Reads a whole file into a malloc'd buffer (*len bytes); NULL on error. */
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *data = NULL;
-    long size;
-
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        data = malloc((size_t)size);
-        if (data && fread(data, 1, (size_t)size, fp) == (size_t)size) {
-            *len = (size_t)size;
-        } else {
-            free(data);
-            data = NULL;
-        }
-    }
-    fclose(fp);
-    return data;
-}
-
 /* Fills an 8-bit image of `channels` (1 or 3) with smooth gradients. */
 static void make_gradient(host_image *img, uint32_t channels)
 {
@@ -115,7 +80,7 @@ static int is_zeroed(const host_image *img)
 static unsigned char *tj_decode(const char *path, int channels, int flags)
 {
     size_t len;
-    unsigned char *jpeg = read_whole(path, &len);
+    unsigned char *jpeg = test_read_whole(path, &len);
     unsigned char *pixels = malloc((size_t)W * H * (size_t)channels);
     tjhandle tj = tjInitDecompress();
     int ok = jpeg && pixels && tj &&
@@ -162,7 +127,7 @@ static void test_rgb_round_trip(void)
             CHECK(tj && tjCompress2(tj, src.pixels, W, 0, H, TJPF_RGB, &jpeg, &size,
                                     cases[i].subsamp, 100,
                                     TJFLAG_ACCURATEDCT | cases[i].flags) == 0);
-            CHECK(jpeg && write_whole(path, jpeg, size) == 0);
+            CHECK(jpeg && test_write_whole(path, jpeg, size) == 0);
             tjFree(jpeg);
             if (tj)
                 tjDestroy(tj);
@@ -246,7 +211,7 @@ static void write_patched_size(const char *name, uint16_t width, uint16_t height
     tmp_path(path, name);
     CHECK(test_write_jpeg(path, &src, 90, TJSAMP_420) == 0);
     host_image_free(&src);
-    data = read_whole(path, &len);
+    data = test_read_whole(path, &len);
     CHECK(data != NULL);
     if (!data)
         return;
@@ -258,7 +223,7 @@ static void write_patched_size(const char *name, uint16_t width, uint16_t height
         data[sof + 7] = (unsigned char)(width >> 8);
         data[sof + 8] = (unsigned char)width;
     }
-    CHECK(write_whole(path, data, len) == 0);
+    CHECK(test_write_whole(path, data, len) == 0);
     free(data);
 }
 
@@ -320,7 +285,7 @@ static void test_truncated(void)
 
     for (size_t s = 0; s < sizeof(sources) / sizeof(sources[0]); s++) {
         size_t len, sof;
-        unsigned char *data = read_whole(tmp_path(src_path, sources[s]), &len);
+        unsigned char *data = test_read_whole(tmp_path(src_path, sources[s]), &len);
         size_t cuts[10];
 
         CHECK(data != NULL && len > 400);
@@ -343,7 +308,7 @@ static void test_truncated(void)
         for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
             host_image img;
 
-            CHECK(write_whole(path, data, cuts[c]) == 0);
+            CHECK(test_write_whole(path, data, cuts[c]) == 0);
             memset(&img, 0xab, sizeof(img));
             CHECK_STATUS(jpeg_read_file(path, 0, &img), KILN_E_FORMAT);
             CHECK(is_zeroed(&img));
@@ -375,7 +340,7 @@ static void test_garbage(void)
     for (size_t i = 2; i < sizeof(junk); i++)
         junk[i] = (unsigned char)test_rng_next();
     tmp_path(path, "garbage.jpg");
-    CHECK(write_whole(path, junk, sizeof(junk)) == 0);
+    CHECK(test_write_whole(path, junk, sizeof(junk)) == 0);
     CHECK_STATUS(jpeg_read_file(path, 0, &img), KILN_E_FORMAT);
     CHECK(is_zeroed(&img));
     CHECK_MSG(path);
@@ -389,12 +354,12 @@ static void test_garbage(void)
     junk[3] = 0xdb;          /* DQT */
     junk[4] = 0x00;
     junk[5] = 0x05;          /* too short for a table */
-    CHECK(write_whole(path, junk, sizeof(junk)) == 0);
+    CHECK(test_write_whole(path, junk, sizeof(junk)) == 0);
     CHECK_STATUS(jpeg_read_file(path, 0, &img), KILN_E_FORMAT);
     CHECK(is_zeroed(&img));
 
     tmp_path(path, "empty.jpg");
-    CHECK(write_whole(path, junk, 0) == 0);
+    CHECK(test_write_whole(path, junk, 0) == 0);
     CHECK_STATUS(jpeg_read_file(path, 0, &img), KILN_E_FORMAT);
     CHECK_MSG("empty file");
     CHECK_STATUS(image_read_file(path, 0, &img), KILN_E_FORMAT);
@@ -428,7 +393,7 @@ static void test_cmyk(void)
         goto out;
     CHECK(tjCompress2(tj, cmyk, W, 0, H, TJPF_CMYK, &jpeg, &size, TJSAMP_444, 90, 0) == 0);
     tmp_path(path, "cmyk.jpg");
-    CHECK(jpeg && write_whole(path, jpeg, size) == 0);
+    CHECK(jpeg && test_write_whole(path, jpeg, size) == 0);
     CHECK_STATUS(jpeg_read_file(path, 0, &img), KILN_E_FORMAT);
     CHECK(is_zeroed(&img));
     CHECK_MSG(path);
@@ -449,7 +414,7 @@ static void insert_after_soi(const char *base, const char *name, const unsigned 
 {
     char base_path[4096];
     size_t len;
-    unsigned char *data = read_whole(tmp_path(base_path, base), &len);
+    unsigned char *data = test_read_whole(tmp_path(base_path, base), &len);
     unsigned char *out = malloc(len + nseg);
 
     CHECK(data && out);
@@ -457,7 +422,7 @@ static void insert_after_soi(const char *base, const char *name, const unsigned 
         memcpy(out, data, 2);
         memcpy(out + 2, segments, nseg);
         memcpy(out + 2 + nseg, data + 2, len - 2);
-        CHECK(write_whole(tmp_path(path, name), out, len + nseg) == 0);
+        CHECK(test_write_whole(tmp_path(path, name), out, len + nseg) == 0);
     }
     free(out);
     free(data);
@@ -592,10 +557,10 @@ static void test_dispatch(void)
     host_image_free(&src);
 
     /* a JPEG named .png */
-    data = read_whole(tmp_path(path, "gray.jpg"), &len);
+    data = test_read_whole(tmp_path(path, "gray.jpg"), &len);
     CHECK(data != NULL);
     tmp_path(png_path, "really_jpeg.png");
-    CHECK(data && write_whole(png_path, data, len) == 0);
+    CHECK(data && test_write_whole(png_path, data, len) == 0);
     free(data);
     CHECK_OK(image_read_file(png_path, 0, &img));
     CHECK(img.width == W && img.height == H && img.channels == 1 && img.bit_depth == 8);
@@ -617,7 +582,7 @@ static void test_dispatch(void)
 
     /* a start of a PNG signature goes to the PNG reader: truncated */
     tmp_path(path, "short.png");
-    CHECK(write_whole(path, "\x89PN", 3) == 0);
+    CHECK(test_write_whole(path, "\x89PN", 3) == 0);
     CHECK_STATUS(image_read_file(path, 0, &img), KILN_E_FORMAT);
     CHECK_MSG("PNG");
 

@@ -43,41 +43,6 @@ static char *tmp_path(char *buf, const char *name)
     return buf;
 }
 
-/* Writes `len` bytes to `path`; returns 0 on success. */
-static int write_whole(const char *path, const void *data, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    int ok;
-
-    if (!fp)
-        return -1;
-    ok = fwrite(data, 1, len, fp) == len;
-    return (fclose(fp) == 0 && ok) ? 0 : -1;
-}
-
-/* Reads a whole file into a malloc'd buffer (*len bytes); NULL on error. */
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *data = NULL;
-    long size;
-
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        data = malloc((size_t)size);
-        if (data && fread(data, 1, (size_t)size, fp) == (size_t)size)
-            *len = (size_t)size;
-        else {
-            free(data);
-            data = NULL;
-        }
-    }
-    fclose(fp);
-    return data;
-}
-
 /* The PNG CRC-32 of n bytes. */
 static uint32_t png_crc(const unsigned char *p, size_t n)
 {
@@ -586,7 +551,7 @@ static void test_bad_files(void)
     size_t len, idat;
 
     write_noise_png(tmp_path(good, "noise.png"));
-    data = read_whole(good, &len);
+    data = test_read_whole(good, &len);
     CHECK(data && len > 1000);
     if (!data)
         return;
@@ -594,13 +559,13 @@ static void test_bad_files(void)
     CHECK(idat > 0);
 
     /* cut in half: the header is fine, the image data ends early */
-    CHECK(write_whole(tmp_path(path, "half.png"), data, len / 2) == 0);
+    CHECK(test_write_whole(tmp_path(path, "half.png"), data, len / 2) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "truncated or corrupt PNG data", 0);
     /* everything but IEND */
-    CHECK(write_whole(tmp_path(path, "no_iend.png"), data, len - 12) == 0);
+    CHECK(test_write_whole(tmp_path(path, "no_iend.png"), data, len - 12) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "truncated or corrupt PNG data", 0);
     /* cut inside the IHDR */
-    CHECK(write_whole(tmp_path(path, "cut_ihdr.png"), data, 20) == 0);
+    CHECK(test_write_whole(tmp_path(path, "cut_ihdr.png"), data, 20) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "truncated or corrupt PNG data", 1);
 
     copy = malloc(len);
@@ -613,31 +578,31 @@ static void test_bad_files(void)
         memcpy(copy, data, len);
         for (size_t i = 10; i < 20; i++)
             copy[idat + i] ^= 0x5a;
-        CHECK(write_whole(tmp_path(path, "flip_idat.png"), copy, len) == 0);
+        CHECK(test_write_whole(tmp_path(path, "flip_idat.png"), copy, len) == 0);
         expect_read_failure(path, KILN_E_FORMAT, "truncated or corrupt PNG data", 0);
         /* flipped CRC only */
         memcpy(copy, data, len);
         copy[idat + idat_len] ^= 0xff;
-        CHECK(write_whole(tmp_path(path, "flip_crc.png"), copy, len) == 0);
+        CHECK(test_write_whole(tmp_path(path, "flip_crc.png"), copy, len) == 0);
         expect_read_failure(path, KILN_E_FORMAT, "CRC", 0);
         /* garbage zlib stream with a correct CRC: inflate fails */
         memcpy(copy, data, len);
         memset(copy + idat, 0xff, 8);
         store_be32(copy + idat + idat_len, png_crc(copy + idat - 4, idat_len + 4));
-        CHECK(write_whole(tmp_path(path, "bad_zlib.png"), copy, len) == 0);
+        CHECK(test_write_whole(tmp_path(path, "bad_zlib.png"), copy, len) == 0);
         expect_read_failure(path, KILN_E_FORMAT, "truncated or corrupt PNG data", 0);
     }
     free(copy);
     free(data);
 
     /* not a PNG, with a .png name */
-    CHECK(write_whole(tmp_path(path, "text.png"), "hello, I am not an image\n", 25) == 0);
+    CHECK(test_write_whole(tmp_path(path, "text.png"), "hello, I am not an image\n", 25) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "not a PNG file", 1);
     /* empty */
-    CHECK(write_whole(tmp_path(path, "empty.png"), "", 0) == 0);
+    CHECK(test_write_whole(tmp_path(path, "empty.png"), "", 0) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "empty", 1);
     /* only 5 bytes of the signature */
-    CHECK(write_whole(tmp_path(path, "sig5.png"), "\x89PNG\r", 5) == 0);
+    CHECK(test_write_whole(tmp_path(path, "sig5.png"), "\x89PNG\r", 5) == 0);
     expect_read_failure(path, KILN_E_FORMAT, "truncated", 1);
     /* missing */
     expect_read_failure(tmp_path(path, "does-not-exist.png"), KILN_E_IO, "cannot open", 1);
@@ -661,7 +626,7 @@ static void write_header_only(const char *path, uint32_t w, uint32_t h)
     buf[27] = 0;     /* adaptive filtering */
     buf[28] = 0;     /* not interlaced */
     store_be32(buf + 29, png_crc(buf + 12, 17));
-    CHECK(write_whole(path, buf, sizeof(buf)) == 0);
+    CHECK(test_write_whole(path, buf, sizeof(buf)) == 0);
 }
 
 /* A 100000x100000 header is refused with KILN_E_LIMIT before anything is
@@ -724,7 +689,7 @@ static void test_write_failures(void)
     tmp_path(path, "wdir/out.png");
     CHECK(mkdir(path, 0755) == 0 || errno == EEXIST);
     tmp_path(inner, "wdir/out.png/keep");
-    CHECK(write_whole(inner, "x", 1) == 0);
+    CHECK(test_write_whole(inner, "x", 1) == 0);
     CHECK_STATUS(png_write_file(path, &img), KILN_E_IO);
     CHECK_MSG(path);
     CHECK_MSG("a directory");
@@ -783,7 +748,7 @@ static void test_atomic_file(void)
     CHECK_OK(atomic_file_commit(&af));
     CHECK_STATUS(atomic_file_commit(&af), KILN_E_INVAL);
     atomic_file_abort(&af);
-    data = read_whole(path, &len);
+    data = test_read_whole(path, &len);
     CHECK(data && len == 5 && memcmp(data, "hello", 5) == 0);
     free(data);
     count_dir(dir, &entries, &temps);
@@ -856,7 +821,7 @@ static void test_bomb_chunks(void)
         at += 14;
         CHECK(at == 47);
         snprintf(path, sizeof(path), "%s/bomb-%s.png", tmpdir, types[t]);
-        CHECK(write_whole(path, buf, at) == 0);
+        CHECK(test_write_whole(path, buf, at) == 0);
         CHECK_STATUS(png_read_file(path, 0, &img), KILN_E_FORMAT);
         CHECK_MSG(path);
         CHECK(img.pixels == NULL);
@@ -881,7 +846,7 @@ static void test_skipped_chunks_decode(void)
     tmp_path(path, "plain-for-chunks.png");
     tmp_path(spliced, "with-chunks.png");
     CHECK_OK(png_write_file(path, &src));
-    file = read_whole(path, &len);
+    file = test_read_whole(path, &len);
     CHECK(file != NULL);
     if (!file)
         return;
@@ -895,7 +860,7 @@ static void test_skipped_chunks_decode(void)
         put_chunk(out, &at, "gAMA", gama, 4);
         put_chunk(out, &at, "quAk", "xyz", 3);
         memcpy(out + at, file + 33, len - 33);
-        CHECK(write_whole(spliced, out, at + len - 33) == 0);
+        CHECK(test_write_whole(spliced, out, at + len - 33) == 0);
         CHECK_OK(png_read_file(spliced, 0, &got));
         CHECK(got.width == 2 && got.height == 2 && got.channels == 3 &&
               memcmp(got.pixels, pixels, sizeof(pixels)) == 0);

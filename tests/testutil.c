@@ -196,3 +196,38 @@ kiln_status test_get_floats(kiln_device *dev, const dev_image *img, float *data)
         return kiln_fail_cl(err, "test: reading floats");
     return KILN_OK;
 }
+
+/* Writes `len` bytes to `path`; returns 0 on success. */
+int test_write_whole(const char *path, const void *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    int ok;
+
+    if (!fp)
+        return -1;
+    ok = fwrite(data, 1, len, fp) == len;
+    return (fclose(fp) == 0 && ok) ? 0 : -1;
+}
+
+/* Reads a whole file into a malloc'd buffer (*len bytes); NULL on error. */
+unsigned char *test_read_whole(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char *data = NULL;
+    long size;
+
+    *len = 0;
+    if (!fp)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 0 && fseek(fp, 0, SEEK_SET) == 0) {
+        data = malloc((size_t)size);
+        if (data && fread(data, 1, (size_t)size, fp) == (size_t)size)
+            *len = (size_t)size;
+        else {
+            free(data);
+            data = NULL;
+        }
+    }
+    fclose(fp);
+    return data;
+}

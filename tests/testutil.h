@@ -102,4 +102,10 @@ kiln_status test_put_floats(kiln_device *dev, uint32_t w, uint32_t h, uint32_t c
 /* Reads a device image's planar floats into `data`. */
 kiln_status test_get_floats(kiln_device *dev, const dev_image *img, float *data);
 
+/* Writes `len` bytes to `path`; returns 0 on success. */
+int test_write_whole(const char *path, const void *data, size_t len);
+
+/* Reads a whole file into a malloc'd buffer (*len bytes); NULL on error. */
+unsigned char *test_read_whole(const char *path, size_t *len);
+
 #endif
