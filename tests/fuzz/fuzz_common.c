@@ -1,5 +1,6 @@
 /* Shared pieces of the libFuzzer targets (see fuzz_common.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,26 @@ static void harness_fail(const char *what)
     abort();
 }
 
-const char *fuzz_memfd_path(const uint8_t *data, size_t size)
+/* This process's memory file, created on first use. */
+static int memfd_get(void)
 {
     static int fd = -1;
-    static char path[64];
-    size_t done = 0;
 
     if (fd < 0) {
         fd = memfd_create("kiln-fuzz", MFD_CLOEXEC);
         if (fd < 0)
             harness_fail("memfd_create");
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     }
+    return fd;
+}
+
+const char *fuzz_memfd_path(const uint8_t *data, size_t size)
+{
+    static char path[64];
+    int fd = memfd_get();
+    size_t done = 0;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     if (ftruncate(fd, 0) != 0)
         harness_fail("ftruncate");
     while (done < size) {
@@ -71,4 +80,39 @@ int fuzz_all_zero(const void *p, size_t size)
         if (b[i])
             return 0;
     return 1;
+}
+
+/* The lowest free file descriptor. */
+static int lowest_free_fd(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        harness_fail("open /dev/null");
+    close(fd);
+    return fd;
+}
+
+int fuzz_fds_mark(void)
+{
+    (void)memfd_get();
+    return lowest_free_fd();
+}
+
+void fuzz_fds_check(int mark)
+{
+    int fd = lowest_free_fd();
+
+    if (fd > mark) {
+        char link[64], target[256] = "?";
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", mark);
+        n = readlink(link, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = '\0';
+        fprintf(stderr, "file descriptor %d (%s) was left open\n", mark, target);
+    } else if (fd < mark) {
+        fprintf(stderr, "file descriptor %d, open before, was closed\n", fd);
+    }
+    FUZZ_CHECK(fd == mark);
 }

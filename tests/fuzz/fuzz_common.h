@@ -32,6 +32,13 @@ void fuzz_note(const char *what, kiln_status st);
 /* Whether a and b have the same width, height, channels and depth. */
 int fuzz_same_shape(const kiln_image *a, const kiln_image *b);
 
+/* File descriptors: fuzz_fds_mark at the start of an input returns the
+ * lowest free descriptor (the memory file open already); fuzz_fds_check
+ * at its end checks that it still is, i.e. the code under test closed
+ * every descriptor it opened and none it did not. */
+int fuzz_fds_mark(void);
+void fuzz_fds_check(int mark);
+
 /* Whether every byte of the struct at p (size bytes) is zero: what an
  * error leaves in an output image. */
 int fuzz_all_zero(const void *p, size_t size);

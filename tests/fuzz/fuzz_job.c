@@ -45,6 +45,7 @@ static void job_try(const char *path, const char *const *sets, size_t nsets)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const int fds = fuzz_fds_mark();
     const uint8_t *nl = memchr(data, '\n', size);
     size_t line_len = nl ? (size_t)(nl - data) : size;
 
@@ -58,5 +59,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         set[line_len] = '\0';
         job_try(fuzz_memfd_path(nl + 1, size - line_len - 1), sets, 1);
     }
+    fuzz_fds_check(fds);
     return 0;
 }

@@ -60,6 +60,7 @@ static kiln_status read_all(const char *path, const uint8_t *data, size_t size,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const int fds = fuzz_fds_mark();
     host_image img, padded_img;
     kiln_status st, padded_st;
     uint8_t *padded;
@@ -68,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = read_all(fuzz_memfd_path(data, size), data, size, &img);
     if (size < 2 || data[0] != 0xff || data[1] != 0xd8) {
         host_image_free(&img);
+        fuzz_fds_check(fds);
         return 0;
     }
 
@@ -92,5 +94,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    memcmp(padded_img.pixels, img.pixels, host_image_bytes(&img)) == 0);
     host_image_free(&padded_img);
     host_image_free(&img);
+    fuzz_fds_check(fds);
     return 0;
 }

@@ -9,6 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const int fds = fuzz_fds_mark();
     static const onnx_input_shape shape = { NULL, 4, { 1, 3, 8, 8 } };
     static const onnx_load_options shaped = { &shape, 1 };
     kiln_graph *g = NULL;
@@ -24,5 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_note("onnx_load_buffer 1x3x8x8", st);
     FUZZ_CHECK(st == KILN_OK ? g != NULL : g == NULL);
     graph_free(g);
+    fuzz_fds_check(fds);
     return 0;
 }

@@ -58,6 +58,7 @@ static void crcs_fix(uint8_t *buf, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const int fds = fuzz_fds_mark();
     static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
     uint8_t *fixed = malloc(size ? size : 1);
     const char *path;
@@ -94,5 +95,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     host_image_free(&any);
     host_image_free(&img);
+    fuzz_fds_check(fds);
     return 0;
 }
