@@ -270,3 +270,16 @@ size_t atomic_file_remove_stale(const char *dir)
     closedir(d);
     return removed;
 }
+
+/* Checks that `path` could be written now (see atomic_file.h). */
+kiln_status atomic_file_check(const char *path)
+{
+    atomic_file af;
+    kiln_status st;
+
+    if (strcmp(path, "-") == 0)
+        return KILN_OK;
+    st = atomic_file_open(&af, path);
+    atomic_file_abort(&af);
+    return st;
+}

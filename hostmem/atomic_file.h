@@ -57,6 +57,13 @@ kiln_status atomic_file_write_status(int err);
  * it abort. */
 void atomic_file_abort(atomic_file *af);
 
+/* Checks that `path` could be written now: its directory exists and is
+ * writable and it is nothing kiln refuses to replace (a temporary file
+ * is created and removed).  "-" (standard output) always can.  Returns
+ * atomic_file_open's status and message; lets a command refuse a bad
+ * output or report path at start rather than after the work. */
+kiln_status atomic_file_check(const char *path);
+
 /* Removes from `dir` the temporary files of this naming pattern whose
  * process no longer exists (left by a crash or kill -9; a live process's
  * temporaries, this one's included, are kept).  Returns how many were

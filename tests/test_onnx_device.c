@@ -226,40 +226,37 @@ static char *expected_read(const char *top)
     return text;
 }
 
-/* Checks the pinned list against the tests that passed (`passed`, one
- * name a line): every pinned test must have run and passed; a test that
- * newly passes is printed so that it can be pinned. */
-static void expected_check(const char *expected, const char *passed)
+/* Prints, after `label`, every name (a line of `names`, '#' lines
+ * skipped) that is not a line of `list`; returns how many. */
+static int lines_missing(const char *names, const char *list, const char *label)
 {
-    int missing = 0, extra = 0;
-    for (const char *p = expected; *p; ) {
+    int missing = 0;
+    for (const char *p = names; *p; ) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         char name[NAME_LEN];
         if (len > 0 && len < sizeof(name) && p[0] != '#') {
             memcpy(name, p, len);
             name[len] = '\0';
-            if (!listed(passed, name)) {
-                printf("  PINNED TEST DID NOT PASS: %s\n", name);
+            if (!listed(list, name)) {
+                printf("  %s: %s\n", label, name);
                 missing++;
             }
         }
         p = nl ? nl + 1 : p + len;
     }
-    for (const char *p = passed; *p; ) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char name[NAME_LEN];
-        if (len > 0 && len < sizeof(name)) {
-            memcpy(name, p, len);
-            name[len] = '\0';
-            if (!listed(expected, name)) {
-                printf("  newly passing (pin it in tests/data/onnx_node_expected.txt): %s\n", name);
-                extra++;
-            }
-        }
-        p = nl ? nl + 1 : p + len;
-    }
+    return missing;
+}
+
+/* Checks the pinned list against the tests that passed (`passed`, one
+ * name a line): every pinned test must have run and passed; a test that
+ * newly passes is printed so that it can be pinned. */
+static void expected_check(const char *expected, const char *passed)
+{
+    int missing = lines_missing(expected, passed, "PINNED TEST DID NOT PASS");
+    int extra = lines_missing(passed, expected,
+                              "newly passing (pin it in tests/data/onnx_node_expected.txt)");
+
     printf("pinned node tests: %d did not pass, %d pass beyond the list\n", missing, extra);
     CHECK(missing == 0);
 }

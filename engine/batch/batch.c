@@ -360,21 +360,6 @@ static kiln_status inputs_drop_outputs(const char *output_dir, input_list *list,
     return KILN_OK;
 }
 
-/* Checks at start that the report can be written (its directory exists
- * and is writable, and the path is not something kiln never replaces),
- * so that a batch does not run for hours and then lose its report. */
-static kiln_status check_report_path(const char *path)
-{
-    atomic_file af;
-    kiln_status st;
-
-    if (!path || strcmp(path, "-") == 0)
-        return KILN_OK;
-    st = atomic_file_open(&af, path);
-    atomic_file_abort(&af);
-    return st == KILN_OK ? KILN_OK : kiln_fail_context(st, "--report");
-}
-
 /* Compares two C strings through pointers (qsort). */
 static int compare_paths(const void *a, const void *b)
 {
@@ -625,9 +610,11 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     if (st != KILN_OK)
         goto out_free_inputs;
     /* after the output directory exists: a report may be written inside it */
-    st = check_report_path(options->report_path);
-    if (st != KILN_OK)
+    st = options->report_path ? atomic_file_check(options->report_path) : KILN_OK;
+    if (st != KILN_OK) {
+        kiln_fail_context(st, "--report");
         goto out_free_inputs;
+    }
     stale = atomic_file_remove_stale(job->output_dir);
     if (stale && !options->quiet)
         fprintf(stderr, "kiln: removed %zu temporary file%s left in %s by processes that "

@@ -62,11 +62,6 @@ typedef struct cli_single_figures {
     FILE *out;                          /* where the figures line goes */
 } cli_single_figures;
 
-/* Checks at start that an output path can be written: its directory
- * exists and is writable, and it is not a device node, a FIFO, a socket
- * or a directory (atomic_file.h); "-" (standard output) always can.
- * KILN_E_IO naming the path otherwise. */
-kiln_status cli_output_check(const char *path);
 
 /* Opens the job's device and stages, runs the stages on `in` (and
  * `mask`, may be NULL) `repeat` times with sub-step figures, calling

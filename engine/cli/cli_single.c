@@ -54,19 +54,6 @@ int cli_single_option(const cli_command *cmd, int argc, char **argv, int *i, cli
     return 1;
 }
 
-/* Checks at start that `path` can be written (see cli.h). */
-kiln_status cli_output_check(const char *path)
-{
-    atomic_file af;
-    kiln_status st;
-
-    if (strcmp(path, "-") == 0)
-        return KILN_OK;
-    st = atomic_file_open(&af, path);
-    atomic_file_abort(&af);
-    return st;
-}
-
 /* Runs the stages on one device `repeat` times and writes the output
  * (see cli.h). */
 kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
@@ -83,7 +70,7 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
     kiln_status st, close_st;
 
     *at_start = 1;
-    st = cli_output_check(out_path);
+    st = atomic_file_check(out_path);
     if (st != KILN_OK)
         return kiln_fail_context(st, "-o");
     item = kiln_calloc(1, sizeof(*item));
