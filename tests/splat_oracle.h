@@ -1,0 +1,52 @@
+/* The host reference renderer for splatting tests: plain C, double
+ * precision, the same semantics as the device rasterizer in each mode
+ * (../shared/refdata/splat/README.md, "Modes"):
+ *
+ *   inria   (diff-gaussian-rasterization 59f5f77) cull z <= 0.2; Jacobian
+ *           clamp |x/z| <= 1.3 (W/2)/fx, |y/z| <= 1.3 (H/2)/fy; radius
+ *           ceil(3 sqrt(lambda_max)), lambda_max = mid + sqrt(max(0.1,
+ *           mid^2 - det)); tile rectangle on p = mean2d - 0.5: x tiles
+ *           trunc((p.x - r)/16) .. trunc((p.x + r + 15)/16) (exclusive),
+ *           clamped to [0, tiles]; alpha clamp 0.99; a Gaussian whose
+ *           T (1 - alpha) < 1e-4 is not blended and ends the pixel.
+ *   gsplat  (gsplat 1.5.3 classic) cull z < 0.01 or z > 1e12; Jacobian
+ *           clamp -(cx/fx + 0.3 (W/2)/fx) <= x/z <= (W - cx)/fx + 0.3
+ *           (W/2)/fx (same for y); opacity < 1/255 culled; per-axis box
+ *           r_i = ceil(e sqrt(S_ii)), e = min(3.33, sqrt(2 ln(255 o)));
+ *           culled when the box misses the image; tiles floor((m - r)/16)
+ *           .. ceil((m + r)/16) (exclusive), clamped; alpha clamp 0.999;
+ *           a Gaussian whose T (1 - alpha) <= 1e-4 is not blended and ends
+ *           the pixel.
+ *
+ * Both: colour = max(0, SH(dir) + 0.5) with dir = mean - camera centre
+ * (normalised), all sh_coeffs coefficients, the standard SH constants;
+ * EWA 2D covariance J W S W^T J^T + 0.3 I, culled when det <= 0; conic =
+ * inverse; pixel (i, j) sampled at (j + 0.5, i + 0.5); per pixel, alpha =
+ * min(clamp, o exp(-s)), s = 0.5 (a dx^2 + c dy^2) + b dx dy, skipped when
+ * s < 0 or alpha < 1/255; order ascending camera z, ties by index; only
+ * Gaussians whose tile range covers the pixel's 16x16 tile contribute.
+ * antialiased: o *= sqrt(max(0, det(S) / det(S + 0.3 I))) (before the
+ * 1/255 cull in gsplat mode).
+ * Output: RGB = sum c alpha T + T_final background, A = 1 - T_final,
+ * depth = sum z alpha T / (1 - T_final) (0 where nothing was blended). */
+#ifndef KILN_SPLAT_ORACLE_H
+#define KILN_SPLAT_ORACLE_H
+
+#include "splat_camera.h"
+#include "splat_scene.h"
+
+typedef enum splat_oracle_mode { SPLAT_ORACLE_INRIA = 0, SPLAT_ORACLE_GSPLAT = 1 } splat_oracle_mode;
+
+typedef struct splat_oracle_options {
+    splat_oracle_mode mode;
+    int antialiased;
+    double background[3];
+} splat_oracle_options;
+
+/* Renders `scene` from `cam` into rgba (height * width * 4 doubles,
+ * row-major, R G B A) and depth (height * width, may be NULL).  Returns
+ * 0, or -1 when host memory runs out. */
+int splat_oracle_render(const splat_scene *scene, const splat_camera *cam,
+                        const splat_oracle_options *opt, double *rgba, double *depth);
+
+#endif
