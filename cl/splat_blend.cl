@@ -19,6 +19,25 @@
 #define SPLAT_TILE 16
 #define SPLAT_BATCH (SPLAT_TILE * SPLAT_TILE)
 
+/* Stores one pixel's result at p of each plane (see out_kind above). */
+static void blend_store(__global float *out, size_t plane, size_t p, float3 C, float D, float T,
+                        float4 background, int out_kind, float depth_scale)
+{
+    float a = 1.0f - T;
+    if (out_kind == 3) {
+        out[p] = a;
+    } else if (out_kind == 4) {
+        out[p] = a > 0.0f ? D / a * depth_scale : 0.0f;
+    } else {
+        float3 rgb = out_kind == 1 ? (a > 0.0f ? C / a : (float3)(0.0f)) : C + T * background.xyz;
+        out[p] = rgb.x;
+        out[plane + p] = rgb.y;
+        out[2 * plane + p] = rgb.z;
+        if (out_kind != 0)
+            out[3 * plane + p] = a;
+    }
+}
+
 /* Blends the tiles of the band starting at tile row band_y0.  ranges:
  * per band tile (first, end) into values; values: Gaussian indices in
  * blend order.  size = (W, H, tiles_x, unused); blend = (alpha_max,
@@ -93,18 +112,68 @@ void splat_blend(__global const uint2 *ranges, __global const uint *values,
     }
     if (!inside)
         return;
-    size_t plane = (size_t)W * H, p = (size_t)i * W + j;
-    float a = 1.0f - T;
-    if (out_kind == 3) {
-        out[p] = a;
-    } else if (out_kind == 4) {
-        out[p] = a > 0.0f ? D / a * depth_scale : 0.0f;
-    } else {
-        float3 rgb = out_kind == 1 ? (a > 0.0f ? C / a : (float3)(0.0f)) : C + T * background.xyz;
-        out[p] = rgb.x;
-        out[plane + p] = rgb.y;
-        out[2 * plane + p] = rgb.z;
-        if (out_kind != 0)
-            out[3 * plane + p] = a;
+    blend_store(out, (size_t)W * H, (size_t)i * W + j, C, D, T, background, out_kind,
+                depth_scale);
+}
+
+/* The same blending for CPUs: one work-item per row of 16 pixels of a
+ * tile, with no local memory and no barrier; the 16 pixels are one
+ * branch-free inner loop (a vector loop for the compiler), and the row
+ * stops when all of its pixels are done.  Global range (tiles_x, band
+ * rows of tiles * 16); same arguments and results as splat_blend. */
+__kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint *values,
+                               __global const float2 *xy, __global const float4 *conic_opacity,
+                               __global const float4 *rgb, __global const float *depth,
+                               uint4 size, uint band_y0, float4 blend, float4 background,
+                               __global float *out, int out_kind, float depth_scale)
+{
+    uint tx = get_global_id(0), row = get_global_id(1);
+    uint W = size.x, H = size.y;
+    uint i = band_y0 * SPLAT_TILE + row;
+    if (tx >= size.z || i >= H)
+        return;
+    uint2 range = ranges[(row / SPLAT_TILE) * size.z + tx];
+    float T[SPLAT_TILE], Cr[SPLAT_TILE], Cg[SPLAT_TILE], Cb[SPLAT_TILE], Dz[SPLAT_TILE];
+    int done[SPLAT_TILE];
+    float py = (float)i + 0.5f;
+    int strict = blend.w > 0.5f;
+    uint j0 = tx * SPLAT_TILE;
+    int live = 0;
+    for (uint x = 0; x < SPLAT_TILE; x++) {
+        T[x] = 1.0f;
+        Cr[x] = Cg[x] = Cb[x] = Dz[x] = 0.0f;
+        done[x] = j0 + x >= W;
+        live += !done[x];
     }
+    for (uint k = range.x; k < range.y && live > 0; k++) {
+        uint g = values[k];
+        float2 m = xy[g];
+        float4 co = conic_opacity[g];
+        float4 c = rgb[g];
+        float z = depth[g];
+        float dy = m.y - py;
+        live = 0;
+        for (uint x = 0; x < SPLAT_TILE; x++) {
+            float dx = m.x - ((float)(j0 + x) + 0.5f);
+            float s = 0.5f * (co.x * dx * dx + co.z * dy * dy) + co.y * dx * dy;
+            float alpha = fmin(blend.x, co.w * exp(-s));
+            int valid = s >= 0.0f && alpha >= blend.z && !done[x];
+            float next_t = T[x] * (1.0f - alpha);
+            int stop = valid && (strict ? next_t < blend.y : next_t <= blend.y);
+            int take = valid && !stop;
+            float w = take ? alpha * T[x] : 0.0f;
+            Cr[x] += c.x * w;
+            Cg[x] += c.y * w;
+            Cb[x] += c.z * w;
+            Dz[x] += z * w;
+            T[x] = take ? next_t : T[x];
+            done[x] = done[x] || stop;
+            live += !done[x];
+        }
+    }
+    size_t plane = (size_t)W * H;
+    for (uint x = 0; x < SPLAT_TILE; x++)
+        if (j0 + x < W)
+            blend_store(out, plane, (size_t)i * W + j0 + x, (float3)(Cr[x], Cg[x], Cb[x]), Dz[x],
+                        T[x], background, out_kind, depth_scale);
 }

@@ -286,7 +286,10 @@ static kiln_status band_render(splat_renderer *r, const splat_scene_dev *s,
         cl_float4 bg = { { opt->background[0], opt->background[1], opt->background[2], 0.0f } };
         cl_int kind = (cl_int)opt->output;
         cl_float depth_scale = opt->depth_scale;
-        size_t g2[2] = { (size_t)tiles_x * SPLAT_TILE, (size_t)(y1 - y0) * SPLAT_TILE };
+        int rows = opt->blend_rows < 0 ? (r->dev->info.type & CL_DEVICE_TYPE_CPU) != 0
+                                       : opt->blend_rows;
+        size_t g2[2] = { (size_t)tiles_x * (rows ? 1 : SPLAT_TILE),
+                         (size_t)(y1 - y0) * SPLAT_TILE };
         size_t l2[2] = { SPLAT_TILE, SPLAT_TILE };
         const dev_kernel_arg args[] = {
             DEV_ARG(r->buf[FB_RANGES]->mem), DEV_ARG(sb.values[half]),
@@ -296,8 +299,8 @@ static kiln_status band_render(splat_renderer *r, const splat_scene_dev *s,
             DEV_ARG(depth_scale),
         };
         step_begin(r, opt, SPLAT_STEP_BLEND);
-        st = dev_kernel_launch(r->dev, BLEND_SOURCE, NULL, "splat_blend", args, DEV_NARGS(args),
-                               2, g2, l2);
+        st = dev_kernel_launch(r->dev, BLEND_SOURCE, NULL, rows ? "splat_blend_rows" : "splat_blend",
+                               args, DEV_NARGS(args), 2, g2, rows ? NULL : l2);
     }
     return st;
 }

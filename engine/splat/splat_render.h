@@ -47,6 +47,8 @@ typedef struct splat_render_options {
     splat_output output;
     float depth_scale;          /* SPLAT_OUT_DEPTH: factor on camera z */
     uint64_t max_instances;     /* cap of tile instances held at once */
+    int blend_rows;             /* -1: by device type (rows on CPUs); 0: the
+                                   work-group kernel; 1: the row kernel */
     int profile_section;        /* >= 0: each step opens timer section
                                    profile_section + splat_step (launch.h) */
 } splat_render_options;
