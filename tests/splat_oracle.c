@@ -1,0 +1,362 @@
+/* The host reference renderer (splat_oracle.h): per Gaussian projection
+ * in double precision, one depth sort, per-tile lists built once, then a
+ * front-to-back blend per pixel over its tile's list. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "splat_oracle.h"
+
+#define ORACLE_TILE 16
+#define ORACLE_ALPHA_MIN (1.0 / 255.0)
+
+static const double SH_C0 = 0.28209479177387814;
+static const double SH_C1 = 0.4886025119029199;
+static const double SH_C2[5] = {1.0925484305920792, -1.0925484305920792, 0.31539156525252005,
+                                -1.0925484305920792, 0.5462742152960396};
+static const double SH_C3[7] = {-0.5900435899266435, 2.890611442640554, -0.4570457994644658,
+                                0.3731763325901154,  -0.4570457994644658, 1.445305721320277,
+                                -0.5900435899266435};
+
+/* One Gaussian after projection: what the blend needs. */
+typedef struct oracle_splat {
+    double mx, my;          /* mean2d, pixels (sampled at j + 0.5, i + 0.5) */
+    double ca, cb, cc;      /* conic: inverse of the dilated 2D covariance */
+    double opacity;         /* activated (antialias-compensated) */
+    double rgb[3];
+    double z;               /* camera depth */
+    size_t index;           /* in the scene (the sort's tie-break) */
+    int tx0, tx1, ty0, ty1; /* tile range, exclusive ends */
+} oracle_splat;
+
+/* The per-frame geometry shared by every Gaussian. */
+typedef struct oracle_view {
+    const splat_camera *cam;
+    const splat_oracle_options *opt;
+    double centre[3];       /* camera centre in world space */
+    int tiles_x, tiles_y;
+} oracle_view;
+
+/* Returns v clamped to [lo, hi]. */
+static double clamp_d(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Returns v (finite or not) clamped to [0, hi] as an int, for tile
+ * indices computed in double precision. */
+static int tile_clamp(double v, int hi)
+{
+    if (!(v > 0.0))
+        return 0;
+    return v >= (double)hi ? hi : (int)v;
+}
+
+/* Writes the SH colour max(0, SH(dir) + 0.5) of Gaussian i, dir the unit
+ * vector from the camera centre to the mean, evaluated over the scene's
+ * degree in the reference rasterizer's order (computeColorFromSH). */
+static void sh_colour(const splat_scene *scene, size_t i, const double centre[3], double rgb[3])
+{
+    const float *m = scene->means + i * 3;
+    const float *sh = scene->sh + i * scene->sh_coeffs * 3;
+    double d[3] = {m[0] - centre[0], m[1] - centre[1], m[2] - centre[2]};
+    double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    double x, y, z, xx, yy, zz, xy, yz, xz, basis[16];
+    uint32_t k, n = scene->sh_coeffs;
+
+    if (len > 0.0) {
+        d[0] /= len;
+        d[1] /= len;
+        d[2] /= len;
+    }
+    x = d[0], y = d[1], z = d[2];
+    xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
+    basis[0] = SH_C0;
+    basis[1] = -SH_C1 * y;
+    basis[2] = SH_C1 * z;
+    basis[3] = -SH_C1 * x;
+    basis[4] = SH_C2[0] * xy;
+    basis[5] = SH_C2[1] * yz;
+    basis[6] = SH_C2[2] * (2.0 * zz - xx - yy);
+    basis[7] = SH_C2[3] * xz;
+    basis[8] = SH_C2[4] * (xx - yy);
+    basis[9] = SH_C3[0] * y * (3.0 * xx - yy);
+    basis[10] = SH_C3[1] * xy * z;
+    basis[11] = SH_C3[2] * y * (4.0 * zz - xx - yy);
+    basis[12] = SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy);
+    basis[13] = SH_C3[4] * x * (4.0 * zz - xx - yy);
+    basis[14] = SH_C3[5] * z * (xx - yy);
+    basis[15] = SH_C3[6] * x * (xx - 3.0 * yy);
+    for (int c = 0; c < 3; c++) {
+        double v = 0.0;
+        for (k = 0; k < n && k < 16; k++)
+            v += basis[k] * sh[k * 3 + c];
+        v += 0.5;
+        rgb[c] = v > 0.0 ? v : 0.0;
+    }
+}
+
+/* Writes the world-space covariance R S S^T R^T of Gaussian i (scales
+ * exp'd, quaternion w x y z normalised) as a row-major 3x3. */
+static void cov3d_world(const splat_scene *scene, size_t i, double cov[9])
+{
+    const float *q = scene->rotations + i * 4, *ls = scene->scales + i * 3;
+    double n = sqrt((double)q[0] * q[0] + (double)q[1] * q[1] + (double)q[2] * q[2] +
+                    (double)q[3] * q[3]);
+    double w, x, y, z, r[9], m[9], s[3];
+
+    n = n > 1e-12 ? n : 1e-12;
+    w = q[0] / n, x = q[1] / n, y = q[2] / n, z = q[3] / n;
+    r[0] = 1 - 2 * (y * y + z * z), r[1] = 2 * (x * y - w * z), r[2] = 2 * (x * z + w * y);
+    r[3] = 2 * (x * y + w * z), r[4] = 1 - 2 * (x * x + z * z), r[5] = 2 * (y * z - w * x);
+    r[6] = 2 * (x * z - w * y), r[7] = 2 * (y * z + w * x), r[8] = 1 - 2 * (x * x + y * y);
+    for (int a = 0; a < 3; a++)
+        s[a] = exp((double)ls[a]);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            m[a * 3 + b] = r[a * 3 + b] * s[b];
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            cov[a * 3 + b] = m[a * 3] * m[b * 3] + m[a * 3 + 1] * m[b * 3 + 1] +
+                             m[a * 3 + 2] * m[b * 3 + 2];
+}
+
+/* Writes the 2D covariance J W cov W^T J^T (3 values: xx, xy, yy, before
+ * the dilation) of a Gaussian at camera point p, with the mode's
+ * Jacobian clamp on x/z and y/z. */
+static void cov2d_project(const oracle_view *v, const double cov[9], const double p[3],
+                          double out[3])
+{
+    const splat_camera *cam = v->cam;
+    const double *w = cam->rotation;
+    double tx, ty, j[6], t[6], c[9];
+    double half_w = 0.5 * cam->width, half_h = 0.5 * cam->height;
+
+    if (v->opt->mode == SPLAT_ORACLE_INRIA) {
+        double lx = 1.3 * half_w / cam->fx, ly = 1.3 * half_h / cam->fy;
+        tx = clamp_d(p[0] / p[2], -lx, lx) * p[2];
+        ty = clamp_d(p[1] / p[2], -ly, ly) * p[2];
+    } else {
+        double px = cam->width - cam->cx, nx = cam->cx, py = cam->height - cam->cy, ny = cam->cy;
+        tx = clamp_d(p[0] / p[2], -(nx / cam->fx + 0.3 * half_w / cam->fx),
+                     px / cam->fx + 0.3 * half_w / cam->fx) * p[2];
+        ty = clamp_d(p[1] / p[2], -(ny / cam->fy + 0.3 * half_h / cam->fy),
+                     py / cam->fy + 0.3 * half_h / cam->fy) * p[2];
+    }
+    j[0] = cam->fx / p[2], j[1] = 0.0, j[2] = -cam->fx * tx / (p[2] * p[2]);
+    j[3] = 0.0, j[4] = cam->fy / p[2], j[5] = -cam->fy * ty / (p[2] * p[2]);
+    /* c = W cov W^T */
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            double s = 0.0;
+            for (int k = 0; k < 3; k++)
+                for (int l = 0; l < 3; l++)
+                    s += w[a * 3 + k] * cov[k * 3 + l] * w[b * 3 + l];
+            c[a * 3 + b] = s;
+        }
+    /* t = J c, out = t J^T */
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 3; b++)
+            t[a * 3 + b] = j[a * 3] * c[b] + j[a * 3 + 1] * c[3 + b] + j[a * 3 + 2] * c[6 + b];
+    out[0] = t[0] * j[0] + t[1] * j[1] + t[2] * j[2];
+    out[1] = t[0] * j[3] + t[1] * j[4] + t[2] * j[5];
+    out[2] = t[3] * j[3] + t[4] * j[4] + t[5] * j[5];
+}
+
+/* Sets the tile range of s in Inria mode (3-sigma radius of the larger
+ * eigenvalue, getRect on mean2d - 0.5).  Returns 0 when it is empty. */
+static int range_inria(const oracle_view *v, const double cov[3], double det, oracle_splat *s)
+{
+    double mid = 0.5 * (cov[0] + cov[2]);
+    double l1 = mid + sqrt(fmax(0.1, mid * mid - det));
+    double r = ceil(3.0 * sqrt(l1));
+    double px = s->mx - 0.5, py = s->my - 0.5;
+
+    /* (int) truncates toward zero, then clamps to [0, tiles] */
+    s->tx0 = tile_clamp(trunc((px - r) / ORACLE_TILE), v->tiles_x);
+    s->tx1 = tile_clamp(trunc((px + r + ORACLE_TILE - 1) / ORACLE_TILE), v->tiles_x);
+    s->ty0 = tile_clamp(trunc((py - r) / ORACLE_TILE), v->tiles_y);
+    s->ty1 = tile_clamp(trunc((py + r + ORACLE_TILE - 1) / ORACLE_TILE), v->tiles_y);
+    return (s->tx1 - s->tx0) * (s->ty1 - s->ty0) != 0;
+}
+
+/* Sets the tile range of s in gsplat mode (opacity-aware per-axis box).
+ * Returns 0 when the Gaussian is culled (o < 1/255, an empty box, or a
+ * box that misses the image). */
+static int range_gsplat(const oracle_view *v, const double cov[3], oracle_splat *s)
+{
+    double e, rx, ry;
+
+    if (s->opacity < ORACLE_ALPHA_MIN)
+        return 0;
+    e = fmin(3.33, sqrt(2.0 * log(s->opacity / ORACLE_ALPHA_MIN)));
+    rx = ceil(e * sqrt(cov[0]));
+    ry = ceil(e * sqrt(cov[2]));
+    if (rx <= 0.0 && ry <= 0.0)
+        return 0;
+    if (s->mx + rx <= 0.0 || s->mx - rx >= v->cam->width || s->my + ry <= 0.0 ||
+        s->my - ry >= v->cam->height)
+        return 0;
+    s->tx0 = tile_clamp(floor((s->mx - rx) / ORACLE_TILE), v->tiles_x);
+    s->tx1 = tile_clamp(ceil((s->mx + rx) / ORACLE_TILE), v->tiles_x);
+    s->ty0 = tile_clamp(floor((s->my - ry) / ORACLE_TILE), v->tiles_y);
+    s->ty1 = tile_clamp(ceil((s->my + ry) / ORACLE_TILE), v->tiles_y);
+    return 1;
+}
+
+/* Projects Gaussian i into *s.  Returns 1 when it survives culling (and
+ * covers at least one tile in Inria mode), 0 otherwise. */
+static int splat_project(const oracle_view *v, const splat_scene *scene, size_t i,
+                         oracle_splat *s)
+{
+    const splat_camera *cam = v->cam;
+    const float *m = scene->means + i * 3;
+    double p[3], cov[9], c2[3], det0, det;
+
+    for (int a = 0; a < 3; a++)
+        p[a] = cam->rotation[a * 3] * m[0] + cam->rotation[a * 3 + 1] * m[1] +
+               cam->rotation[a * 3 + 2] * m[2] + cam->translation[a];
+    if (v->opt->mode == SPLAT_ORACLE_INRIA ? p[2] <= 0.2 : (p[2] < 0.01 || p[2] > 1e12))
+        return 0;
+    cov3d_world(scene, i, cov);
+    cov2d_project(v, cov, p, c2);
+    det0 = c2[0] * c2[2] - c2[1] * c2[1];
+    c2[0] += 0.3;
+    c2[2] += 0.3;
+    det = c2[0] * c2[2] - c2[1] * c2[1];
+    if (!(det > 0.0))
+        return 0;
+    s->ca = c2[2] / det;
+    s->cb = -c2[1] / det;
+    s->cc = c2[0] / det;
+    s->opacity = 1.0 / (1.0 + exp(-(double)scene->opacity[i]));
+    if (v->opt->antialiased)
+        s->opacity *= sqrt(fmax(0.0, det0 / det));
+    s->mx = cam->fx * p[0] / p[2] + cam->cx;
+    s->my = cam->fy * p[1] / p[2] + cam->cy;
+    s->z = p[2];
+    s->index = i;
+    if (v->opt->mode == SPLAT_ORACLE_INRIA ? !range_inria(v, c2, det, s) : !range_gsplat(v, c2, s))
+        return 0;
+    sh_colour(scene, i, v->centre, s->rgb);
+    return 1;
+}
+
+/* qsort order: ascending camera z, ties by scene index. */
+static int splat_compare(const void *pa, const void *pb)
+{
+    const oracle_splat *a = pa, *b = pb;
+
+    if (a->z != b->z)
+        return a->z < b->z ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Builds the per-tile lists of the sorted splats: list t is
+ * items[start[t] .. start[t + 1]), in depth order.  Returns 0, or -1
+ * when memory runs out (nothing stays allocated). */
+static int tile_lists_build(const oracle_view *v, const oracle_splat *s, size_t n,
+                            size_t **start_out, size_t **items_out)
+{
+    size_t tiles = (size_t)v->tiles_x * (size_t)v->tiles_y, *start, *items, *fill;
+
+    start = calloc(tiles + 1, sizeof(*start));
+    fill = calloc(tiles + 1, sizeof(*fill));
+    if (!start || !fill)
+        goto out_free;
+    for (size_t g = 0; g < n; g++)
+        for (int ty = s[g].ty0; ty < s[g].ty1; ty++)
+            for (int tx = s[g].tx0; tx < s[g].tx1; tx++)
+                start[(size_t)ty * v->tiles_x + tx + 1]++;
+    for (size_t t = 0; t < tiles; t++)
+        start[t + 1] += start[t];
+    items = malloc((start[tiles] ? start[tiles] : 1) * sizeof(*items));
+    if (!items)
+        goto out_free;
+    memcpy(fill, start, (tiles + 1) * sizeof(*fill));
+    for (size_t g = 0; g < n; g++)
+        for (int ty = s[g].ty0; ty < s[g].ty1; ty++)
+            for (int tx = s[g].tx0; tx < s[g].tx1; tx++)
+                items[fill[(size_t)ty * v->tiles_x + tx]++] = g;
+    free(fill);
+    *start_out = start;
+    *items_out = items;
+    return 0;
+out_free:
+    free(start);
+    free(fill);
+    return -1;
+}
+
+/* Blends pixel (i, j) front to back over the splats list[0..n) and
+ * writes its RGBA (and depth when `depth` is not NULL). */
+static void pixel_blend(const oracle_view *v, const oracle_splat *s, const size_t *list, size_t n,
+                        uint32_t i, uint32_t j, double *rgba, double *depth)
+{
+    int inria = v->opt->mode == SPLAT_ORACLE_INRIA;
+    double clamp = inria ? 0.99 : 0.999;
+    double px = j + 0.5, py = i + 0.5, t = 1.0, c[3] = {0.0, 0.0, 0.0}, d = 0.0;
+
+    for (size_t k = 0; k < n; k++) {
+        const oracle_splat *g = s + list[k];
+        double dx = g->mx - px, dy = g->my - py;
+        double sigma = 0.5 * (g->ca * dx * dx + g->cc * dy * dy) + g->cb * dx * dy;
+        double alpha, next;
+
+        if (sigma < 0.0)
+            continue;
+        alpha = fmin(clamp, g->opacity * exp(-sigma));
+        if (alpha < ORACLE_ALPHA_MIN)
+            continue;
+        next = t * (1.0 - alpha);
+        if (inria ? next < 1e-4 : next <= 1e-4)
+            break;
+        for (int a = 0; a < 3; a++)
+            c[a] += g->rgb[a] * alpha * t;
+        d += g->z * alpha * t;
+        t = next;
+    }
+    for (int a = 0; a < 3; a++)
+        rgba[a] = c[a] + t * v->opt->background[a];
+    rgba[3] = 1.0 - t;
+    if (depth)
+        *depth = t < 1.0 ? d / (1.0 - t) : 0.0;
+}
+
+/* Renders the scene (splat_oracle.h). */
+int splat_oracle_render(const splat_scene *scene, const splat_camera *cam,
+                        const splat_oracle_options *opt, double *rgba, double *depth)
+{
+    oracle_view v;
+    oracle_splat *s;
+    size_t n = 0, *start = NULL, *items = NULL;
+    const double *r = cam->rotation, *t = cam->translation;
+
+    v.cam = cam;
+    v.opt = opt;
+    v.tiles_x = (int)((cam->width + ORACLE_TILE - 1) / ORACLE_TILE);
+    v.tiles_y = (int)((cam->height + ORACLE_TILE - 1) / ORACLE_TILE);
+    for (int a = 0; a < 3; a++)
+        v.centre[a] = -(r[a] * t[0] + r[3 + a] * t[1] + r[6 + a] * t[2]);
+    s = malloc((scene->count ? scene->count : 1) * sizeof(*s));
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < scene->count; i++)
+        n += (size_t)splat_project(&v, scene, i, s + n);
+    qsort(s, n, sizeof(*s), splat_compare);
+    if (tile_lists_build(&v, s, n, &start, &items) != 0) {
+        free(s);
+        return -1;
+    }
+    for (uint32_t i = 0; i < cam->height; i++)
+        for (uint32_t j = 0; j < cam->width; j++) {
+            size_t tile = (size_t)(i / ORACLE_TILE) * v.tiles_x + j / ORACLE_TILE;
+            size_t px = (size_t)i * cam->width + j;
+            pixel_blend(&v, s, items + start[tile], start[tile + 1] - start[tile], i, j,
+                        rgba + px * 4, depth ? depth + px : NULL);
+        }
+    free(items);
+    free(start);
+    free(s);
+    return 0;
+}
