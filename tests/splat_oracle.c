@@ -205,7 +205,8 @@ static int range_gsplat(const oracle_view *v, const double cov[3], oracle_splat 
 }
 
 /* Projects Gaussian i into *s.  Returns 1 when it survives culling (and
- * covers at least one tile in Inria mode), 0 otherwise. */
+ * covers at least one tile in Inria mode), 0 otherwise; a Gaussian whose
+ * opacity, mean2d or conic is not finite is culled. */
 static int splat_project(const oracle_view *v, const splat_scene *scene, size_t i,
                          oracle_splat *s)
 {
@@ -236,6 +237,9 @@ static int splat_project(const oracle_view *v, const splat_scene *scene, size_t 
     s->my = cam->fy * p[1] / p[2] + cam->cy;
     s->z = p[2];
     s->index = i;
+    if (!isfinite(s->opacity) || !isfinite(s->mx) || !isfinite(s->my) || !isfinite(s->ca) ||
+        !isfinite(s->cb) || !isfinite(s->cc))
+        return 0;
     if (v->opt->mode == SPLAT_ORACLE_INRIA ? !range_inria(v, c2, det, s) : !range_gsplat(v, c2, s))
         return 0;
     sh_colour(scene, i, v->centre, s->rgb);

@@ -7,21 +7,24 @@
  *           ceil(3 sqrt(lambda_max)), lambda_max = mid + sqrt(max(0.1,
  *           mid^2 - det)); tile rectangle on p = mean2d - 0.5: x tiles
  *           trunc((p.x - r)/16) .. trunc((p.x + r + 15)/16) (exclusive),
- *           clamped to [0, tiles]; alpha clamp 0.99; a Gaussian whose
- *           T (1 - alpha) < 1e-4 is not blended and ends the pixel.
+ *           clamped to [0, tiles], culled when empty; alpha clamp 0.99;
+ *           a Gaussian whose T (1 - alpha) < 1e-4 is not blended and ends
+ *           the pixel.
  *   gsplat  (gsplat 1.5.3 classic) cull z < 0.01 or z > 1e12; Jacobian
  *           clamp -(cx/fx + 0.3 (W/2)/fx) <= x/z <= (W - cx)/fx + 0.3
  *           (W/2)/fx (same for y); opacity < 1/255 culled; per-axis box
  *           r_i = ceil(e sqrt(S_ii)), e = min(3.33, sqrt(2 ln(255 o)));
- *           culled when the box misses the image; tiles floor((m - r)/16)
- *           .. ceil((m + r)/16) (exclusive), clamped; alpha clamp 0.999;
+ *           culled when the box misses the image or both r_i are 0
+ *           (o = 1/255 exactly); tiles floor((m - r)/16) ..
+ *           ceil((m + r)/16) (exclusive), clamped; alpha clamp 0.999;
  *           a Gaussian whose T (1 - alpha) <= 1e-4 is not blended and ends
  *           the pixel.
  *
  * Both: colour = max(0, SH(dir) + 0.5) with dir = mean - camera centre
  * (normalised), all sh_coeffs coefficients, the standard SH constants;
  * EWA 2D covariance J W S W^T J^T + 0.3 I, culled when det <= 0; conic =
- * inverse; pixel (i, j) sampled at (j + 0.5, i + 0.5); per pixel, alpha =
+ * inverse; a Gaussian whose opacity, mean2d or conic is not finite is
+ * culled; pixel (i, j) sampled at (j + 0.5, i + 0.5); per pixel, alpha =
  * min(clamp, o exp(-s)), s = 0.5 (a dx^2 + c dy^2) + b dx dy, skipped when
  * s < 0 or alpha < 1/255; order ascending camera z, ties by index; only
  * Gaussians whose tile range covers the pixel's 16x16 tile contribute.

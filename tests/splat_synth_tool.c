@@ -75,11 +75,24 @@ static int body_write(FILE *f, const splat_scene *scene)
     return bad ? -1 : 0;
 }
 
+/* Parses the decimal argument `text` into *out.  Returns 0, or -1 when it
+ * is not a whole non-negative number. */
+static int arg_parse(const char *text, unsigned long long *out)
+{
+    char *end;
+
+    if (!*text || *text == '-')
+        return -1;
+    *out = strtoull(text, &end, 10);
+    return *end ? -1 : 0;
+}
+
 /* Parses the arguments, generates and writes.  Exit 0, 1 on error, 2 on
  * usage. */
 int main(int argc, char **argv)
 {
-    splat_synth_options opt = {0, 0, 3, 1};
+    splat_synth_options opt;
+    unsigned long long v[4] = {0, 0, 3, 1};
     splat_scene scene;
     FILE *f;
     int bad;
@@ -88,12 +101,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s OUT.ply N SEED [SH_DEGREE] [TILES]\n", argv[0]);
         return 2;
     }
-    opt.count = strtoull(argv[2], NULL, 10);
-    opt.seed = strtoull(argv[3], NULL, 10);
-    if (argc > 4)
-        opt.sh_degree = (uint32_t)strtoul(argv[4], NULL, 10);
-    if (argc > 5)
-        opt.tiles = (uint32_t)strtoul(argv[5], NULL, 10);
+    if (arg_parse(argv[2], &v[0]) || arg_parse(argv[3], &v[1]) ||
+        (argc > 4 && arg_parse(argv[4], &v[2])) || (argc > 5 && arg_parse(argv[5], &v[3])) ||
+        v[0] > SIZE_MAX || v[2] > SPLAT_SH_DEGREE_MAX || v[3] > 1024) {
+        fprintf(stderr, "%s: N, SEED, SH_DEGREE (0..3) and TILES (0..1024) are whole numbers\n",
+                argv[0]);
+        return 2;
+    }
+    opt.count = (size_t)v[0];
+    opt.seed = v[1];
+    opt.sh_degree = (uint32_t)v[2];
+    opt.tiles = (uint32_t)v[3];
     if (splat_synth_scene(&opt, &scene) != 0) {
         fprintf(stderr, "%s: cannot generate %s x %s^3 Gaussians at SH degree %u\n", argv[0],
                 argv[2], argc > 5 ? argv[5] : "1", opt.sh_degree);

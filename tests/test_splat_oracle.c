@@ -141,9 +141,10 @@ static void camera_brush(splat_camera *cam)
 
 /* Renders `scene` in `mode` and compares it with the .f32 image `ref_name`
  * of `dir`: prints max |diff|, PSNR and the failures of brush's tolerance
- * and counts a failed check for any.  Returns -1 when the file is missing. */
+ * and counts a failed check unless there are exactly `want_fails`.
+ * Returns -1 when the file is missing. */
 static int compare_ref(const char *dir, const char *ref_name, const splat_scene *scene,
-                       splat_oracle_mode mode)
+                       splat_oracle_mode mode, size_t want_fails)
 {
     splat_camera cam;
     splat_oracle_options opt = {mode, 0, {0.0, 0.0, 0.0}};
@@ -170,15 +171,17 @@ static int compare_ref(const char *dir, const char *ref_name, const splat_scene 
     printf("%-28s %-6s max |diff| %.3g, PSNR %.1f dB, %zu / %zu fail\n", ref_name,
            mode == SPLAT_ORACLE_INRIA ? "inria" : "gsplat", maxd,
            se > 0.0 ? 10.0 * log10((double)n / se) : INFINITY, fails, n);
-    CHECK(fails == 0);
-    if (mode == SPLAT_ORACLE_INRIA)
+    CHECK(fails == want_fails);
+    if (mode == SPLAT_ORACLE_INRIA && strstr(ref_name, "inria"))
         CHECK(maxd < 1e-6); /* both float64 renders of the same rules */
     free(rgba);
     free(ref);
     return 0;
 }
 
-/* The brush scenes in both modes against their references. */
+/* The brush scenes in both modes against their references; and Inria
+ * rules against the gsplat images: the README's 56 failures in basic_case
+ * (tails the 3-sigma tile rectangle cuts), none in tiny_case. */
 static void test_reference(void)
 {
     static const char *const names[2] = {"brush_tiny", "brush_basic"};
@@ -195,9 +198,10 @@ static void test_reference(void)
         }
         CHECK(scene.count == (s == 0 ? 4u : 16u));
         snprintf(ref, sizeof(ref), "%s_golden.f32", names[s]);
-        CHECK(compare_ref(dir, ref, &scene, SPLAT_ORACLE_GSPLAT) == 0);
+        CHECK(compare_ref(dir, ref, &scene, SPLAT_ORACLE_GSPLAT, 0) == 0);
+        CHECK(compare_ref(dir, ref, &scene, SPLAT_ORACLE_INRIA, s == 0 ? 0 : 56) == 0);
         snprintf(ref, sizeof(ref), "%s_oracle_inria.f32", names[s]);
-        CHECK(compare_ref(dir, ref, &scene, SPLAT_ORACLE_INRIA) == 0);
+        CHECK(compare_ref(dir, ref, &scene, SPLAT_ORACLE_INRIA, 0) == 0);
         splat_scene_free(&scene);
     }
 }
@@ -256,7 +260,7 @@ static void test_alpha_clamp(void)
     static const double grey[3] = {0.5, 0.5, 0.5};
     splat_scene scene;
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     camera_simple(&cam, 32, 32, 32.0, 15.5, 15.5);
     CHECK_OK(splat_scene_alloc(&scene, 1, 0));
@@ -264,7 +268,7 @@ static void test_alpha_clamp(void)
     for (int mode = 0; mode < 2; mode++) {
         double want = mode == SPLAT_ORACLE_INRIA ? 0.99 : 0.999;
         const double *p;
-        rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
+        double *rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
         p = pixel_at(rgba, 32, 15, 15);
         CHECK(fabs(p[3] - want) < 1e-12);
         CHECK(fabs(p[0] - 0.5 * want) < 1e-12);
@@ -283,7 +287,7 @@ static void test_termination(void)
     static const double rgb[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
     splat_scene scene;
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     camera_simple(&cam, 32, 32, 32.0, 15.5, 15.5);
     CHECK_OK(splat_scene_alloc(&scene, 10, 0));
@@ -292,7 +296,7 @@ static void test_termination(void)
     for (int mode = 0; mode < 2; mode++) {
         const double *p;
         double d;
-        rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
+        double *rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
         p = pixel_at(rgba, 32, 15, 15);
         d = depth[15 * 32 + 15];
         /* colours 0 and 1 are float-rounded SH values: within 1e-7; a
@@ -322,7 +326,7 @@ static void test_near_plane(void)
     static const double grey[3] = {0.5, 0.5, 0.5};
     splat_scene scene;
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     camera_simple(&cam, 32, 32, 32.0, 15.5, 15.5);
     CHECK_OK(splat_scene_alloc(&scene, 1, 0));
@@ -330,7 +334,7 @@ static void test_near_plane(void)
         gaussian_set(&scene, 0, 0.0, 0.0, near ? 0.005 : 0.15, 0.005, 30.0, grey);
         for (int mode = 0; mode < 2; mode++) {
             double a;
-            rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
+            double *rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
             a = pixel_at(rgba, 32, 15, 15)[3];
             if (mode == SPLAT_ORACLE_GSPLAT && !near)
                 CHECK(a > 0.9);
@@ -353,7 +357,7 @@ static void test_jacobian_clamp(void)
     const double lim[2] = {1.3 * 16.0 / f, (32.0 - 15.5) / f + 0.3 * 16.0 / f};
     splat_scene scene;
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     camera_simple(&cam, 32, 32, f, 15.5, 15.5);
     CHECK_OK(splat_scene_alloc(&scene, 1, 0));
@@ -363,7 +367,7 @@ static void test_jacobian_clamp(void)
         double base = s * s * f * f / (z * z);
         double vc = base * (1.0 + lim[mode] * lim[mode]) + 0.3, vu = base * 1.64 + 0.3;
         double a;
-        rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
+        double *rgba = render(&scene, &cam, (splat_oracle_mode)mode, 0, &depth);
         a = pixel_at(rgba, 32, 15, 31)[3];
         CHECK(fabs(a - o * exp(-0.5 * dx * dx / vc)) < 1e-12);
         CHECK(fabs(a - o * exp(-0.5 * dx * dx / vu)) > 1e-3);
@@ -381,14 +385,14 @@ static void test_antialiased(void)
     const double z = 5.0, f = 32.0, o = 1.0 / (1.0 + exp(-1.0));
     splat_scene scene;
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     camera_simple(&cam, 32, 32, f, 15.5, 15.5);
     CHECK_OK(splat_scene_alloc(&scene, 1, 0));
     gaussian_set(&scene, 0, 0.0, 0.0, z, 0.05, 1.0, grey);
     for (int mode = 0; mode < 2; mode++) {
         double s = exp((double)scene.scales[0]), v = s * s * f * f / (z * z);
-        rgba = render(&scene, &cam, (splat_oracle_mode)mode, 1, &depth);
+        double *rgba = render(&scene, &cam, (splat_oracle_mode)mode, 1, &depth);
         CHECK(fabs(pixel_at(rgba, 32, 15, 15)[3] - o * v / (v + 0.3)) < 1e-12);
         free(rgba);
         free(depth);
@@ -412,7 +416,7 @@ static void test_sh(void)
     const double basis[4] = {0.0, -0.4886025119029199 * x, 0.5462742152960396 * (x * x - y * y),
                              -0.5900435899266435 * x * (x * x - 3.0 * y * y)};
     splat_camera cam;
-    double *rgba, *depth;
+    double *depth;
 
     /* mean2d = (16 * 0.25 + 27.5, 16 * 0.125 + 29.5) = (31.5, 31.5) */
     camera_simple(&cam, 64, 64, 16.0, 27.5, 29.5);
@@ -425,7 +429,7 @@ static void test_sh(void)
         scene.sh[0] = 0.7f; /* red dc */
         if (deg > 0)
             scene.sh[k * 3 + 1] = 0.2f;
-        rgba = render(&scene, &cam, SPLAT_ORACLE_INRIA, 0, &depth);
+        double *rgba = render(&scene, &cam, SPLAT_ORACLE_INRIA, 0, &depth);
         p = pixel_at(rgba, 64, 31, 31);
         CHECK(fabs(p[0] - 0.99 * (0.5 + SH_C0 * 0.7f)) < 1e-9);
         CHECK(fabs(p[1] - 0.99 * (0.5 + 0.2f * basis[deg])) < 1e-9);
