@@ -99,6 +99,10 @@ typedef struct splat_orbit {
  * 0; KILN_E_HOSTMEM. */
 kiln_status splat_orbit_cameras(const splat_orbit *orbit, splat_camera_set *set);
 
+/* The camera of frame `frame` (< orbit->frames) of an orbit, as
+ * splat_orbit_cameras makes it, without making the others.  Same errors. */
+kiln_status splat_orbit_camera(const splat_orbit *orbit, uint32_t frame, splat_camera *cam);
+
 /* Frees the views and zeroes the set.  Safe on a zeroed set. */
 void splat_camera_set_free(splat_camera_set *set);
 

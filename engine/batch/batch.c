@@ -19,6 +19,7 @@
 #include "png_io.h"
 #include "prefetch.h"
 #include "prefetch_loaders.h"
+#include "splat_items.h"
 #include "program_disk.h"
 #include "progress.h"
 #include "report.h"
@@ -177,8 +178,10 @@ static kiln_status process_item(worker *w, prefetch_item *item)
     if (!si)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     si->path = item->path;
+    si->payload = item->payload;
     si->host_mask = pipeline_needs_host_mask(b->job) ? &item->mask : NULL;
-    st = pipeline_run(w->stages, &item->image, si, &out, &w->times);
+    st = pipeline_run(w->stages, pipeline_has_source(b->job) ? NULL : &item->image, si, &out,
+                      &w->times);
     if (si->note[0])
         log_note(b, item->path, si->note);
     kiln_free(si);
@@ -424,25 +427,26 @@ out_nomem:
     return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
 }
 
-/* Plans the outputs: the output path of every input of the whole list,
- * the names two inputs would share (found on the whole list, before
+/* Plans the outputs: the output path of every input of the whole list
+ * (or `given`, one per input, taken over and freed here on error), the names two inputs would share (found on the whole list, before
  * sharding and skipping, so every shard and every re-run sees the same
  * collisions: their items fail with a clear message and are never
  * skipped as done), then this shard's items, then (skip_existing) the
  * drop of items whose output is done.  *listed is the shard's item count
  * before skipping.  The list stays consistent on every return. */
-static kiln_status plan_outputs(const job_config *job, input_list *list, size_t shard_index,
-                                size_t shard_count, char ***outputs, size_t *listed,
-                                size_t *skipped, char ***collisions, size_t *ncollisions)
+static kiln_status plan_outputs(const job_config *job, input_list *list, char **given,
+                                size_t shard_index, size_t shard_count, char ***outputs,
+                                size_t *listed, size_t *skipped, char ***collisions,
+                                size_t *ncollisions)
 {
-    char **outs = kiln_calloc(list->count ? list->count : 1, sizeof(*outs));
+    char **outs = given ? given : kiln_calloc(list->count ? list->count : 1, sizeof(*outs));
     size_t kept = 0;
     kiln_status st;
 
     *skipped = 0;
     if (!outs)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-    for (size_t i = 0; i < list->count; i++) {
+    for (size_t i = 0; !given && i < list->count; i++) {
         st = output_path(job, list->paths[i], &outs[i]);
         if (st != KILN_OK) {
             free_strings(outs, i);
@@ -568,7 +572,8 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     input_list list = { 0 };
     device_info *all = NULL;
     prefetch_loader loader;
-    char **collisions = NULL;
+    char **collisions = NULL, **given = NULL;
+    splat_item_cache *splat_cache = NULL;
     size_t shard_index = 0, shard_count = 1, skipped = 0, ncollisions = 0, dropped = 0, stale;
     size_t rss_start = rss_current_bytes();
     double start = kiln_clock_ms();
@@ -592,11 +597,13 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     st = shard_resolve(options->shard, &shard_index, &shard_count);
     if (st != KILN_OK)
         goto out_free_state;
-    st = inputs_expand(job->inputs, NULL, &list);
+    st = inputs_expand_kind(job->inputs, NULL, job->splat.enabled ? INPUT_SCENES : INPUT_IMAGES,
+                            &list);
     if (st != KILN_OK)
         goto out_free_state;
     if (list.count == 0) {
-        st = kiln_fail(KILN_E_CONFIG, "[job] inputs %s matches no PNG or JPEG file", job->inputs);
+        st = kiln_fail(KILN_E_CONFIG, "[job] inputs %s matches no %s file", job->inputs,
+                       job->splat.enabled ? ".ply or .splat" : "PNG or JPEG");
         goto out_free_inputs;
     }
     st = inputs_drop_outputs(job->output_dir, &list, &dropped);
@@ -619,7 +626,13 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     if (stale && !options->quiet)
         fprintf(stderr, "kiln: removed %zu temporary file%s left in %s by processes that "
                 "died\n", stale, stale == 1 ? "" : "s", job->output_dir);
-    st = plan_outputs(job, &list, shard_index, shard_count, &b->outputs, &result->listed,
+    /* a splat job's items are its scenes' views */
+    if (job->splat.enabled) {
+        st = splat_items_expand(job, &list, &given);
+        if (st != KILN_OK)
+            goto out_free_inputs;
+    }
+    st = plan_outputs(job, &list, given, shard_index, shard_count, &b->outputs, &result->listed,
                       &skipped, &collisions, &ncollisions);
     if (st != KILN_OK)
         goto out_free_inputs;
@@ -637,7 +650,11 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
         fprintf(stderr, "\n");
     }
     fail_collisions(b, &list, collisions, ncollisions);
-    if (pipeline_needs_host_mask(job)) {
+    if (job->splat.enabled) {
+        st = splat_item_loader(job, &splat_cache, &loader);
+        if (st != KILN_OK)
+            goto out_close_devices;
+    } else if (pipeline_needs_host_mask(job)) {
         loader = prefetch_loader_image_mask(job->max_pixels, mask_path, job);
         loader.images.mask_noun = job->refine.trimaps[0] ? "trimap" : "mask";
     } else {
@@ -682,6 +699,7 @@ out_close_devices:
     if (st == KILN_OK)
         st = close_st;
     kiln_free(all);
+    splat_item_cache_free(splat_cache);
     free_strings(b->outputs, list.count);
     free_strings(collisions, ncollisions);
 out_free_inputs:

@@ -102,19 +102,23 @@ static int has_extension(const char *name, const char *ext)
     return len > elen && strcasecmp(name + len - elen, ext) == 0;
 }
 
-/* Tells whether name has the extension of an image kiln reads: .png,
- * .jpg or .jpeg, in any case.  (The decoder goes by the file's signature;
- * the extension only picks the files of a directory.) */
-static int is_image_name(const char *name)
+/* Tells whether name has the extension of an input of `kind`: .png,
+ * .jpg or .jpeg for images, .ply or .splat for scenes, in any case.
+ * (The readers go by the file's content; the extension only picks the
+ * files of a directory.) */
+static int is_input_name(const char *name, input_kind kind)
 {
+    if (kind == INPUT_SCENES)
+        return has_extension(name, ".ply") || has_extension(name, ".splat");
     return has_extension(name, ".png") || has_extension(name, ".jpg") ||
            has_extension(name, ".jpeg");
 }
 
-/* Appends the image files (*.png, *.jpg, *.jpeg, any case of the
- * extension; hidden files and directories skipped) of directory `dir`,
- * not recursively.  An unreadable directory is KILN_E_IO naming it. */
-static kiln_status expand_directory(const char *dir, input_list *list, size_t *cap)
+/* Appends the input files of `kind` (any case of the extension; hidden
+ * files and directories skipped) of directory `dir`, not recursively.  An
+ * unreadable directory is KILN_E_IO naming it. */
+static kiln_status expand_directory(const char *dir, input_kind kind, input_list *list,
+                                    size_t *cap)
 {
     DIR *d = opendir(dir);
     kiln_status st = KILN_OK;
@@ -125,7 +129,7 @@ static kiln_status expand_directory(const char *dir, input_list *list, size_t *c
     errno = 0;
     while ((entry = readdir(d)) != NULL) {
         size_t before = list->count;
-        if (entry->d_name[0] == '.' || !is_image_name(entry->d_name))
+        if (entry->d_name[0] == '.' || !is_input_name(entry->d_name, kind))
             continue;
         st = list_push(list, cap, dir, entry->d_name);
         if (st != KILN_OK)
@@ -252,6 +256,13 @@ static void list_sort_unique(input_list *list)
  * is KILN_E_IO; anything else is a glob pattern. */
 kiln_status inputs_expand(const char *spec, const char *base_dir, input_list *out)
 {
+    return inputs_expand_kind(spec, base_dir, INPUT_IMAGES, out);
+}
+
+/* Expands `spec` into inputs of `kind` (see inputs.h). */
+kiln_status inputs_expand_kind(const char *spec, const char *base_dir, input_kind kind,
+                               input_list *out)
+{
     input_list list = { NULL, 0 };
     size_t cap = 0;
     char *resolved;
@@ -269,7 +280,7 @@ kiln_status inputs_expand(const char *spec, const char *base_dir, input_list *ou
     if (!resolved)
         return kiln_fail(KILN_E_HOSTMEM, "inputs: out of memory");
     if (!is_list && is_directory(resolved))
-        st = expand_directory(resolved, &list, &cap);
+        st = expand_directory(resolved, kind, &list, &cap);
     else if (is_list || has_extension(resolved, ".txt") || has_extension(resolved, ".list"))
         st = expand_list_file(resolved, &list, &cap);
     else if (stat(resolved, &sb) == 0)

@@ -21,6 +21,16 @@ typedef struct input_list {
  * error; a missing directory or list file is KILN_E_IO naming it. */
 kiln_status inputs_expand(const char *spec, const char *base_dir, input_list *out);
 
+/* What a directory of inputs is scanned for. */
+typedef enum input_kind {
+    INPUT_IMAGES = 0,   /* *.png, *.jpg, *.jpeg */
+    INPUT_SCENES        /* *.ply, *.splat */
+} input_kind;
+
+/* inputs_expand for inputs of `kind`. */
+kiln_status inputs_expand_kind(const char *spec, const char *base_dir, input_kind kind,
+                               input_list *out);
+
 /* Keeps the items whose index i (in sorted order) satisfies
  * i % shard_count == shard_index, in place. */
 void inputs_shard(input_list *list, size_t shard_index, size_t shard_count);

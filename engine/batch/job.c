@@ -757,6 +757,22 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
     if (cfg->segment.enabled && cfg->segment.model[0] == '\0')
         return kiln_fail(KILN_E_CONFIG, "%s: [segment] model is empty", cfg->path);
 
+    if (cfg->splat.enabled) {
+        int sources = (cfg->splat.cameras[0] != '\0') + (cfg->splat.scene_cameras[0] != '\0') +
+                      (cfg->splat.orbit_frames > 0);
+        if (cfg->segment.enabled || cfg->refine.enabled)
+            return kiln_fail(KILN_E_CONFIG, "%s: [splat] renders scenes, [segment] and [refine] "
+                             "take images: enable one of them", cfg->path);
+        if (sources != 1)
+            return kiln_fail(KILN_E_CONFIG, "%s: [splat] needs one camera source: cameras, "
+                             "scene_cameras or orbit_frames (%d given)", cfg->path, sources);
+        if (cfg->splat.output == SPLAT_JOB_DEPTH && cfg->output.bit_depth != 16)
+            return kiln_fail(KILN_E_CONFIG, "%s: [splat] output = depth needs [output] "
+                             "bit_depth = 16", cfg->path);
+        if (strspn(cfg->splat.views, "0123456789, ") != strlen(cfg->splat.views))
+            return kiln_fail(KILN_E_CONFIG, "%s: [splat] views: '%s' is not a list of view "
+                             "indices", cfg->path, cfg->splat.views);
+    }
     if (cfg->refine.bg_threshold > cfg->refine.fg_threshold)
         return kiln_fail(KILN_E_CONFIG, "%s: [refine] background_threshold (%llu) is above "
                          "foreground_threshold (%llu)", cfg->path,

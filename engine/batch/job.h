@@ -82,6 +82,30 @@ typedef struct job_refine {
     int output;                /* output: alpha or cutout */
 } job_refine;
 
+/* [splat] */
+typedef struct job_splat {
+    int enabled;               /* enabled */
+    char cameras[JOB_PATH_MAX]; /* cameras: one camera file or directory for every scene */
+    char scene_cameras[JOB_PATH_MAX]; /* scene_cameras: relative to each scene's directory */
+    char views[256];           /* views: "" all, or view indices "0,3,7" */
+    uint64_t orbit_frames;     /* orbit_frames: 0 = no orbit */
+    float orbit_radius;        /* orbit_radius: 0 = fit the scene */
+    float orbit_elevation;     /* orbit_elevation: degrees */
+    float orbit_fov;           /* orbit_fov: horizontal, degrees */
+    float orbit_centre[3];     /* orbit_centre: [0] NaN = the scene's centre */
+    float orbit_up[3];         /* orbit_up: [0] NaN = 0,-1,0 */
+    uint64_t width, height;    /* width, height: orbit image size */
+    int mode;                  /* mode: splat_mode */
+    int antialiased;           /* antialiased */
+    float background[3];       /* background: [0] NaN = black */
+    int output;                /* output: rgb, rgba, alpha, depth */
+    float depth_scale;         /* depth_scale: 16-bit depth sample per unit of depth */
+    uint64_t max_gaussians;    /* max_gaussians */
+    int nonfinite;             /* nonfinite: refuse or drop */
+    int sh_precision;          /* sh_precision: fp32 or fp16 */
+    uint64_t max_instances;    /* max_instances: tile instances per band */
+} job_splat;
+
 /* [output] */
 typedef struct job_output {
     uint64_t bit_depth;        /* bit_depth: 8 or 16 */
@@ -107,12 +131,19 @@ typedef struct job_config {
     job_composite composite;
     job_segment segment;
     job_refine refine;
+    job_splat splat;
     job_output output;
 } job_config;
 
 /* [segment] enum values. */
 enum { SEGMENT_OUTPUT_CUTOUT = 0, SEGMENT_OUTPUT_MASK = 1 };
 enum { SEGMENT_NORM_AUTO = 0, SEGMENT_NORM_IMAGENET = 1, SEGMENT_NORM_HALF = 2 };
+
+/* [splat] enum values (mode: splat_render.h's splat_mode). */
+enum { SPLAT_JOB_INRIA = 0, SPLAT_JOB_GSPLAT = 1 };
+enum { SPLAT_JOB_RGB = 0, SPLAT_JOB_RGBA = 1, SPLAT_JOB_ALPHA = 2, SPLAT_JOB_DEPTH = 3 };
+enum { SPLAT_JOB_REFUSE = 0, SPLAT_JOB_DROP = 1 };
+enum { SPLAT_JOB_FP32 = 0, SPLAT_JOB_FP16 = 1 };
 
 /* [refine] enum values. */
 enum { REFINE_METHOD_CF = 0, REFINE_METHOD_GUIDED = 1 };

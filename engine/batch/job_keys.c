@@ -67,6 +67,28 @@ static const job_enum_name segment_norms[] = {
     { "half", SEGMENT_NORM_HALF },
 };
 
+static const job_enum_name splat_modes[] = {
+    { "inria", SPLAT_JOB_INRIA },
+    { "gsplat", SPLAT_JOB_GSPLAT },
+};
+
+static const job_enum_name splat_outputs[] = {
+    { "rgb", SPLAT_JOB_RGB },
+    { "rgba", SPLAT_JOB_RGBA },
+    { "alpha", SPLAT_JOB_ALPHA },
+    { "depth", SPLAT_JOB_DEPTH },
+};
+
+static const job_enum_name splat_nonfinite[] = {
+    { "refuse", SPLAT_JOB_REFUSE },
+    { "drop", SPLAT_JOB_DROP },
+};
+
+static const job_enum_name splat_precisions[] = {
+    { "fp32", SPLAT_JOB_FP32 },
+    { "fp16", SPLAT_JOB_FP16 },
+};
+
 const job_section job_sections[] = {
     { "job", "The batch: where inputs come from, where outputs go, limits." },
     { "device", "Which OpenCL device runs the job." },
@@ -77,6 +99,8 @@ const job_section job_sections[] = {
                 "and a colour-decontaminated cut-out, before resizing." },
     { "resize", "Resizing each image (after refining, before compositing)." },
     { "composite", "Compositing the RGBA result over a colour or an image." },
+    { "splat", "Rendering 3D Gaussian splatting scenes (inputs: .ply or .splat scenes; "
+               "each item is one view of one scene), before resizing." },
     { "output", "The files written for each input." },
 };
 
@@ -317,6 +341,99 @@ const job_key job_keys[] = {
       .default_text = "false",
       .doc = "Whether the input's colour is already multiplied by alpha.",
       FIELD(composite.premultiplied) },
+    /* [splat] */
+    { .section = "splat", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Render views of the input scenes (then [job] inputs lists .ply/.splat files).",
+      FIELD(splat.enabled) },
+    { .section = "splat", .name = "cameras", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Camera source for every scene: cameras.json, transforms*.json, a COLMAP "
+             "model directory, or a directory holding one of them.",
+      FIELD(splat.cameras) },
+    { .section = "splat", .name = "scene_cameras", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Camera source relative to each scene's directory, e.g. ../../cameras.json "
+             "for the trainer's point_cloud/iteration_N/point_cloud.ply.",
+      FIELD(splat.scene_cameras) },
+    { .section = "splat", .name = "views", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Views to render, as indices (\"0,4,8\"); empty: every view.",
+      FIELD(splat.views) },
+    { .section = "splat", .name = "orbit_frames", .type = JOB_KEY_INT,
+      .min = 0, .max = 100000, .default_text = "0",
+      .doc = "Render a turntable of this many frames instead of a camera file; 0: off.",
+      FIELD(splat.orbit_frames) },
+    { .section = "splat", .name = "orbit_radius", .type = JOB_KEY_FLOAT,
+      .fmin = 0.0, .fmax = 1e9, .default_text = "0",
+      .doc = "Orbit radius; 0: far enough for the scene's box to fit the view.",
+      FIELD(splat.orbit_radius) },
+    { .section = "splat", .name = "orbit_elevation", .type = JOB_KEY_FLOAT,
+      .fmin = -89.0, .fmax = 89.0, .default_text = "20",
+      .doc = "Orbit elevation above the plane normal to orbit_up, in degrees.",
+      FIELD(splat.orbit_elevation) },
+    { .section = "splat", .name = "orbit_fov", .type = JOB_KEY_FLOAT,
+      .fmin = 1.0, .fmax = 179.0, .default_text = "60",
+      .doc = "Orbit horizontal field of view, in degrees.",
+      FIELD(splat.orbit_fov) },
+    { .section = "splat", .name = "orbit_centre", .type = JOB_KEY_FLOAT3,
+      .fmin = -1e9, .fmax = 1e9, .default_text = "",
+      .doc = "Point the orbit turns around (\"x,y,z\"); empty: the mean of the Gaussians.",
+      FIELD(splat.orbit_centre) },
+    { .section = "splat", .name = "orbit_up", .type = JOB_KEY_FLOAT3,
+      .fmin = -1e9, .fmax = 1e9, .default_text = "",
+      .doc = "World up direction of the orbit; empty: 0,-1,0 (COLMAP scenes' y points down).",
+      FIELD(splat.orbit_up) },
+    { .section = "splat", .name = "width", .type = JOB_KEY_INT,
+      .min = 1, .max = 16384, .default_text = "640",
+      .doc = "Orbit image width.",
+      FIELD(splat.width) },
+    { .section = "splat", .name = "height", .type = JOB_KEY_INT,
+      .min = 1, .max = 16384, .default_text = "480",
+      .doc = "Orbit image height.",
+      FIELD(splat.height) },
+    { .section = "splat", .name = "mode", .type = JOB_KEY_ENUM,
+      .names = splat_modes, .nnames = COUNT(splat_modes), .default_text = "inria",
+      .doc = "Rasterizer semantics: inria (the reference rasterizer: 3-sigma radius, alpha "
+             "clamp 0.99, stop when T < 1e-4) or gsplat (gsplat 1.5.3 classic: "
+             "opacity-aware box, 0.999, T <= 1e-4).",
+      FIELD(splat.mode) },
+    { .section = "splat", .name = "antialiased", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Scale opacity by sqrt(det(S) / det(S + 0.3 I)) (the antialiased mode).",
+      FIELD(splat.antialiased) },
+    { .section = "splat", .name = "background", .type = JOB_KEY_FLOAT3,
+      .fmin = 0.0, .fmax = 1.0, .default_text = "",
+      .doc = "Background colour \"r,g,b\" in 0..1 under the rgb output; empty: black.",
+      FIELD(splat.background) },
+    { .section = "splat", .name = "output", .type = JOB_KEY_ENUM,
+      .names = splat_outputs, .nnames = COUNT(splat_outputs), .default_text = "rgb",
+      .doc = "rgb (over the background), rgba (straight alpha = 1 - T), alpha, or depth "
+             "(expected depth times depth_scale as 16-bit samples; needs bit_depth 16).",
+      FIELD(splat.output) },
+    { .section = "splat", .name = "depth_scale", .type = JOB_KEY_FLOAT,
+      .fmin = 1e-6, .fmax = 1e9, .default_text = "1000",
+      .doc = "Depth output: the 16-bit sample per unit of camera depth (1000: millimetres "
+             "for metres); 0 where nothing was drawn.",
+      FIELD(splat.depth_scale) },
+    { .section = "splat", .name = "max_gaussians", .type = JOB_KEY_SIZE,
+      .min = 1, .max = 1024 * MIB, .default_text = "64M",
+      .doc = "Largest scene accepted, in Gaussians.",
+      FIELD(splat.max_gaussians) },
+    { .section = "splat", .name = "nonfinite", .type = JOB_KEY_ENUM,
+      .names = splat_nonfinite, .nnames = COUNT(splat_nonfinite), .default_text = "refuse",
+      .doc = "Gaussians holding NaN or Inf: refuse the scene (naming the count) or drop them.",
+      FIELD(splat.nonfinite) },
+    { .section = "splat", .name = "sh_precision", .type = JOB_KEY_ENUM,
+      .names = splat_precisions, .nnames = COUNT(splat_precisions), .default_text = "fp32",
+      .doc = "Storage of the SH coefficients on the device: fp32 (236 bytes a Gaussian at "
+             "degree 3) or fp16 (140).",
+      FIELD(splat.sh_precision) },
+    { .section = "splat", .name = "max_instances", .type = JOB_KEY_SIZE,
+      .min = 1024, .max = 4 * GIB - 2, .default_text = "32M",
+      .doc = "Tile instances held at once (24 bytes each); a view over it renders in "
+             "bands of tile rows.",
+      FIELD(splat.max_instances) },
     /* [output] */
     { .section = "output", .name = "bit_depth", .type = JOB_KEY_INT,
       .min = 8, .max = 16, .allowed = bit_depths, .nallowed = COUNT(bit_depths),

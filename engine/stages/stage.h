@@ -9,7 +9,8 @@
  *                            start, once (the batch exits 2).
  *   run(state, item)         once per item: takes item->image (and
  *                            item->mask) on the device and leaves its
- *                            result in item->image.  On error the item is
+ *                            result in item->image (a source stage makes
+ *                            item->image from item->payload).  On error the item is
  *                            left releasable (stage_item_release) and the
  *                            message says which stage failed.
  *   close(state)             releases what open acquired; NULL-safe.
@@ -43,6 +44,8 @@ typedef struct stage_item {
                                    (segment -> refine), or empty */
     const host_image *host_mask; /* the item's mask or trimap file as the
                                    loader read it, or NULL */
+    const void *payload;        /* what the loader read for a source stage
+                                   (a splat view: stage_splat.h), or NULL */
     const char *path;           /* the input, for messages */
     uint32_t width, height;     /* the input's size */
     int profile;                /* 1: time sub-steps (waits for the device
@@ -71,6 +74,8 @@ typedef struct stage_ops {
                                    leaves one */
     int needs_host_mask;        /* when no earlier stage leaves a mask, each
                                    item needs a mask file (the loader's) */
+    int makes_image;            /* a source: run makes item->image from
+                                   item->payload (nothing is uploaded) */
     int (*enabled)(const job_config *job);
     kiln_status (*open)(kiln_device *dev, const stage_context *ctx, void **state);
     kiln_status (*run)(void *state, stage_item *item);

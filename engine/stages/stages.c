@@ -8,11 +8,13 @@
 #include "stage_refine.h"
 #include "stage_resize.h"
 #include "stage_segment.h"
+#include "stage_splat.h"
 #include "stages.h"
 #include "status.h"
 
 /* The stages in pipeline order: one row each. */
 const stage_ops *const pipeline_stages[PIPELINE_COUNT] = {
+    [PIPELINE_SPLAT] = &stage_splat_ops,
     [PIPELINE_SEGMENT] = &stage_segment_ops,
     [PIPELINE_REFINE] = &stage_refine_ops,
     [PIPELINE_RESIZE] = &stage_resize_ops,
@@ -24,6 +26,7 @@ _Static_assert(sizeof(pipeline_stages) / sizeof(pipeline_stages[0]) == PIPELINE_
 static const char *const slot_names[STAGE_COUNT] = {
     [STAGE_DECODE] = "decode",
     [STAGE_UPLOAD] = "upload",
+    [STAGE_SPLAT] = "splat",
     [STAGE_SEGMENT] = "segment",
     [STAGE_REFINE] = "refine",
     [STAGE_RESIZE] = "resize",
@@ -83,6 +86,15 @@ int pipeline_needs_host_mask(const job_config *job)
         if (s->makes_mask)
             mask_made = 1;
     }
+    return 0;
+}
+
+/* Whether the first enabled stage is a source. */
+int pipeline_has_source(const job_config *job)
+{
+    for (int i = 0; i < PIPELINE_COUNT; i++)
+        if (pipeline_stages[i]->enabled(job))
+            return pipeline_stages[i]->makes_image;
     return 0;
 }
 
@@ -151,18 +163,25 @@ kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, ho
                          stage_times *times)
 {
     kiln_device *dev = p->dev;
-    kiln_status st;
+    kiln_status st = KILN_OK;
 
     memset(out, 0, sizeof(*out));
     memset(&item->image, 0, sizeof(item->image));
     memset(&item->mask, 0, sizeof(item->mask));
-    item->width = in->width;
-    item->height = in->height;
-    dev_timer_section(dev, STAGE_UPLOAD);
-    st = dev_image_upload(dev, in, NULL, NULL, &item->image);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "upload");
-        goto out_release;
+    if ((in == NULL) != (p->count > 0 && p->ops[0]->makes_image)) {
+        device_timer_clear(dev);
+        return kiln_fail(KILN_E_INVAL, "pipeline_run: %s", in ? "a source stage takes no image"
+                                                               : "no image and no source stage");
+    }
+    if (in) {
+        item->width = in->width;
+        item->height = in->height;
+        dev_timer_section(dev, STAGE_UPLOAD);
+        st = dev_image_upload(dev, in, NULL, NULL, &item->image);
+        if (st != KILN_OK) {
+            kiln_fail_context(st, "upload");
+            goto out_release;
+        }
     }
     for (size_t i = 0; i < p->count; i++) {
         dev_timer_section(dev, (int)p->slot[i]);

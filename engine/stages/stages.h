@@ -11,7 +11,8 @@
 
 /* The stages, in pipeline order (the rows of the pipeline table). */
 typedef enum pipeline_stage {
-    PIPELINE_SEGMENT = 0,
+    PIPELINE_SPLAT = 0,
+    PIPELINE_SEGMENT,
     PIPELINE_REFINE,
     PIPELINE_RESIZE,
     PIPELINE_COMPOSITE,
@@ -25,7 +26,8 @@ extern const stage_ops *const pipeline_stages[PIPELINE_COUNT];
 typedef enum stage_id {
     STAGE_DECODE = 0,
     STAGE_UPLOAD,
-    STAGE_SEGMENT,      /* STAGE_FIRST_PIPELINE + PIPELINE_SEGMENT ... */
+    STAGE_SPLAT,        /* STAGE_FIRST_PIPELINE + PIPELINE_SPLAT ... */
+    STAGE_SEGMENT,
     STAGE_REFINE,
     STAGE_RESIZE,
     STAGE_COMPOSITE,
@@ -34,7 +36,7 @@ typedef enum stage_id {
     STAGE_COUNT
 } stage_id;
 
-#define STAGE_FIRST_PIPELINE STAGE_SEGMENT
+#define STAGE_FIRST_PIPELINE STAGE_SPLAT
 
 /* Name of a timing slot ("resize"). */
 const char *stage_name(stage_id id);
@@ -65,7 +67,8 @@ kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **ou
 
 /* Runs one decoded image through the pipeline: upload, each stage,
  * download at the job's bit depth into *out (allocated here; free with
- * host_image_free).  `item` is the caller's (stage.h): set item->path,
+ * host_image_free).  With a source stage (pipeline_has_source) `in` is
+ * NULL and item->payload is what that stage renders.  `item` is the caller's (stage.h): set item->path,
  * item->profile and item->host_mask (the mask file when
  * pipeline_needs_host_mask, else NULL) before; its note and figures are
  * read after.  Device times per slot (profiling events) are added into
@@ -73,6 +76,10 @@ kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **ou
  * message names the failing stage. */
 kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
                          stage_times *times);
+
+/* Whether the job's first enabled stage makes the image (a source such as
+ * [splat]): items are then its payloads, not images. */
+int pipeline_has_source(const job_config *job);
 
 /* Closes the stages in reverse order.  NULL is a no-op. */
 void pipeline_close(pipeline *p);
