@@ -77,9 +77,8 @@ static kiln_status views_parse(const char *spec, size_t **out, size_t *n)
     return KILN_OK;
 }
 
-/* The name of view `index` into buf: the camera's name with its
- * directories turned into '_' and an image extension dropped. */
-static void view_name(const splat_camera_set *set, size_t index, char *buf, size_t len)
+/* The file name of a view (see splat_items.h). */
+void splat_item_view_name(const splat_camera_set *set, size_t index, char *buf, size_t len)
 {
     char *dot;
     if (!set) {
@@ -175,7 +174,7 @@ static kiln_status scene_expand(const job_config *job, const char *scene, const 
                            "cameras %s hold %zu)", scene, v, source[0] ? source : "orbit", views);
             break;
         }
-        view_name(source[0] ? &set : NULL, v, name, sizeof(name));
+        splat_item_view_name(source[0] ? &set : NULL, v, name, sizeof(name));
         snprintf(item, item_len, "%s#%zu", scene, v);
         snprintf(out, out_len, "%s/%s_%s%s.png", job->output_dir, stem, name,
                  job->output.suffix);

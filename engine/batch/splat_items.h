@@ -13,6 +13,7 @@
 #include "inputs.h"
 #include "job.h"
 #include "prefetch.h"
+#include "splat_camera.h"
 
 /* Replaces the scenes of `list` by their items (each scene's selected
  * views in order, [splat] views or all of them) and returns the items'
@@ -21,6 +22,11 @@
  * or a selected view a scene does not have, fails the job: the message
  * names the scene and the source.  On error the list is unchanged. */
 kiln_status splat_items_expand(const job_config *job, input_list *list, char ***outputs);
+
+/* Writes the file name of view `index` of `set` into buf: the camera's
+ * name with directories turned into '_' and an image extension dropped;
+ * set NULL: an orbit frame, "orbit_NNNN". */
+void splat_item_view_name(const splat_camera_set *set, size_t index, char *buf, size_t len);
 
 /* The loader's memory of the last camera source it read. */
 typedef struct splat_item_cache splat_item_cache;

@@ -101,4 +101,8 @@ int cli_model_info(int argc, char **argv);
  * status. */
 int cli_tune(int argc, char **argv);
 
+/* `kiln splat info|render ...`: a scene's figures, or views of a scene
+ * rendered to files; returns the exit status. */
+int cli_splat(int argc, char **argv);
+
 #endif
