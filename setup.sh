@@ -62,6 +62,8 @@ demo)
     build/kiln devices
     build/kiln run conf/demo.ini --report demo-out/report.json
     build/kiln run conf/demo_refine.ini --report demo-out/refine-report.json
+    build/kiln run conf/demo_splat.ini --report demo-out/splat-report.json
+    build/kiln splat info conf/demo_splat/knot.ply
     if build/kiln model-info u2netp >/dev/null 2>&1; then
         build/kiln run conf/demo_segment.ini --report demo-out/segment-report.json
     else
@@ -73,7 +75,7 @@ demo)
             --set segment.input_size=8 --report demo-out/segment-report.json
     fi
     echo "demo outputs in $top/demo-out (reports: demo-out/report.json, demo-out/refine-report.json," \
-         "demo-out/segment-report.json)"
+         "demo-out/splat-report.json, demo-out/segment-report.json)"
     ;;
 check)
     packages="$packages $test_packages $fuzz_packages"

@@ -141,6 +141,37 @@ KILN_API const char *kiln_pipeline_note(const kiln_pipeline *p);
  * no-op. */
 KILN_API kiln_status kiln_pipeline_close(kiln_pipeline *p);
 
+/* ---- Gaussian splatting: views of 3DGS scenes rendered into floats ----
+ * A renderer holds a device (the job's [device], [memory]) and renders
+ * with the job's [splat] keys (mode, antialiased, background, output,
+ * max_instances, sh_precision...); scenes stay resident on the device
+ * between calls (read and uploaded once per file). */
+typedef struct kiln_splat kiln_splat;
+
+/* Opens a renderer for job_path (may be NULL: the defaults) with `sets`
+ * ("section.key=value") applied.  Errors name the job key or device. */
+KILN_API kiln_status kiln_splat_open(const char *job_path, const char *const *sets, size_t nsets,
+                                     kiln_splat **out);
+
+/* Renders view `view` of `cameras` (a camera file or directory:
+ * cameras.json, transforms*.json, a COLMAP model; NULL: frame `view` of
+ * the [splat] orbit) of the scene file `scene` (a PLY or .splat).  On
+ * success *pixels holds width * height * channels floats, row-major,
+ * channels interleaved (free with kiln_splat_free_pixels): output rgb 3
+ * (over the background), rgba 4 (colour premultiplied, over the
+ * background, and alpha = 1 - T), alpha 1, depth 1 (expected camera
+ * depth, 0 where nothing was drawn).  On error *pixels is NULL. */
+KILN_API kiln_status kiln_splat_render(kiln_splat *s, const char *scene, const char *cameras,
+                                       size_t view, float **pixels, uint32_t *width,
+                                       uint32_t *height, uint32_t *channels);
+
+/* Frees pixels from kiln_splat_render.  NULL is a no-op. */
+KILN_API void kiln_splat_free_pixels(float *pixels);
+
+/* Closes the renderer and its device.  KILN_E_LEAK when device memory was
+ * still held.  NULL is a no-op. */
+KILN_API kiln_status kiln_splat_close(kiln_splat *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,7 +26,7 @@ usage_error() {
     ok "kiln $* writes nothing on stdout" test ! -s "$d/$name.out"
 }
 
-for cmd in devices run refine segment model-info tune config version; do
+for cmd in devices run refine segment splat model-info tune config version; do
     help_ok "$cmd-help" "$cmd" --help
     expect_in "$d/$cmd-help.out" "usage: kiln $cmd"
     help_ok "$cmd-h" "$cmd" -h
@@ -49,6 +49,16 @@ expect_in "$d/refine-noout.err" "missing -o"
 usage_error segment-none segment
 usage_error segment-m segment -m
 expect_in "$d/segment-m.err" "-m needs a value"
+usage_error splat-none splat
+usage_error splat-render-none splat render
+expect_in "$d/splat-render-none.err" "missing SCENE"
+usage_error splat-info-none splat info
+help_ok splat-render-help splat render --help
+help_ok splat-info-help splat info -h
+usage_error splat-render-bogus splat render scene.ply --bogus
+expect_in "$d/splat-render-bogus.err" "unknown option '--bogus'"
+usage_error splat-view splat render scene.ply --orbit 3 --view x -o "$d/never.png"
+expect_in "$d/splat-view.err" "--view wants a view index"
 usage_error model-info-none model-info
 usage_error tune-device tune --device
 expect_in "$d/tune-device.err" "--device needs a value"
@@ -59,7 +69,7 @@ usage_error version-extra version extra
 # the general usage and the version
 help_ok help help
 expect_in "$d/help.out" "usage: kiln COMMAND"
-for cmd in devices run refine segment model-info tune config version; do
+for cmd in devices run refine segment splat model-info tune config version; do
     expect_in "$d/help.out" "  $cmd "
 done
 help_ok dash-help --help

@@ -443,5 +443,7 @@ int cli_splat(int argc, char **argv)
         return splat_info(argc - 1, argv + 1);
     if (strcmp(argv[0], "render") == 0)
         return splat_render_cmd(argc - 1, argv + 1);
+    if (argv[0][0] == '-')
+        return cli_usage_error(&splat_command, "unknown option '%s'", argv[0]);
     return cli_usage_error(&splat_command, "unknown subcommand '%s' (info or render)", argv[0]);
 }
