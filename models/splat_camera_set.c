@@ -51,25 +51,25 @@ kiln_status splat_camera_check(const splat_camera *cam, const char *name)
 
     for (int i = 0; i < 9; i++)
         if (!isfinite(cam->rotation[i]))
-            return kiln_fail(KILN_E_FORMAT, "%s: view %s: rotation value is not finite", name,
+            return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": rotation value is not finite", name,
                              cam->name);
     for (int i = 0; i < 3; i++)
         if (!isfinite(cam->translation[i]))
-            return kiln_fail(KILN_E_FORMAT, "%s: view %s: position value is not finite", name,
+            return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": position value is not finite", name,
                              cam->name);
     if (!isfinite(cam->fx) || !isfinite(cam->fy) || !isfinite(cam->cx) || !isfinite(cam->cy))
-        return kiln_fail(KILN_E_FORMAT, "%s: view %s: intrinsics are not finite "
+        return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": intrinsics are not finite "
                          "(fx %g, fy %g, cx %g, cy %g)", name, cam->name, cam->fx, cam->fy,
                          cam->cx, cam->cy);
     if (cam->width == 0 || cam->height == 0 || cam->width > SPLAT_CAMERA_SIZE_MAX ||
         cam->height > SPLAT_CAMERA_SIZE_MAX)
-        return kiln_fail(KILN_E_FORMAT, "%s: view %s: image size %ux%u is not within 1..%d",
+        return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": image size %ux%u is not within 1..%d",
                          name, cam->name, cam->width, cam->height, SPLAT_CAMERA_SIZE_MAX);
     if (!(cam->fx > 0) || !(cam->fy > 0))
-        return kiln_fail(KILN_E_FORMAT, "%s: view %s: focal length fx %g, fy %g is not positive",
+        return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": focal length fx %g, fy %g is not positive",
                          name, cam->name, cam->fx, cam->fy);
     if (!splat_rotation_valid(cam->rotation, 1e-3, &err))
-        return kiln_fail(KILN_E_FORMAT, "%s: view %s: the rotation is not a rotation "
+        return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": the rotation is not a rotation "
                          "(R R^T - I up to %g, or a reflection)", name, cam->name, err);
     return KILN_OK;
 }
