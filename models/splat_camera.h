@@ -23,7 +23,13 @@
  *                     disagreement of more than 0.1 % is reported in
  *                     `warning`.  fl_y missing: fl_y = fl_x (or from
  *                     camera_angle_y).  cx, cy missing: w/2, h/2.  w, h
- *                     missing: read from the image file's header.
+ *                     missing: read from the image file's header
+ *                     (file_path relative to the JSON's directory, as
+ *                     is, then with .png and .jpg appended).  A
+ *                     camera_model other than PINHOLE, SIMPLE_PINHOLE or
+ *                     OPENCV, or a non-zero k1..k4, p1, p2, is refused.
+ *                     View names: file_path's base name without its
+ *                     extension.
  *   COLMAP            a sparse model directory (cameras + images, .bin or
  *                     .txt; a directory holding sparse/0 is accepted too);
  *                     PINHOLE and SIMPLE_PINHOLE; any other model is
@@ -59,11 +65,13 @@ typedef struct splat_camera_set {
 /* Reads the views of a camera file or directory (see above; the format
  * is told from the content and the names: a JSON list is cameras.json, a
  * JSON object with "frames" is transforms; a directory is a COLMAP model
- * or holds sparse/0, or holds cameras.json or transforms.json).  Errors
+ * or holds sparse/0, or holds cameras.json or transforms.json; a path
+ * naming cameras.bin/.txt or images.bin/.txt reads its directory).  Files
+ * above 256 MiB are refused (KILN_E_LIMIT).  Errors
  * name the file and what is wrong (KILN_E_IO, KILN_E_FORMAT, KILN_E_HOSTMEM).
  * A view whose values are not finite, whose size is 0 or above 65536, or
- * whose focal length is not positive is refused.  On error *set is
- * zeroed. */
+ * whose focal length is not positive, whose rotation is not one (1e-3),
+ * or a source without views is refused.  On error *set is zeroed. */
 kiln_status splat_cameras_read(const char *path, splat_camera_set *set);
 
 /* The parsers from memory, for tests and fuzzing; `name` is for
@@ -83,7 +91,13 @@ kiln_status splat_cameras_parse_colmap_bin(const void *cameras_bin, size_t camer
  * direction, normalised here; COLMAP scenes usually have up = (0,-1,0)),
  * starting at azimuth 0 and turning by 360/frames degrees, each looking at
  * the centre with horizontal field of view `fov_deg`, width x height,
- * principal point at the centre.  Names "orbit_0000".. */
+ * principal point at the centre.  Names "orbit_0000"..  Convention
+ * (splat_camera_orbit.c): e1 = the world axis least aligned with up
+ * (first of x, y, z on a tie) made normal to it, e2 = up x e1; view k at
+ * azimuth a = 360 k / frames sits at centre + radius (cos(el) (cos(a) e1
+ * + sin(a) e2) + sin(el) up); elevation > 0 is towards up; the image's
+ * y axis is -up projected (up at the top of the image), z looks at the
+ * centre; fx = fy = width / (2 tan(fov / 2)). */
 typedef struct splat_orbit {
     uint32_t frames;
     double centre[3];
@@ -95,8 +109,9 @@ typedef struct splat_orbit {
 } splat_orbit;
 
 /* Generates the views of an orbit.  KILN_E_INVAL for 0 frames, a radius
- * <= 0, a field of view outside (0, 180), a zero up vector or a size of
- * 0; KILN_E_HOSTMEM. */
+ * <= 0, a field of view outside (0, 180), an elevation outside (-90, 90)
+ * (the view would look along up), a zero up vector, a centre not finite
+ * or a size of 0 or above 65536; KILN_E_HOSTMEM. */
 kiln_status splat_orbit_cameras(const splat_orbit *orbit, splat_camera_set *set);
 
 /* The camera of frame `frame` (< orbit->frames) of an orbit, as

@@ -66,8 +66,9 @@ kiln_status splat_camera_check(const splat_camera *cam, const char *name)
         return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": image size %ux%u is not within 1..%d",
                          name, cam->name, cam->width, cam->height, SPLAT_CAMERA_SIZE_MAX);
     if (!(cam->fx > 0) || !(cam->fy > 0))
-        return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": focal length fx %g, fy %g is not positive",
-                         name, cam->name, cam->fx, cam->fy);
+        return kiln_fail(KILN_E_FORMAT,
+                         "%s: view \"%s\": focal length fx %g, fy %g is not positive", name,
+                         cam->name, cam->fx, cam->fy);
     if (!splat_rotation_valid(cam->rotation, 1e-3, &err))
         return kiln_fail(KILN_E_FORMAT, "%s: view \"%s\": the rotation is not a rotation "
                          "(R R^T - I up to %g, or a reflection)", name, cam->name, err);

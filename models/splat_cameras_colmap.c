@@ -88,10 +88,9 @@ static kiln_status view_finish(splat_camera *view, const colmap_camera *cams, si
                                uint32_t camera_id, const double q[4], const double t[3],
                                const colmap_names *names)
 {
-    colmap_camera key;
+    colmap_camera key = { .id = camera_id };
     const colmap_camera *cam;
 
-    key.id = camera_id;
     cam = bsearch(&key, cams, ncams, sizeof(*cams), camera_id_cmp);
     if (!cam)
         return kiln_fail(KILN_E_FORMAT, "%s: image %s refers to camera %u, which %s does not "
@@ -290,7 +289,7 @@ kiln_status splat_cameras_parse_colmap_bin(const void *cameras_bin, size_t camer
                                            const void *images_bin, size_t images_len,
                                            const char *name, splat_camera_set *set)
 {
-    colmap_names names;
+    colmap_names names = { { 0 }, { 0 } };
     colmap_camera *cams;
     size_t ncams;
     kiln_status st;
@@ -576,7 +575,7 @@ kiln_status splat_cameras_parse_colmap_text(const char *cameras_txt, size_t came
                                             const char *images_txt, size_t images_len,
                                             const char *name, splat_camera_set *set)
 {
-    colmap_names names;
+    colmap_names names = { { 0 }, { 0 } };
     colmap_camera *cams;
     size_t ncams;
     kiln_status st;

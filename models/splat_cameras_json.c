@@ -289,7 +289,8 @@ static void focal_resolve(const intrinsics *intr, int a, double size, double *f,
     if (intr->have[fl]) {
         *f = intr->value[fl];
         if (intr->have[ang] && !(fabs(from_angle - *f) <= 1e-3 * fabs(*f)))
-            snprintf(note, note_size, "%s %g and %s %g (f%c %.4g) disagree; using %s as nerfstudio does",
+            snprintf(note, note_size,
+                     "%s %g and %s %g (f%c %.4g) disagree; using %s as nerfstudio does",
                      intr_keys[fl], *f, intr_keys[ang], intr->value[ang], a ? 'y' : 'x',
                      from_angle, intr_keys[fl]);
     } else if (intr->have[ang]) {

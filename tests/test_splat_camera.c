@@ -521,7 +521,7 @@ static void test_orbit(void)
             if (k > 0) {
                 double hh = h[0] * h[0] + h[1] * h[1] + h[2] * h[2];
                 double dot = (h[0] * hprev[0] + h[1] * hprev[1] + h[2] * hprev[2]) / hh;
-                double cr[3] = { hprev[1] * h[2] - hprev[2] * h[1],
+                const double cr[3] = { hprev[1] * h[2] - hprev[2] * h[1],
                                  hprev[2] * h[0] - hprev[0] * h[2],
                                  hprev[0] * h[1] - hprev[1] * h[0] };
                 double turn = (cr[0] * ups[u][0] + cr[1] * ups[u][1] + cr[2] * ups[u][2]) / un;
@@ -647,21 +647,26 @@ static void test_refusals(const rig_view *rig, const rig_files *f, const char *t
                  "camera 0 (view_0): \"width\" is not a number");
     json_refused(cj, "\"width\": 640", "\"width\": 1e999", "\"width\" is not finite");
     json_refused(cj, "\"fx\": 500.25", "\"fx\": NaN", "\"fx\" is not finite");
-    json_refused(cj, "\"width\": 640", "\"width\": 0", "\"width\" 0 is not a whole size in 1..65536");
-    json_refused(cj, "\"height\": 480", "\"height\": 70000", "\"height\" 70000 is not a whole size");
-    json_refused(cj, "\"width\": 640", "\"width\": 640.5", "\"width\" 640.5 is not a whole size");
+    json_refused(cj, "\"width\": 640", "\"width\": 0",
+                 "\"width\" 0 is not a whole size in 1..65536");
+    json_refused(cj, "\"height\": 480", "\"height\": 70000",
+                 "\"height\" 70000 is not a whole size");
+    json_refused(cj, "\"width\": 640", "\"width\": 640.5",
+                 "\"width\" 640.5 is not a whole size");
     json_refused(cj, "\"fx\": 500.25", "\"fx\": -500.25", "focal length fx -500.25");
     json_refused(cj, "\"fy\": 520.5", "\"fy\": 0", "is not positive");
     json_refused(cj, "\"position\": [", "\"position\": [1, ", "\"position\" is not a list of 3");
     json_refused(cj, "\"rotation\": [[", "\"rotation\": [[2, 0, 0], [",
                  "\"rotation\" is not a list of 3 rows");
-    json_refused(cj, "\"rotation\": [[", "\"rotation\": [[3, 0, 0], [0, 1, 0], [0, 0, 1]], \"x\": [[",
+    json_refused(cj, "\"rotation\": [[",
+                 "\"rotation\": [[3, 0, 0], [0, 1, 0], [0, 0, 1]], \"x\": [[",
                  "bad.json: view \"view_0\": the rotation is not a rotation");
     json_refused(cj, "[", "{", "not valid JSON");
     json_refused(cj, "\n]\n", "\n] 7\n", "data after the JSON value");
     json_refused(cj, cj, "{\"views\": []}", "neither a list of cameras");
     json_refused(cj, cj, "[]", "empty list: no views");
-    json_refused(tj, "\"transform_matrix\"", "\"matrix\"", "frame 0 (view_0) has no \"transform_matrix\"");
+    json_refused(tj, "\"transform_matrix\"", "\"matrix\"",
+                 "frame 0 (view_0) has no \"transform_matrix\"");
     json_refused(tj, "\"file_path\"", "\"path\"", "frame 0 has no \"file_path\"");
     /* a frame without w takes the top level's */
     text_subst(tj, "\"w\": 640", "\"x\": 640", &b);
