@@ -36,7 +36,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const int fds = fuzz_fds_mark();
     splat_camera_set set;
     kiln_status st;
-    size_t first;
 
     if (size < 1)
         return 0;
@@ -45,8 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         const uint8_t *rest = data + (size < 5 ? size : 5);
         size_t rest_len = size < 5 ? 0 : size - 5;
-
-        first = size < 5 ? 0 : (size_t)data[1] | (size_t)data[2] << 8 |
+        size_t first = size < 5 ? 0 : (size_t)data[1] | (size_t)data[2] << 8 |
                                    (size_t)data[3] << 16 | (size_t)data[4] << 24;
         if (first > rest_len)
             first = rest_len;
