@@ -45,14 +45,9 @@ static int orbit_basis(const double up[3], double u[3], double e1[3], double e2[
     return 0;
 }
 
-/* Generates the views of an orbit (convention above). */
-kiln_status splat_orbit_cameras(const splat_orbit *orbit, splat_camera_set *set)
+/* Checks an orbit's parameters. */
+static kiln_status orbit_check(const splat_orbit *orbit)
 {
-    const double deg = M_PI / 180.0;
-    double u[3], e1[3], e2[3], f, el;
-    kiln_status st;
-
-    memset(set, 0, sizeof(*set));
     if (orbit->frames == 0)
         return kiln_fail(KILN_E_INVAL, "orbit: 0 frames");
     if (!(orbit->radius > 0) || !isfinite(orbit->radius))
@@ -71,31 +66,56 @@ kiln_status splat_orbit_cameras(const splat_orbit *orbit, splat_camera_set *set)
     for (int i = 0; i < 3; i++)
         if (!isfinite(orbit->centre[i]))
             return kiln_fail(KILN_E_INVAL, "orbit: the centre is not finite");
+    return KILN_OK;
+}
+
+/* The camera of one orbit frame (convention above). */
+kiln_status splat_orbit_camera(const splat_orbit *orbit, uint32_t frame, splat_camera *cam)
+{
+    const double deg = M_PI / 180.0;
+    double u[3], e1[3], e2[3], el, az, eye[3];
+    kiln_status st = orbit_check(orbit);
+
+    if (st != KILN_OK)
+        return st;
+    if (frame >= orbit->frames)
+        return kiln_fail(KILN_E_INVAL, "orbit: no frame %u in %u", frame, orbit->frames);
     if (orbit_basis(orbit->up, u, e1, e2) != 0)
         return kiln_fail(KILN_E_INVAL, "orbit: the up vector is zero or not finite");
+    memset(cam, 0, sizeof(*cam));
+    el = orbit->elevation_deg * deg;
+    az = 2.0 * M_PI * frame / orbit->frames;
+    for (int i = 0; i < 3; i++)
+        eye[i] = orbit->centre[i] +
+                 orbit->radius * (cos(el) * (cos(az) * e1[i] + sin(az) * e2[i]) + sin(el) * u[i]);
+    if (splat_look_at(eye, orbit->centre, u, cam->rotation, cam->translation) != 0)
+        return kiln_fail(KILN_E_INVAL, "orbit: view %u cannot look at the centre "
+                         "(radius too small for the centre's magnitude)", frame);
+    cam->fx = cam->fy = 0.5 * orbit->width / tan(0.5 * orbit->fov_deg * deg);
+    cam->cx = 0.5 * orbit->width;
+    cam->cy = 0.5 * orbit->height;
+    cam->width = orbit->width;
+    cam->height = orbit->height;
+    snprintf(cam->name, sizeof(cam->name), "orbit_%04u", frame);
+    return KILN_OK;
+}
+
+/* Generates the views of an orbit (convention above). */
+kiln_status splat_orbit_cameras(const splat_orbit *orbit, splat_camera_set *set)
+{
+    kiln_status st;
+
+    memset(set, 0, sizeof(*set));
+    if ((st = orbit_check(orbit)) != KILN_OK)
+        return st;
     if ((st = splat_camera_set_alloc(set, orbit->frames, "orbit")) != KILN_OK)
         return st;
-    f = 0.5 * orbit->width / tan(0.5 * orbit->fov_deg * deg);
-    el = orbit->elevation_deg * deg;
     for (uint32_t k = 0; k < orbit->frames; k++) {
-        splat_camera *cam = &set->cameras[k];
-        double az = 2.0 * M_PI * k / orbit->frames, eye[3];
-
-        for (int i = 0; i < 3; i++)
-            eye[i] = orbit->centre[i] +
-                     orbit->radius * (cos(el) * (cos(az) * e1[i] + sin(az) * e2[i]) +
-                                      sin(el) * u[i]);
-        if (splat_look_at(eye, orbit->centre, u, cam->rotation, cam->translation) != 0) {
+        st = splat_orbit_camera(orbit, k, &set->cameras[k]);
+        if (st != KILN_OK) {
             splat_camera_set_free(set);
-            return kiln_fail(KILN_E_INVAL, "orbit: view %u cannot look at the centre "
-                             "(radius too small for the centre's magnitude)", k);
+            return st;
         }
-        cam->fx = cam->fy = f;
-        cam->cx = 0.5 * orbit->width;
-        cam->cy = 0.5 * orbit->height;
-        cam->width = orbit->width;
-        cam->height = orbit->height;
-        snprintf(cam->name, sizeof(cam->name), "orbit_%04u", k);
     }
     return KILN_OK;
 }

@@ -139,14 +139,6 @@ static kiln_status render_check(const splat_camera *cam, const splat_render_opti
     return KILN_OK;
 }
 
-/* The camera centre in world coordinates: -R^T t. */
-static void camera_centre(const splat_camera *cam, double c[3])
-{
-    for (int k = 0; k < 3; k++)
-        c[k] = -(cam->rotation[k] * cam->translation[0] + cam->rotation[3 + k] * cam->translation[1] +
-                 cam->rotation[6 + k] * cam->translation[2]);
-}
-
 /* Enqueues the projection of every Gaussian. */
 static kiln_status render_project(splat_renderer *r, const splat_scene_dev *s,
                                   const splat_camera *cam, const splat_render_options *opt,
@@ -159,7 +151,7 @@ static kiln_status render_project(splat_renderer *r, const splat_scene_dev *s,
     cl_int mode = opt->mode, aa = opt->antialiased;
     size_t global = s->count;
 
-    camera_centre(cam, c);
+    splat_camera_centre(cam, c);
     for (int i = 0; i < 3; i++) {
         for (int k = 0; k < 3; k++)
             row[i].s[k] = (cl_float)cam->rotation[i * 3 + k];
