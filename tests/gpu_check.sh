@@ -1,0 +1,51 @@
+#!/bin/sh
+# Every GPU check in one run, meant to finish within 8 minutes on a lent
+# GPU machine (the tests otherwise run on POCL): builds kiln, then on the
+# first GPU (KILN_DEVICE=gpu):
+#   1. the device unit tests, splat parity and soak, the splat and segment
+#      command-line tests;
+#   2. the splat benchmark at 0.1M/648x420, 1M/1280x720 and 3M/1920x1080;
+#   3. the profiling-event stage times of one segment and one refine run.
+# Logs go to $OUT (when set, as on the lent machine) or build-gpu/gpu-logs.
+# Usage: tests/gpu_check.sh [BUILD_DIR]
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build-gpu}
+logs=${OUT:-$build}/gpu-logs
+mkdir -p "$build" "$logs"
+export KILN_DEVICE=${KILN_DEVICE:-gpu}
+jobs=$(nproc 2>/dev/null || echo 4)
+
+step() { echo "== $*" | tee -a "$logs/summary.txt"; }
+
+step "build ($jobs jobs)"
+(cd "$src" && [ -x configure ] || autoreconf -fi) >"$logs/autoreconf.log" 2>&1
+(cd "$build" && [ -f Makefile ] || "$src/configure" --enable-werror) >"$logs/configure.log" 2>&1 ||
+    { step "configure failed"; tail -n 30 "$logs/configure.log"; exit 1; }
+make -C "$build" -j"$jobs" >"$logs/make.log" 2>&1 || { step "build failed"; tail -n 30 "$logs/make.log"; exit 1; }
+"$build/kiln" devices | tee "$logs/devices.txt"
+
+step "device tests on $KILN_DEVICE"
+timeout 300 make -C "$build" -j4 check TESTS="tests/test_pool tests/test_devices tests/test_resident \
+    tests/test_ops_image tests/test_matting_cf tests/test_matting_fg tests/test_guided_filter \
+    tests/test_nn_ops tests/test_conv_tiled tests/test_onnx_device tests/test_nn_model \
+    tests/test_splat_render tests/test_splat_soak tests/cli_splat.sh tests/cli_segment.sh \
+    tests/stage_pixels.sh" >"$logs/check.log" 2>&1
+grep -h -E '^(PASS|FAIL|SKIP|ERROR|XFAIL)' "$logs/check.log" | tee -a "$logs/summary.txt"
+for t in test_splat_render test_splat_soak; do
+    cp "$build/tests/$t.log" "$logs/" 2>/dev/null
+done
+grep -h -E '^(parity|oracle|splat soak)' "$build/tests/test_splat_render.log" \
+    "$build/tests/test_splat_soak.log" 2>/dev/null | tee -a "$logs/summary.txt"
+
+step "splat benchmark"
+timeout 150 "$src/tests/bench/splat_bench.sh" "$build" \
+    "100000x648x420 1000000x1280x720 3000000x1920x1080" 2>&1 | tee -a "$logs/summary.txt"
+
+step "segment and refine stage times (profiling events)"
+ref="$src/../shared/refdata"
+if [ -f "$ref/lemur.png" ]; then
+    timeout 60 "$build/kiln" refine "$ref/lemur.png" "$ref/lemur_trimap.png" --trimap \
+        -o "$logs/lemur.png" --repeat 3 2>&1 | tee -a "$logs/summary.txt"
+fi
+step "done"
