@@ -120,7 +120,9 @@ void splat_blend(__global const uint2 *ranges, __global const uint *values,
  * tile, with no local memory and no barrier; the 16 pixels are one
  * branch-free inner loop (a vector loop for the compiler), and the row
  * stops when all of its pixels are done.  Global range (tiles_x, band
- * rows of tiles * 16); same arguments and results as splat_blend. */
+ * rows of tiles * 16); same arguments and results as splat_blend.  A
+ * Gaussian that cannot reach the 1/255 cut anywhere on the row is skipped
+ * whole. */
 __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint *values,
                                __global const float2 *xy, __global const float4 *conic_opacity,
                                __global const float4 *rgb, __global const float *depth,
@@ -152,6 +154,13 @@ __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint
         float4 c = rgb[g];
         float z = depth[g];
         float dy = m.y - py;
+        /* the row's smallest exponent, 0.5 dy^2 (c - b^2 / a) at the best
+         * dx: a Gaussian whose alpha stays below the 1/255 cut along the
+         * whole row (with a 1 % margin for rounding) touches no pixel of
+         * it and is skipped without the 16-pixel loop */
+        float s_row = 0.5f * dy * dy * (co.z - co.y * co.y / co.x);
+        if (co.w * exp(-s_row) < 0.99f * blend.z)
+            continue;
         live = 0;
         for (uint x = 0; x < SPLAT_TILE; x++) {
             float dx = m.x - ((float)(j0 + x) + 0.5f);
