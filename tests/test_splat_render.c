@@ -489,6 +489,52 @@ static void test_budget(void)
     test_device_close(small);
 }
 
+/* A view whose instances the budget cannot hold at once renders in bands
+ * on a small pool, equal to the unbanded render of a large one. */
+static void test_budget_bands(kiln_device *dev, splat_renderer *r)
+{
+    kiln_device *small = test_device_open(3 << 20);
+    splat_renderer *rs = NULL;
+    splat_synth_options so = { 4000, 21, 0, 1 };
+    splat_scene scene;
+    splat_scene_dev *d = NULL, *ds = NULL;
+    splat_camera cam;
+
+    if (splat_synth_scene(&so, &scene) != 0) {
+        CHECK(0);
+        test_device_close(small);
+        return;
+    }
+    for (size_t i = 0; i < scene.count * 3; i++)
+        scene.scales[i] += 2.5f;    /* large splats: many tiles each */
+    splat_synth_camera(&so, 256, 192, 60.0, 0.0, &cam);
+    CHECK_OK(splat_renderer_init(small, &rs));
+    CHECK_OK(splat_scene_dev_upload(dev, &scene, 0, &d));
+    CHECK_OK(splat_scene_dev_upload(small, &scene, 0, &ds));
+    if (rs && d && ds) {
+        splat_render_options o = options_for(SPLAT_MODE_INRIA);
+        splat_render_stats big, banded;
+        float *a = render_host(dev, r, d, &cam, &o, &big);
+        float *b = render_host(small, rs, ds, &cam, &o, &banded);
+        size_t differ = 0;
+        for (size_t i = 0; a && b && i < (size_t)cam.width * cam.height * 4; i++)
+            differ += a[i] != b[i];
+        printf("budget bands: %llu instances, %u band(s) on the large pool, %u on a 3 MiB one; "
+               "%zu values differ\n", (unsigned long long)big.instances, big.bands, banded.bands,
+               differ);
+        CHECK(big.instances * 24 > (3u << 20));
+        CHECK(banded.bands > 1);
+        CHECK(a && b && differ == 0);
+        free(a);
+        free(b);
+    }
+    splat_scene_dev_free(ds);
+    splat_scene_dev_free(d);
+    splat_renderer_free(rs);
+    splat_scene_free(&scene);
+    test_device_close(small);
+}
+
 /* fp16 SH storage stays within half-float rounding of fp32. */
 static void test_sh_half(kiln_device *dev, splat_renderer *r)
 {
@@ -534,6 +580,7 @@ int main(void)
         test_outputs(dev, r);
         test_bad_input(dev, r);
         test_sh_half(dev, r);
+        test_budget_bands(dev, r);
         test_oracle_synthetic(dev, r);
     }
     splat_renderer_free(r);

@@ -311,6 +311,28 @@ static uint32_t output_channels(splat_output out)
     }
 }
 
+/* The instances a band may hold: the caller's cap, lowered to what the
+ * pool's budget leaves once the per-Gaussian state and the image are
+ * held (the renderer's own instance buffers count as free: they are
+ * resized, not added), with an eighth kept for the size classes'
+ * rounding, so that a view the budget cannot hold at once renders in
+ * bands instead of failing. */
+static uint64_t instance_cap(const splat_renderer *r, uint64_t cap)
+{
+    static const frame_buf instance_bufs[] = { FB_KEYS0, FB_KEYS1, FB_VALUES0, FB_VALUES1,
+                                               FB_HIST, FB_HIST_SUMS, FB_RANGES };
+    pool_ledger ledger;
+    size_t free_bytes, fit;
+
+    pool_ledger_get(r->dev->pool, &ledger);
+    free_bytes = ledger.budget > ledger.live_bytes ? ledger.budget - ledger.live_bytes : 0;
+    for (size_t i = 0; i < sizeof(instance_bufs) / sizeof(instance_bufs[0]); i++)
+        if (r->buf[instance_bufs[i]])
+            free_bytes += r->buf[instance_bufs[i]]->capacity;
+    fit = free_bytes / 8 * 7 / INSTANCE_BYTES;
+    return fit < cap ? (fit > 0 ? fit : 1) : cap;
+}
+
 /* Renders one view (see splat_render.h). */
 kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const splat_camera *cam,
                          const splat_render_options *opt, dev_image *image,
@@ -351,6 +373,7 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
                                "splat.frame", image);
     if (st != KILN_OK)
         goto out_fail;
+    cap = instance_cap(r, cap);
     step_begin(r, opt, SPLAT_STEP_PROJECT);
     st = render_project(r, s, cam, opt, tiles_x, tiles_y);
     while (st == KILN_OK && y0 < tiles_y) {
