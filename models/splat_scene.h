@@ -20,7 +20,10 @@
  *           3 x f32, linear scale 3 x f32, RGBA u8 (colour, sigmoid'd
  *           opacity), rotation u8 x 4 (w x y z as q * 128 + 128); read as
  *           SH degree 0 (f_dc = (rgb / 255 - 0.5) / SH_C0), opacity and
- *           scale converted to logit and log.
+ *           scale converted to logit and log: the opacity clamped to
+ *           [1e-6, 1 - 1e-6] first (logits within +-13.8155), a zero or
+ *           negative scale counted as non-finite (no finite log); normals
+ *           zero (splat_dotsplat.c).
  * Every host block comes from the kiln_ allocator (host_alloc.h). */
 #ifndef KILN_SPLAT_SCENE_H
 #define KILN_SPLAT_SCENE_H
@@ -79,18 +82,26 @@ void splat_scene_free(splat_scene *scene);
 
 /* Reads a scene file, PLY or .splat, told apart by content (a PLY starts
  * "ply\n"; otherwise a .splat file by its extension and a size that is a
- * multiple of 32).  opt may be NULL (no limit, refuse non-finite), info
- * may be NULL.  Errors name the file and what is wrong: KILN_E_IO (cannot
- * read), KILN_E_FORMAT (ASCII or big-endian PLY, a missing property, a
- * vertex count beyond the file size, non-finite values when refused, a
- * property type other than float/double where a parameter is expected),
- * KILN_E_LIMIT (more than max_gaussians), KILN_E_HOSTMEM.  On error
- * *scene is zeroed. */
+ * multiple of 32; "ply\r\n" counts as PLY too).  The whole file is read
+ * into host memory first (a FIFO or device is refused, file_open.h).
+ * opt may be NULL (no limit, refuse non-finite), info may be NULL.
+ * Errors name the file and what is wrong: KILN_E_IO (cannot read),
+ * KILN_E_FORMAT (ASCII or big-endian PLY, a header without end_header in
+ * its first 64 KiB, a missing property, a property type other than
+ * float/double or a list where a parameter is expected, an f_rest count
+ * that is no SH degree, a list property in an element before the vertex
+ * element, a vertex count beyond the file size (checked before anything
+ * is allocated for it), non-finite values when refused, an empty or
+ * ragged .splat file), KILN_E_LIMIT (more than max_gaussians, counted
+ * before any is dropped), KILN_E_HOSTMEM.  Elements after the vertex
+ * element are ignored; normals are optional (zeros); a PLY of 0 vertices
+ * reads as an empty scene.  On error *scene is zeroed (info holds what
+ * was learnt: file_count, nonfinite). */
 kiln_status splat_scene_read(const char *path, const splat_read_options *opt,
                              splat_scene *scene, splat_read_info *info);
 
 /* The same from memory: `name` is the file name for messages and for the
- * .splat extension check. */
+ * .splat extension check (NULL: "(memory)"). */
 kiln_status splat_scene_read_mem(const void *data, size_t len, const char *name,
                                  const splat_read_options *opt, splat_scene *scene,
                                  splat_read_info *info);
@@ -109,8 +120,9 @@ typedef struct splat_scene_stats {
     double scale_pct[5];                /* exp(max scale axis) at the same percentiles */
 } splat_scene_stats;
 
-/* Computes the figures (the scene must hold at least one Gaussian).
- * KILN_E_HOSTMEM when the percentile scratch cannot be allocated. */
+/* Computes the figures; percentiles interpolate linearly between ranks.
+ * KILN_E_INVAL for a scene of no Gaussians, KILN_E_HOSTMEM when the
+ * percentile scratch cannot be allocated (*out zeroed on error). */
 kiln_status splat_scene_stats_get(const splat_scene *scene, splat_scene_stats *out);
 
 #endif

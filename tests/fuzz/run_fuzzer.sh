@@ -6,7 +6,7 @@
 # Prints the executions per second and the coverage libFuzzer reached;
 # on a failure, the path of the input that caused it.
 #
-# Usage: run_fuzzer.sh TARGET          (png, jpeg, onnx or job)
+# Usage: run_fuzzer.sh TARGET          (png, jpeg, onnx, job or splat_scene)
 #        run_fuzzer.sh tests/fuzz/fuzz_TARGET   (as make check calls it)
 # Run it from the fuzz build directory, or through tests/env.sh (make
 # check, make fuzz), which names the build and source trees.  Everything
@@ -17,7 +17,7 @@
 # options.
 set -u
 
-arg=${1:?usage: run_fuzzer.sh png|jpeg|onnx|job}
+arg=${1:?usage: run_fuzzer.sh png|jpeg|onnx|job|splat_scene}
 build=${TOP_BUILDDIR:-$(pwd)}
 src=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 case $arg in
