@@ -8,7 +8,14 @@
 #include "splat_oracle.h"
 
 #define ORACLE_TILE 16
-#define ORACLE_ALPHA_MIN (1.0 / 255.0)
+/* The rasterizers' thresholds are float32 literals (0.99f, 0.999f, 1e-4f,
+ * 1.0f / 255.0f in the CUDA sources): the oracle computes in double but
+ * compares against the same float values, so a stack of alpha-clamped
+ * Gaussians ends after as many of them as the reference blends. */
+#define ORACLE_ALPHA_MIN ((double)(1.0f / 255.0f))
+#define ORACLE_CLAMP_INRIA ((double)0.99f)
+#define ORACLE_CLAMP_GSPLAT ((double)0.999f)
+#define ORACLE_T_MIN ((double)1e-4f)
 
 static const double SH_C0 = 0.28209479177387814;
 static const double SH_C1 = 0.4886025119029199;
@@ -217,7 +224,8 @@ static int splat_project(const oracle_view *v, const splat_scene *scene, size_t 
     for (int a = 0; a < 3; a++)
         p[a] = cam->rotation[a * 3] * m[0] + cam->rotation[a * 3 + 1] * m[1] +
                cam->rotation[a * 3 + 2] * m[2] + cam->translation[a];
-    if (v->opt->mode == SPLAT_ORACLE_INRIA ? p[2] <= 0.2 : (p[2] < 0.01 || p[2] > 1e12))
+    if (v->opt->mode == SPLAT_ORACLE_INRIA ? p[2] <= (double)0.2f
+                                           : (p[2] < (double)0.01f || p[2] > (double)1e12f))
         return 0;
     cov3d_world(scene, i, cov);
     cov2d_project(v, cov, p, c2);
@@ -298,7 +306,7 @@ static void pixel_blend(const oracle_view *v, const oracle_splat *s, const size_
                         uint32_t i, uint32_t j, double *rgba, double *depth)
 {
     int inria = v->opt->mode == SPLAT_ORACLE_INRIA;
-    double clamp = inria ? 0.99 : 0.999;
+    double clamp = inria ? ORACLE_CLAMP_INRIA : ORACLE_CLAMP_GSPLAT;
     double px = j + 0.5, py = i + 0.5, t = 1.0, c[3] = {0.0, 0.0, 0.0}, d = 0.0;
 
     for (size_t k = 0; k < n; k++) {
@@ -313,7 +321,7 @@ static void pixel_blend(const oracle_view *v, const oracle_splat *s, const size_
         if (alpha < ORACLE_ALPHA_MIN)
             continue;
         next = t * (1.0 - alpha);
-        if (inria ? next < 1e-4 : next <= 1e-4)
+        if (inria ? next < ORACLE_T_MIN : next <= ORACLE_T_MIN)
             break;
         for (int a = 0; a < 3; a++)
             c[a] += g->rgb[a] * alpha * t;

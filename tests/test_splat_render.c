@@ -414,8 +414,9 @@ static void test_bad_input(kiln_device *dev, splat_renderer *r)
         /* camera inside the scene, and looking away from it */
         splat_camera inside = cam, away = cam;
         inside.translation[2] = 0.0;
-        away.rotation[0] = -1.0;
+        away.rotation[0] = -1.0;   /* turned about y, the centre kept */
         away.rotation[8] = -1.0;
+        away.translation[2] = -cam.translation[2];
         CHECK_OK(splat_render(r, d, &inside, &o, &img, &stats));
         dev_image_release(dev, &img);
         CHECK_OK(splat_render(r, d, &away, &o, &img, &stats));
