@@ -311,19 +311,6 @@ static void test_synthetic(kiln_device *dev)
 
 /* ---- reference data ---- */
 
-/* Returns the reference data directory ($REFDATA_DIR, else
- * $TOP_SRCDIR/../shared/refdata/matting) in buf. */
-static const char *refdata_dir(char *buf, size_t len)
-{
-    const char *env = getenv("REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
-
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else
-        snprintf(buf, len, "%s/../shared/refdata/matting", top && *top ? top : ".");
-    return buf;
-}
-
 /* Loads refdata file `name` of `dir` into *img.  Returns 0, or -1 when
  * it cannot be read. */
 static int load_png(const char *dir, const char *name, host_image *img)
@@ -589,7 +576,7 @@ int main(void)
 
     test_synthetic(dev);
     test_errors(dev);
-    refdata_dir(dir, sizeof(dir));
+    test_refdata_dir("matting", dir, sizeof(dir));
     if (parity_case(dev, dir, "lemur") != 0 || parity_case(dev, dir, "astronaut") != 0)
         missing = 1;
     test_device_close(dev);

@@ -21,18 +21,6 @@
 
 static const double SH_C0 = 0.28209479177387814;
 
-/* Returns the reference data directory in buf. */
-static const char *refdata_dir(char *buf, size_t len)
-{
-    const char *env = getenv("REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
-
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else
-        snprintf(buf, len, "%s/../shared/refdata/splat", top && *top ? top : ".");
-    return buf;
-}
-
 /* Returns the little-endian float32 at p. */
 static float f32_le(const unsigned char *p)
 {
@@ -189,7 +177,7 @@ static void test_reference(void)
     static const char *const names[2] = {"brush_tiny", "brush_basic"};
     char dir[1024], path[1100], ref[128];
 
-    refdata_dir(dir, sizeof(dir));
+    test_refdata_dir("splat", dir, sizeof(dir));
     for (int s = 0; s < 2; s++) {
         splat_scene scene;
         snprintf(path, sizeof(path), "%s/%s.ply", dir, names[s]);

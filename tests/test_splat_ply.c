@@ -6,7 +6,7 @@
  * every refusal with the file name and the reason in its message; NaN
  * dropped or refused; max_gaussians; a hand-built .splat file; the scene
  * statistics; failed allocations unwinding; no host memory left live.
- * Reference data: $SPLAT_REFDATA_DIR, else
+ * Reference data: $REFDATA_DIR, else
  * $TOP_SRCDIR/../shared/refdata/splat (its README says where the files
  * come from); without it those checks are skipped, the rest run. */
 #include <errno.h>
@@ -555,19 +555,6 @@ static void test_alloc_faults(void)
     bb_free(&b);
 }
 
-/* Returns the reference directory in buf, or NULL when it is missing. */
-static const char *refdata_dir(char *buf, size_t len)
-{
-    const char *env = getenv("SPLAT_REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
-    struct stat sb;
-
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else
-        snprintf(buf, len, "%s/../shared/refdata/splat", top && *top ? top : "..");
-    return stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode) ? buf : NULL;
-}
-
 int main(void)
 {
     char dir[4096];
@@ -575,11 +562,11 @@ int main(void)
 
     snprintf(tmpdir, sizeof(tmpdir), "%s", test_tmpdir("splat_ply"));
     kiln_host_alloc_stats(&h0);
-    if (refdata_dir(dir, sizeof(dir))) {
+    if (test_refdata_dir("splat", dir, sizeof(dir))) {
         test_refdata(dir, "brush_tiny.ply", 4);
         test_refdata(dir, "brush_basic.ply", 16);
     } else {
-        fprintf(stderr, "splat reference data not found in %s (set SPLAT_REFDATA_DIR): "
+        fprintf(stderr, "splat reference data not found in %s (set REFDATA_DIR): "
                 "those checks skipped\n", dir);
     }
     test_degrees();

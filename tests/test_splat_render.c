@@ -22,18 +22,6 @@
 #define TOL_ABS 1e-5
 #define TOL_REL 1e-2
 
-/* The reference data directory in buf ($REFDATA_DIR, else
- * $TOP_SRCDIR/../shared/refdata/splat). */
-static const char *refdata_dir(char *buf, size_t len)
-{
-    const char *env = getenv("REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
-    if (env && *env)
-        snprintf(buf, len, "%s", env);
-    else
-        snprintf(buf, len, "%s/../shared/refdata/splat", top && *top ? top : ".");
-    return buf;
-}
-
 /* Default options: a mode and the premultiplied RGBA output. */
 static splat_render_options options_for(splat_mode mode)
 {
@@ -150,7 +138,7 @@ static void test_parity(kiln_device *dev, splat_renderer *r, const char *scene_n
     splat_camera cam = golden_camera();
     static const char *const refs[2] = { "oracle_inria", "golden" };
 
-    refdata_dir(dir, sizeof(dir));
+    test_refdata_dir("splat", dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/%s.ply", dir, scene_name);
     CHECK_OK(splat_scene_read(path, NULL, &scene, NULL));
     if (scene.count == 0)

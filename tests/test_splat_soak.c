@@ -21,7 +21,7 @@ int main(void)
     splat_scene scene;
     splat_renderer *r = NULL;
     splat_scene_load load;
-    pool_ledger warm, end;
+    pool_ledger warm = { 0 }, end;
     size_t warm_rss = 0, end_rss = 0;
     char path[1200];
     kiln_status st = KILN_OK;

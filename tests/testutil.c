@@ -231,3 +231,16 @@ unsigned char *test_read_whole(const char *path, size_t *len)
     fclose(fp);
     return data;
 }
+
+/* The reference data directory of a kind (see testutil.h). */
+const char *test_refdata_dir(const char *kind, char *buf, size_t len)
+{
+    const char *env = getenv("REFDATA_DIR"), *top = getenv("TOP_SRCDIR");
+    struct stat sb;
+
+    if (env && *env)
+        snprintf(buf, len, "%s", env);
+    else
+        snprintf(buf, len, "%s/../shared/refdata/%s", top && *top ? top : "..", kind);
+    return stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode) ? buf : NULL;
+}

@@ -66,6 +66,12 @@ kiln_device *test_device_open(size_t budget);
  * buffers (the ledger must be empty at the end of every test). */
 void test_device_close(kiln_device *dev);
 
+/* Writes into buf the reference data directory of `kind` ("matting",
+ * "splat"): $REFDATA_DIR when set (a test run for one kind), else
+ * $TOP_SRCDIR/../shared/refdata/KIND.  Returns buf, or NULL when that is
+ * not a directory. */
+const char *test_refdata_dir(const char *kind, char *buf, size_t len);
+
 /* Prints "<name>: N checks, N failed" and returns the exit status. */
 int test_summary(const char *name);
 

@@ -61,7 +61,6 @@ kiln_status kiln_splat_open(const char *job_path, const char *const *sets, size_
 static kiln_status api_camera(kiln_splat *s, const splat_scene_dev *scene, const char *cameras,
                               size_t view, splat_camera *cam)
 {
-    kiln_status st;
     if (!cameras) {
         if (s->job.splat.orbit_frames == 0)
             return kiln_fail(KILN_E_INVAL, "kiln_splat_render: no cameras and [splat] "
@@ -72,6 +71,7 @@ static kiln_status api_camera(kiln_splat *s, const splat_scene_dev *scene, const
         return stage_splat_orbit_camera(&s->job.splat, scene, view, cam);
     }
     if (strcmp(cameras, s->cameras_path) != 0) {
+        kiln_status st;
         splat_camera_set_free(&s->cameras);
         s->cameras_path[0] = '\0';
         st = splat_cameras_read(cameras, &s->cameras);

@@ -642,8 +642,9 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
         goto out_close_devices;
     progress_init(&b->progress, stderr, list.count, options->progress, options->quiet);
     if (!options->quiet) {
-        fprintf(stderr, "kiln: %s: %zu inputs (shard %zu/%zu), %zu already done, on %zu device%s:",
-                job->name, result->listed, shard_index, shard_count, skipped, b->nworkers,
+        fprintf(stderr, "kiln: %s: %zu %s (shard %zu/%zu), %zu already done, on %zu device%s:",
+                job->name, result->listed, job->splat.enabled ? "views" : "inputs", shard_index,
+                shard_count, skipped, b->nworkers,
                 b->nworkers == 1 ? "" : "s");
         for (size_t i = 0; i < b->nworkers; i++)
             fprintf(stderr, "%s %s", i ? "," : "", b->workers[i].dev->info.name);

@@ -766,7 +766,9 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
         if (sources != 1)
             return kiln_fail(KILN_E_CONFIG, "%s: [splat] needs one camera source: cameras, "
                              "scene_cameras or orbit_frames (%d given)", cfg->path, sources);
-        if (cfg->splat.output == SPLAT_JOB_DEPTH && cfg->output.bit_depth != 16)
+        /* a batch writes PNGs; kiln splat render may write floats */
+        if (cfg->splat.output == SPLAT_JOB_DEPTH && cfg->output.bit_depth != 16 &&
+            strcmp(cfg->inputs, "-") != 0)
             return kiln_fail(KILN_E_CONFIG, "%s: [splat] output = depth needs [output] "
                              "bit_depth = 16", cfg->path);
         if (strspn(cfg->splat.views, "0123456789, ") != strlen(cfg->splat.views))

@@ -277,6 +277,9 @@ static kiln_status render_view(render_run *run, size_t v, const char *out_path, 
     float *planar = NULL;
     kiln_status st;
 
+    if (!floats && opt.output == SPLAT_OUT_DEPTH && run->job->output.bit_depth != 16)
+        return kiln_fail(KILN_E_CONFIG, "%s: [splat] output = depth in a PNG needs [output] "
+                         "bit_depth = 16 (or write .f32 / .pfm)", out_path);
     st = view_camera(run, v, &cam);
     if (st != KILN_OK)
         return st;
@@ -383,8 +386,9 @@ static kiln_status render_views(render_run *run, const render_args *a)
     }
     for (size_t k = 0; k < nviews && st == KILN_OK; k++) {
         size_t v = a->nviews ? a->views[k] : k;
-        char name[SPLAT_CAMERA_NAME_MAX], path[JOB_PATH_MAX + SPLAT_CAMERA_NAME_MAX + 16];
+        char path[JOB_PATH_MAX + SPLAT_CAMERA_NAME_MAX + 16];
         if (to_dir) {
+            char name[SPLAT_CAMERA_NAME_MAX];
             splat_item_view_name(run->job->splat.orbit_frames > 0 ? NULL : &run->cameras, v, name,
                                  sizeof(name));
             snprintf(path, sizeof(path), "%s/%s.%s", out, name, a->format ? a->format : "png");
