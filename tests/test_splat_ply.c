@@ -354,7 +354,7 @@ static void test_refusals(void)
         refuse_mem("over.ply", c.p, c.len, KILN_E_FORMAT, "bad element count");
         bb_free(&c);
     }
-    refuse_mem("small47.ply", small47, 47, KILN_E_FORMAT, "no end_header");
+    refuse_mem("small47.ply", small47, sizeof(small47) - 1, KILN_E_FORMAT, "no end_header");
     kiln_host_alloc_stats(&h1);
     CHECK(h1.peak_bytes <= h0.peak_bytes || h1.peak_bytes - h0.live_bytes < (1u << 20));
     b.len = 0;
