@@ -19,6 +19,17 @@
 #define SPLAT_TILE 16
 #define SPLAT_BATCH (SPLAT_TILE * SPLAT_TILE)
 
+/* -DSPLAT_KEEP_STATE (training): each kernel also stores, per pixel, the
+ * final transmittance and one past the index (into values) of the last
+ * Gaussian blended, for the backward pass (cl/splat_backward.cl). */
+#ifdef SPLAT_KEEP_STATE
+#define KEEP_STATE_ARGS , __global float *final_t, __global uint *last_index
+#define KEEP_STATE_STORE(p, t, l) do { final_t[p] = (t); last_index[p] = (l); } while (0)
+#else
+#define KEEP_STATE_ARGS
+#define KEEP_STATE_STORE(p, t, l) do { } while (0)
+#endif
+
 /* Stores one pixel's result at p of each plane (see out_kind above). */
 static void blend_store(__global float *out, size_t plane, size_t p, float3 C, float D, float T,
                         float4 background, int out_kind, float depth_scale)
@@ -47,7 +58,7 @@ void splat_blend(__global const uint2 *ranges, __global const uint *values,
                  __global const float2 *xy, __global const float4 *conic_opacity,
                  __global const float4 *rgb, __global const float *depth, uint4 size,
                  uint band_y0, float4 blend, float4 background, __global float *out,
-                 int out_kind, float depth_scale)
+                 int out_kind, float depth_scale KEEP_STATE_ARGS)
 {
     __local float2 l_xy[SPLAT_BATCH];
     __local float4 l_co[SPLAT_BATCH];
@@ -68,8 +79,9 @@ void splat_blend(__global const uint2 *ranges, __global const uint *values,
     float3 C = (float3)(0.0f);
     float D = 0.0f;
     int strict = blend.w > 0.5f;
-
     uint2 range = ranges[ty * size.z + tx];
+    uint last = range.x;
+
     for (uint base = range.x; base < range.y; base += SPLAT_BATCH) {
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0)
@@ -108,10 +120,12 @@ void splat_blend(__global const uint2 *ranges, __global const uint *values,
             C += l_rgb[e].xyz * w;
             D += l_z[e] * w;
             T = next_t;
+            last = base + e + 1;
         }
     }
     if (!inside)
         return;
+    KEEP_STATE_STORE((size_t)i * W + j, T, last);
     blend_store(out, (size_t)W * H, (size_t)i * W + j, C, D, T, background, out_kind,
                 depth_scale);
 }
@@ -127,7 +141,8 @@ __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint
                                __global const float2 *xy, __global const float4 *conic_opacity,
                                __global const float4 *rgb, __global const float *depth,
                                uint4 size, uint band_y0, float4 blend, float4 background,
-                               __global float *out, int out_kind, float depth_scale)
+                               __global float *out, int out_kind,
+                               float depth_scale KEEP_STATE_ARGS)
 {
     uint tx = get_global_id(0), row = get_global_id(1);
     uint W = size.x, H = size.y;
@@ -137,6 +152,7 @@ __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint
     uint2 range = ranges[(row / SPLAT_TILE) * size.z + tx];
     float T[SPLAT_TILE], Cr[SPLAT_TILE], Cg[SPLAT_TILE], Cb[SPLAT_TILE], Dz[SPLAT_TILE];
     int done[SPLAT_TILE];
+    uint last[SPLAT_TILE];
     float py = (float)i + 0.5f;
     int strict = blend.w > 0.5f;
     uint j0 = tx * SPLAT_TILE;
@@ -145,6 +161,7 @@ __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint
         T[x] = 1.0f;
         Cr[x] = Cg[x] = Cb[x] = Dz[x] = 0.0f;
         done[x] = j0 + x >= W;
+        last[x] = range.x;
         live += !done[x];
     }
     for (uint k = range.x; k < range.y && live > 0; k++) {
@@ -176,13 +193,16 @@ __kernel void splat_blend_rows(__global const uint2 *ranges, __global const uint
             Cb[x] += c.z * w;
             Dz[x] += z * w;
             T[x] = take ? next_t : T[x];
+            last[x] = take ? k + 1 : last[x];
             done[x] = done[x] || stop;
             live += !done[x];
         }
     }
     size_t plane = (size_t)W * H;
     for (uint x = 0; x < SPLAT_TILE; x++)
-        if (j0 + x < W)
+        if (j0 + x < W) {
+            KEEP_STATE_STORE((size_t)i * W + j0 + x, T[x], last[x]);
             blend_store(out, plane, (size_t)i * W + j0 + x, (float3)(Cr[x], Cg[x], Cb[x]), Dz[x],
                         T[x], background, out_kind, depth_scale);
+        }
 }

@@ -5,6 +5,7 @@
 #include "host_alloc.h"
 #include "launch.h"
 #include "splat_render.h"
+#include "splat_render_state.h"
 #include "splat_sort.h"
 #include "status.h"
 
@@ -18,17 +19,11 @@
 /* bytes per tile instance: keys and values, twice */
 #define INSTANCE_BYTES 24
 
-/* The buffers a frame uses, kept between frames. */
-typedef enum frame_buf {
-    FB_XY = 0, FB_CONIC, FB_DEPTH, FB_RGB, FB_RECT, FB_COUNTS, FB_SUMS, FB_TOTAL,
-    FB_KEYS0, FB_KEYS1, FB_VALUES0, FB_VALUES1, FB_HIST, FB_HIST_SUMS, FB_HIST_TOTAL,
-    FB_RANGES, FB_COUNT
-} frame_buf;
-
 static const char *const frame_tags[FB_COUNT] = {
     "splat.xy", "splat.conic", "splat.depth", "splat.rgb", "splat.rect", "splat.counts",
     "splat.scan", "splat.total", "splat.keys", "splat.keys", "splat.values", "splat.values",
-    "splat.hist", "splat.scan", "splat.total", "splat.ranges",
+    "splat.hist", "splat.scan", "splat.total", "splat.ranges", "splat.final_t", "splat.last",
+    "splat.grad_xy", "splat.grad_conic", "splat.grad_opacity", "splat.grad_rgb",
 };
 _Static_assert(sizeof(frame_tags) / sizeof(frame_tags[0]) == FB_COUNT, "a tag per frame buffer");
 
@@ -38,11 +33,6 @@ static const char *const step_names[SPLAT_STEP_COUNT] = {
 _Static_assert(sizeof(step_names) / sizeof(step_names[0]) == SPLAT_STEP_COUNT,
                "a name per step");
 
-struct splat_renderer {
-    kiln_device *dev;
-    splat_sort_shape shape;
-    pool_buffer *buf[FB_COUNT];
-};
 
 /* Name of a step. */
 const char *splat_step_name(splat_step step)
@@ -90,8 +80,8 @@ void splat_renderer_free(splat_renderer *r)
     kiln_free(r);
 }
 
-/* Makes buffer `which` hold at least `bytes` (keeps a large enough one). */
-static kiln_status frame_buffer(splat_renderer *r, frame_buf which, size_t bytes)
+/* Makes buffer `which` hold at least `bytes` (see splat_render_state.h). */
+kiln_status splat_frame_buffer(splat_renderer *r, frame_buf which, size_t bytes)
 {
     pool_buffer **b = &r->buf[which];
     if (bytes == 0)
@@ -223,22 +213,22 @@ static kiln_status band_render(splat_renderer *r, const splat_scene_dev *s,
     int half = 0;
     kiln_status st;
 
-    st = frame_buffer(r, FB_KEYS0, (size_t)total * 8);
+    st = splat_frame_buffer(r, FB_KEYS0, (size_t)total * 8);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_KEYS1, (size_t)total * 8);
+        st = splat_frame_buffer(r, FB_KEYS1, (size_t)total * 8);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_VALUES0, (size_t)total * 4);
+        st = splat_frame_buffer(r, FB_VALUES0, (size_t)total * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_VALUES1, (size_t)total * 4);
+        st = splat_frame_buffer(r, FB_VALUES1, (size_t)total * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_HIST, splat_sort_hist_len(&r->shape, total) * 4);
+        st = splat_frame_buffer(r, FB_HIST, splat_sort_hist_len(&r->shape, total) * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_HIST_SUMS,
+        st = splat_frame_buffer(r, FB_HIST_SUMS,
                           splat_scan_blocks(&r->shape, splat_sort_hist_len(&r->shape, total)) * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_HIST_TOTAL, 4);
+        st = splat_frame_buffer(r, FB_HIST_TOTAL, 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_RANGES, (size_t)band_tiles * 8);
+        st = splat_frame_buffer(r, FB_RANGES, (size_t)band_tiles * 8);
     if (st != KILN_OK)
         return st;
     sb = (splat_sort_buffers){ { fb(r, FB_KEYS0), fb(r, FB_KEYS1) },
@@ -258,6 +248,7 @@ static kiln_status band_render(splat_renderer *r, const splat_scene_dev *s,
             st = splat_sort_pairs(r->dev, &r->shape, &sb, total, 32 + bits_for(band_tiles), &half);
         }
     }
+    r->values_half = half;
     step_begin(r, opt, SPLAT_STEP_RANGES);
     if (st == KILN_OK) {
         cl_uint zero = 0;
@@ -289,10 +280,15 @@ static kiln_status band_render(splat_renderer *r, const splat_scene_dev *s,
             DEV_ARG(r->buf[FB_RGB]->mem), DEV_ARG(r->buf[FB_DEPTH]->mem), DEV_ARG(size),
             DEV_ARG(y0), DEV_ARG(blend), DEV_ARG(bg), DEV_ARG(image->buf->mem), DEV_ARG(kind),
             DEV_ARG(depth_scale),
+            /* keep_state only: */
+            DEV_ARG(r->buf[opt->keep_state ? FB_FINAL_T : FB_XY]->mem),
+            DEV_ARG(r->buf[opt->keep_state ? FB_LAST : FB_XY]->mem),
         };
         step_begin(r, opt, SPLAT_STEP_BLEND);
-        st = dev_kernel_launch(r->dev, BLEND_SOURCE, NULL, rows ? "splat_blend_rows" : "splat_blend",
-                               args, DEV_NARGS(args), 2, g2, rows ? NULL : l2);
+        st = dev_kernel_launch(r->dev, BLEND_SOURCE, opt->keep_state ? "-DSPLAT_KEEP_STATE" : NULL,
+                               rows ? "splat_blend_rows" : "splat_blend", args,
+                               DEV_NARGS(args) - (opt->keep_state ? 0 : 2), 2, g2,
+                               rows ? NULL : l2);
     }
     return st;
 }
@@ -346,6 +342,7 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
 
     memset(image, 0, sizeof(*image));
     memset(stats, 0, sizeof(*stats));
+    r->kept = 0;
     st = render_check(cam, opt);
     if (st != KILN_OK)
         return st;
@@ -353,21 +350,25 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
         cap = UINT32_MAX - 1;
     if (cap * 8 > r->dev->info.max_alloc)
         cap = r->dev->info.max_alloc / 8;   /* the keys buffer stays one allocation */
-    st = frame_buffer(r, FB_XY, s->count * 8);
+    st = splat_frame_buffer(r, FB_XY, s->count * 8);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_CONIC, s->count * 16);
+        st = splat_frame_buffer(r, FB_CONIC, s->count * 16);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_DEPTH, s->count * 4);
+        st = splat_frame_buffer(r, FB_DEPTH, s->count * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_RGB, s->count * 16);
+        st = splat_frame_buffer(r, FB_RGB, s->count * 16);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_RECT, s->count * 8);
+        st = splat_frame_buffer(r, FB_RECT, s->count * 8);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_COUNTS, s->count * 4);
+        st = splat_frame_buffer(r, FB_COUNTS, s->count * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_SUMS, splat_scan_blocks(&r->shape, s->count) * 4);
+        st = splat_frame_buffer(r, FB_SUMS, splat_scan_blocks(&r->shape, s->count) * 4);
     if (st == KILN_OK)
-        st = frame_buffer(r, FB_TOTAL, 4);
+        st = splat_frame_buffer(r, FB_TOTAL, 4);
+    if (st == KILN_OK && opt->keep_state)
+        st = splat_frame_buffer(r, FB_FINAL_T, (size_t)cam->width * cam->height * 4);
+    if (st == KILN_OK && opt->keep_state)
+        st = splat_frame_buffer(r, FB_LAST, (size_t)cam->width * cam->height * 4);
     if (st == KILN_OK)
         st = dev_image_acquire(r->dev, cam->width, cam->height, output_channels(opt->output),
                                "splat.frame", image);
@@ -382,9 +383,10 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
             st = band_count(r, s, opt, y0, y1, &total);
             if (st != KILN_OK || total <= cap)
                 break;
-            if (y1 - y0 == 1) {
-                st = kiln_fail(KILN_E_NOMEM, "view %s: one row of tiles needs %s%u tile "
-                               "instances, over [splat] max_instances (%llu)", cam->name,
+            if (y1 - y0 == 1 || opt->keep_state) {
+                st = kiln_fail(KILN_E_NOMEM, "view %s: %s needs %s%u tile instances, over "
+                               "[splat] max_instances (%llu)", cam->name,
+                               opt->keep_state ? "a training frame (one band)" : "one row of tiles",
                                total == UINT32_MAX ? "at least " : "", total,
                                (unsigned long long)cap);
                 break;
@@ -399,8 +401,13 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
     }
     if (opt->profile_section >= 0)
         dev_timer_stop(r->dev);
-    if (st == KILN_OK)
+    if (st == KILN_OK) {
+        r->kept = opt->keep_state;
+        r->kept_width = cam->width;
+        r->kept_height = cam->height;
+        r->kept_count = s->count;
         return KILN_OK;
+    }
 out_fail:
     dev_image_release(r->dev, image);
     return kiln_fail_context(st, "rendering view %s", cam->name);

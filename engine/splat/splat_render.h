@@ -49,6 +49,8 @@ typedef struct splat_render_options {
     uint64_t max_instances;     /* cap of tile instances held at once */
     int blend_rows;             /* -1: by device type (rows on CPUs); 0: the
                                    work-group kernel; 1: the row kernel */
+    int keep_state;             /* keep what splat_render_backward needs (the
+                                   frame in one band; rgb output) */
     int profile_section;        /* >= 0: each step opens timer section
                                    profile_section + splat_step (launch.h) */
 } splat_render_options;
