@@ -111,8 +111,9 @@ __kernel void splat_blend_backward(__global const uint2 *ranges, __global const 
 
 /* Adds the gradient of sum_c g[c] * colour_raw[c] with respect to the
  * unit direction (x, y, z) into *dd and writes the coefficients'
- * gradients g_sh[k] = basis_k * g (coefficient-major, 3 a coefficient). */
-static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
+ * gradients g_sh[k] = basis_k * g (coefficient-major, 3 a coefficient);
+ * the `active` first coefficients are evaluated, the others get 0. */
+static void sh_backward(uint coeffs, uint active, float3 gc, float x, float y, float z,
                         __global const SH_T *sh, uint gi, __global float *g_sh, float3 *dd)
 {
     float xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
@@ -120,7 +121,7 @@ static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
     float3 db[16];
     basis[0] = SH_C0;
     db[0] = (float3)(0.0f);
-    if (coeffs > 1) {
+    if (active > 1) {
         basis[1] = -SH_C1 * y;
         db[1] = (float3)(0.0f, -SH_C1, 0.0f);
         basis[2] = SH_C1 * z;
@@ -128,7 +129,7 @@ static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
         basis[3] = -SH_C1 * x;
         db[3] = (float3)(-SH_C1, 0.0f, 0.0f);
     }
-    if (coeffs > 4) {
+    if (active > 4) {
         basis[4] = SH_C2_0 * xy;
         db[4] = SH_C2_0 * (float3)(y, x, 0.0f);
         basis[5] = SH_C2_1 * yz;
@@ -140,7 +141,7 @@ static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
         basis[8] = SH_C2_4 * (xx - yy);
         db[8] = SH_C2_4 * (float3)(2.0f * x, -2.0f * y, 0.0f);
     }
-    if (coeffs > 9) {
+    if (active > 9) {
         basis[9] = SH_C3_0 * y * (3.0f * xx - yy);
         db[9] = SH_C3_0 * (float3)(6.0f * xy, 3.0f * xx - 3.0f * yy, 0.0f);
         basis[10] = SH_C3_1 * xy * z;
@@ -156,11 +157,13 @@ static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
         basis[15] = SH_C3_6 * x * (xx - 3.0f * yy);
         db[15] = SH_C3_6 * (float3)(3.0f * xx - 3.0f * yy, -6.0f * xy, 0.0f);
     }
-    for (uint k = 0; k < coeffs; k++) {
+    for (uint k = 0; k < active; k++) {
         float3 c = SH_LOAD(sh, gi, coeffs, k);
         vstore3(basis[k] * gc, (size_t)gi * coeffs + k, g_sh);
         *dd += db[k] * dot(c, gc);
     }
+    for (uint k = active; k < coeffs; k++)
+        vstore3((float3)(0.0f), (size_t)gi * coeffs + k, g_sh);
 }
 
 /* Per Gaussian: from the blend gradients (g_xy, g_conic, g_opacity,
@@ -171,7 +174,7 @@ static void sh_backward(uint coeffs, float3 gc, float x, float y, float z,
 __kernel void splat_project_backward(__global const float *means, __global const float4 *rots,
                                      __global const float *scales,
                                      __global const float *opacities, __global const SH_T *sh,
-                                     uint coeffs, uint count, float4 cam_r0, float4 cam_r1,
+                                     uint coeffs, uint active, uint count, float4 cam_r0, float4 cam_r1,
                                      float4 cam_r2, float4 intr, float4 campos, uint4 size,
                                      int mode, __global const uint2 *rect,
                                      __global const float *g_xy, __global const float *g_conic,
@@ -326,13 +329,13 @@ __kernel void splat_project_backward(__global const float *means, __global const
     float3 v = m - campos.xyz;
     float vn = length(v);
     float3 dir = vn > 0.0f ? v / vn : (float3)(0.0f);
-    float3 raw = sh_colour_raw(sh, g, coeffs, dir.x, dir.y, dir.z);
+    float3 raw = sh_colour_raw(sh, g, coeffs, active, dir.x, dir.y, dir.z);
     float3 gcol = vload3(g, g_rgb);
     gcol.x = raw.x < 0.0f ? 0.0f : gcol.x;
     gcol.y = raw.y < 0.0f ? 0.0f : gcol.y;
     gcol.z = raw.z < 0.0f ? 0.0f : gcol.z;
     float3 ddir = (float3)(0.0f);
-    sh_backward(coeffs, gcol, dir.x, dir.y, dir.z, sh, g, d_sh, &ddir);
+    sh_backward(coeffs, active, gcol, dir.x, dir.y, dir.z, sh, g, d_sh, &ddir);
     if (vn > 0.0f)
         dm += (ddir - dir * dot(dir, ddir)) / vn;
 

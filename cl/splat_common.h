@@ -30,15 +30,17 @@
 #endif
 
 /* The view-dependent colour of Gaussian g seen along unit dir (x, y, z)
- * before the clamp: the reference's computeColorFromSH, all `coeffs`
- * coefficients, + 0.5. */
-static float3 sh_colour_raw(__global const SH_T *sh, uint g, uint coeffs, float x, float y, float z)
+ * before the clamp: the reference's computeColorFromSH with the first
+ * `active` of the `coeffs` stored coefficients (training raises the
+ * active degree step by step), + 0.5. */
+static float3 sh_colour_raw(__global const SH_T *sh, uint g, uint coeffs, uint active, float x,
+                            float y, float z)
 {
     float3 r = SH_C0 * SH_LOAD(sh, g, coeffs, 0);
-    if (coeffs > 1) {
+    if (active > 1) {
         r = r - SH_C1 * y * SH_LOAD(sh, g, coeffs, 1) + SH_C1 * z * SH_LOAD(sh, g, coeffs, 2) -
             SH_C1 * x * SH_LOAD(sh, g, coeffs, 3);
-        if (coeffs > 4) {
+        if (active > 4) {
             float xx = x * x, yy = y * y, zz = z * z;
             float xy = x * y, yz = y * z, xz = x * z;
             r = r + SH_C2_0 * xy * SH_LOAD(sh, g, coeffs, 4) +
@@ -46,7 +48,7 @@ static float3 sh_colour_raw(__global const SH_T *sh, uint g, uint coeffs, float 
                 SH_C2_2 * (2.0f * zz - xx - yy) * SH_LOAD(sh, g, coeffs, 6) +
                 SH_C2_3 * xz * SH_LOAD(sh, g, coeffs, 7) +
                 SH_C2_4 * (xx - yy) * SH_LOAD(sh, g, coeffs, 8);
-            if (coeffs > 9) {
+            if (active > 9) {
                 r = r + SH_C3_0 * y * (3.0f * xx - yy) * SH_LOAD(sh, g, coeffs, 9) +
                     SH_C3_1 * xy * z * SH_LOAD(sh, g, coeffs, 10) +
                     SH_C3_2 * y * (4.0f * zz - xx - yy) * SH_LOAD(sh, g, coeffs, 11) +
@@ -61,7 +63,8 @@ static float3 sh_colour_raw(__global const SH_T *sh, uint g, uint coeffs, float 
 }
 
 /* The colour itself: sh_colour_raw clamped below at 0. */
-static float3 sh_colour(__global const SH_T *sh, uint g, uint coeffs, float x, float y, float z)
+static float3 sh_colour(__global const SH_T *sh, uint g, uint coeffs, uint active, float x,
+                        float y, float z)
 {
-    return fmax(sh_colour_raw(sh, g, coeffs, x, y, z), (float3)(0.0f));
+    return fmax(sh_colour_raw(sh, g, coeffs, active, x, y, z), (float3)(0.0f));
 }

@@ -17,7 +17,10 @@
  * Outputs per Gaussian (index g): xy = mean2d, conic_opacity = (a, b, c,
  * opacity) of the inverse 2D covariance, depth = camera z, rgb (w = 0),
  * rect = the tile rectangle, packed (xmin | ymin << 16, xmax | ymax << 16)
- * with max exclusive; an empty rectangle (0, 0) culls the Gaussian.
+ * with max exclusive; an empty rectangle (0, 0) culls the Gaussian;
+ * radius = the screen radius in pixels (inria: ceil(3 sqrt(lambda_max)),
+ * gsplat: the larger box half-side; 0 when culled), for densification.
+ * SH: `coeffs` stored a Gaussian, the first `active` evaluated.
  * Anything non-finite along the way culls it, so no NaN reaches the tile
  * counts. */
 
@@ -44,17 +47,18 @@ static uint tile_clamp(float v, uint tiles)
  * tiles_y); clip = (near, far, alpha threshold 1/255, unused). */
 __kernel void splat_project(__global const float *means, __global const float4 *rots,
                             __global const float *scales, __global const float *opacities,
-                            __global const SH_T *sh, uint coeffs, uint count,
+                            __global const SH_T *sh, uint coeffs, uint active, uint count,
                             float4 cam_r0, float4 cam_r1, float4 cam_r2, float4 intr,
                             float4 campos, uint4 size, float4 clip, int mode, int antialiased,
                             __global float2 *xy_out, __global float4 *conic_out,
                             __global float *depth_out, __global float4 *rgb_out,
-                            __global uint2 *rect_out)
+                            __global uint2 *rect_out, __global float *radius_out)
 {
     uint g = get_global_id(0);
     if (g >= count)
         return;
     rect_out[g] = (uint2)(0u, 0u);
+    radius_out[g] = 0.0f;
 
     float3 m = vload3(g, means);
     float3 pc = (float3)(dot(cam_r0.xyz, m) + cam_r0.w, dot(cam_r1.xyz, m) + cam_r1.w,
@@ -142,6 +146,7 @@ __kernel void splat_project(__global const float *means, __global const float4 *
         return;
 
     uint xmin, ymin, xmax, ymax;
+    float screen_radius;
     if (mode == 0) {
         float mid = 0.5f * (a + c);
         float disc = sqrt(fmax(0.1f, mid * mid - det));
@@ -151,6 +156,7 @@ __kernel void splat_project(__global const float *means, __global const float4 *
             return;
         /* getRect's int radius; bounds huge radii before the cast */
         radius = fmin(radius, 1.0e8f);
+        screen_radius = radius;
         float px = mean2d.x - 0.5f, py = mean2d.y - 0.5f;
         xmin = tile_clamp(trunc((px - radius) / SPLAT_TILE), size.z);
         ymin = tile_clamp(trunc((py - radius) / SPLAT_TILE), size.w);
@@ -163,6 +169,7 @@ __kernel void splat_project(__global const float *means, __global const float4 *
         float rx = ceil(extend * sqrt(a)), ry = ceil(extend * sqrt(c));
         if (!isfinite(rx) || !isfinite(ry) || (rx <= 0.0f && ry <= 0.0f))
             return;
+        screen_radius = fmax(rx, ry);
         if (mean2d.x + rx <= 0.0f || mean2d.x - rx >= W || mean2d.y + ry <= 0.0f ||
             mean2d.y - ry >= H)
             return;
@@ -176,8 +183,8 @@ __kernel void splat_project(__global const float *means, __global const float4 *
 
     float3 dir = m - campos.xyz;
     float dn = length(dir);
-    float3 col = dn > 0.0f ? sh_colour(sh, g, coeffs, dir.x / dn, dir.y / dn, dir.z / dn)
-                           : sh_colour(sh, g, coeffs, 0.0f, 0.0f, 0.0f);
+    float3 col = dn > 0.0f ? sh_colour(sh, g, coeffs, active, dir.x / dn, dir.y / dn, dir.z / dn)
+                           : sh_colour(sh, g, coeffs, active, 0.0f, 0.0f, 0.0f);
     if (!finite3(col))
         return;
     xy_out[g] = mean2d;
@@ -185,6 +192,7 @@ __kernel void splat_project(__global const float *means, __global const float4 *
     depth_out[g] = pc.z;
     rgb_out[g] = (float4)(col, 0.0f);
     rect_out[g] = (uint2)(xmin | (ymin << 16), xmax | (ymax << 16));
+    radius_out[g] = screen_radius;
 }
 
 /* Tiles each Gaussian's rectangle covers within the band of tile rows

@@ -113,7 +113,7 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
     if (st == KILN_OK) {
         double c[3];
         cl_float4 row[3], intr, campos;
-        cl_uint coeffs = s->sh_coeffs, count = (cl_uint)s->count;
+        cl_uint coeffs = s->sh_coeffs, active = s->sh_active, count = (cl_uint)s->count;
         cl_int mode = opt->mode;
         splat_camera_centre(cam, c);
         for (int i = 0; i < 3; i++) {
@@ -126,8 +126,8 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
         campos = (cl_float4){ { (cl_float)c[0], (cl_float)c[1], (cl_float)c[2], 0.0f } };
         const dev_kernel_arg args[] = {
             DEV_ARG(s->means->mem), DEV_ARG(s->rotations->mem), DEV_ARG(s->scales->mem),
-            DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(count),
-            DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr), DEV_ARG(campos),
+            DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(active),
+            DEV_ARG(count), DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr), DEV_ARG(campos),
             DEV_ARG(size), DEV_ARG(mode), DEV_ARG(r->buf[FB_RECT]->mem),
             DEV_ARG(r->buf[FB_G_XY]->mem), DEV_ARG(r->buf[FB_G_CONIC]->mem),
             DEV_ARG(r->buf[FB_G_OPACITY]->mem), DEV_ARG(r->buf[FB_G_RGB]->mem),

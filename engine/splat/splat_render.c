@@ -14,15 +14,16 @@
 #define SPLAT_TILE 16
 #define SPLAT_MAX_SIDE 16384u
 /* bytes of per-Gaussian frame state: xy 8, conic 16, depth 4, rgb 16,
- * rect 8, counts 4 */
-#define GAUSSIAN_FRAME_BYTES 56
+ * rect 8, radius 4, counts 4 */
+#define GAUSSIAN_FRAME_BYTES 60
 /* bytes per tile instance: keys and values, twice */
 #define INSTANCE_BYTES 24
 
 static const char *const frame_tags[FB_COUNT] = {
     "splat.xy", "splat.conic", "splat.depth", "splat.rgb", "splat.rect", "splat.counts",
     "splat.scan", "splat.total", "splat.keys", "splat.keys", "splat.values", "splat.values",
-    "splat.hist", "splat.scan", "splat.total", "splat.ranges", "splat.final_t", "splat.last",
+    "splat.hist", "splat.scan", "splat.total", "splat.ranges", "splat.radius", "splat.final_t",
+    "splat.last",
     "splat.grad_xy", "splat.grad_conic", "splat.grad_opacity", "splat.grad_rgb",
 };
 _Static_assert(sizeof(frame_tags) / sizeof(frame_tags[0]) == FB_COUNT, "a tag per frame buffer");
@@ -137,7 +138,7 @@ static kiln_status render_project(splat_renderer *r, const splat_scene_dev *s,
     double c[3];
     cl_float4 row[3], intr, campos, clip;
     cl_uint4 size;
-    cl_uint coeffs = s->sh_coeffs, count = (cl_uint)s->count;
+    cl_uint coeffs = s->sh_coeffs, active = s->sh_active, count = (cl_uint)s->count;
     cl_int mode = opt->mode, aa = opt->antialiased;
     size_t global = s->count;
 
@@ -155,12 +156,12 @@ static kiln_status render_project(splat_renderer *r, const splat_scene_dev *s,
                           0.0f } };
     const dev_kernel_arg args[] = {
         DEV_ARG(s->means->mem), DEV_ARG(s->rotations->mem), DEV_ARG(s->scales->mem),
-        DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(count),
-        DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr), DEV_ARG(campos),
-        DEV_ARG(size), DEV_ARG(clip), DEV_ARG(mode), DEV_ARG(aa),
+        DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(active),
+        DEV_ARG(count), DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr),
+        DEV_ARG(campos), DEV_ARG(size), DEV_ARG(clip), DEV_ARG(mode), DEV_ARG(aa),
         DEV_ARG(r->buf[FB_XY]->mem), DEV_ARG(r->buf[FB_CONIC]->mem),
         DEV_ARG(r->buf[FB_DEPTH]->mem), DEV_ARG(r->buf[FB_RGB]->mem),
-        DEV_ARG(r->buf[FB_RECT]->mem),
+        DEV_ARG(r->buf[FB_RECT]->mem), DEV_ARG(r->buf[FB_RADIUS]->mem),
     };
     return dev_kernel_launch(r->dev, PROJECT_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
                              "splat_project", args, DEV_NARGS(args), 1, &global, NULL);
@@ -359,6 +360,8 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
         st = splat_frame_buffer(r, FB_RGB, s->count * 16);
     if (st == KILN_OK)
         st = splat_frame_buffer(r, FB_RECT, s->count * 8);
+    if (st == KILN_OK)
+        st = splat_frame_buffer(r, FB_RADIUS, s->count * 4);
     if (st == KILN_OK)
         st = splat_frame_buffer(r, FB_COUNTS, s->count * 4);
     if (st == KILN_OK)

@@ -110,6 +110,7 @@ kiln_status splat_scene_dev_upload(kiln_device *dev, const splat_scene *scene, i
     d->count = n;
     d->sh_degree = scene->sh_degree;
     d->sh_coeffs = scene->sh_coeffs;
+    d->sh_active = scene->sh_coeffs;
     d->sh_half = sh_half;
     st = array_upload(dev, scene->means, n * 3 * sizeof(float), "splat.means", &d->means);
     if (st == KILN_OK)

@@ -21,6 +21,8 @@ typedef struct splat_scene_dev {
     kiln_device *dev;               /* the device holding the buffers */
     size_t count;
     uint32_t sh_degree, sh_coeffs;
+    uint32_t sh_active;             /* coefficients evaluated (sh_coeffs after
+                                       upload; training raises it in steps) */
     int sh_half;                    /* SH stored as half floats */
     pool_buffer *means, *rotations, *scales, *opacity, *sh;
     double centre[3];               /* mean of the means (orbits) */
