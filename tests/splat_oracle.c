@@ -25,25 +25,6 @@ static const double SH_C3[7] = {-0.5900435899266435, 2.890611442640554, -0.45704
                                 0.3731763325901154,  -0.4570457994644658, 1.445305721320277,
                                 -0.5900435899266435};
 
-/* One Gaussian after projection: what the blend needs. */
-typedef struct oracle_splat {
-    double mx, my;          /* mean2d, pixels (sampled at j + 0.5, i + 0.5) */
-    double ca, cb, cc;      /* conic: inverse of the dilated 2D covariance */
-    double opacity;         /* activated (antialias-compensated) */
-    double rgb[3];
-    double z;               /* camera depth */
-    size_t index;           /* in the scene (the sort's tie-break) */
-    int tx0, tx1, ty0, ty1; /* tile range, exclusive ends */
-} oracle_splat;
-
-/* The per-frame geometry shared by every Gaussian. */
-typedef struct oracle_view {
-    const splat_camera *cam;
-    const splat_oracle_options *opt;
-    double centre[3];       /* camera centre in world space */
-    int tiles_x, tiles_y;
-} oracle_view;
-
 /* Returns v clamped to [lo, hi]. */
 static double clamp_d(double v, double lo, double hi)
 {
@@ -130,8 +111,8 @@ static void cov3d_world(const splat_scene *scene, size_t i, double cov[9])
 
 /* Writes the 2D covariance J W cov W^T J^T (3 values: xx, xy, yy, before
  * the dilation) of a Gaussian at camera point p, with the mode's
- * Jacobian clamp on x/z and y/z. */
-static void cov2d_project(const oracle_view *v, const double cov[9], const double p[3],
+ * Jacobian clamp on x/z and y/z (none when smooth). */
+static void cov2d_project(const splat_oracle_frame *v, const double cov[9], const double p[3],
                           double out[3])
 {
     const splat_camera *cam = v->cam;
@@ -139,7 +120,10 @@ static void cov2d_project(const oracle_view *v, const double cov[9], const doubl
     double tx, ty, j[6], t[6], c[9];
     double half_w = 0.5 * cam->width, half_h = 0.5 * cam->height;
 
-    if (v->opt->mode == SPLAT_ORACLE_INRIA) {
+    if (v->opt->smooth) {
+        tx = p[0];
+        ty = p[1];
+    } else if (v->opt->mode == SPLAT_ORACLE_INRIA) {
         double lx = 1.3 * half_w / cam->fx, ly = 1.3 * half_h / cam->fy;
         tx = clamp_d(p[0] / p[2], -lx, lx) * p[2];
         ty = clamp_d(p[1] / p[2], -ly, ly) * p[2];
@@ -172,7 +156,8 @@ static void cov2d_project(const oracle_view *v, const double cov[9], const doubl
 
 /* Sets the tile range of s in Inria mode (3-sigma radius of the larger
  * eigenvalue, getRect on mean2d - 0.5).  Returns 0 when it is empty. */
-static int range_inria(const oracle_view *v, const double cov[3], double det, oracle_splat *s)
+static int range_inria(const splat_oracle_frame *v, const double cov[3], double det,
+                       splat_oracle_splat *s)
 {
     double mid = 0.5 * (cov[0] + cov[2]);
     double l1 = mid + sqrt(fmax(0.1, mid * mid - det));
@@ -190,7 +175,7 @@ static int range_inria(const oracle_view *v, const double cov[3], double det, or
 /* Sets the tile range of s in gsplat mode (opacity-aware per-axis box).
  * Returns 0 when the Gaussian is culled (o < 1/255, an empty box, or a
  * box that misses the image). */
-static int range_gsplat(const oracle_view *v, const double cov[3], oracle_splat *s)
+static int range_gsplat(const splat_oracle_frame *v, const double cov[3], splat_oracle_splat *s)
 {
     double e, rx, ry;
 
@@ -213,9 +198,10 @@ static int range_gsplat(const oracle_view *v, const double cov[3], oracle_splat 
 
 /* Projects Gaussian i into *s.  Returns 1 when it survives culling (and
  * covers at least one tile in Inria mode), 0 otherwise; a Gaussian whose
- * opacity, mean2d or conic is not finite is culled. */
-static int splat_project(const oracle_view *v, const splat_scene *scene, size_t i,
-                         oracle_splat *s)
+ * opacity, mean2d or conic is not finite is culled.  Smooth: every tile,
+ * no range cull. */
+static int splat_project(const splat_oracle_frame *v, const splat_scene *scene, size_t i,
+                         splat_oracle_splat *s)
 {
     const splat_camera *cam = v->cam;
     const float *m = scene->means + i * 3;
@@ -248,8 +234,12 @@ static int splat_project(const oracle_view *v, const splat_scene *scene, size_t 
     if (!isfinite(s->opacity) || !isfinite(s->mx) || !isfinite(s->my) || !isfinite(s->ca) ||
         !isfinite(s->cb) || !isfinite(s->cc))
         return 0;
-    if (v->opt->mode == SPLAT_ORACLE_INRIA ? !range_inria(v, c2, det, s) : !range_gsplat(v, c2, s))
+    if (v->opt->smooth) {
+        s->tx0 = 0, s->tx1 = v->tiles_x, s->ty0 = 0, s->ty1 = v->tiles_y;
+    } else if (v->opt->mode == SPLAT_ORACLE_INRIA ? !range_inria(v, c2, det, s)
+                                                  : !range_gsplat(v, c2, s)) {
         return 0;
+    }
     sh_colour(scene, i, v->centre, s->rgb);
     return 1;
 }
@@ -257,7 +247,7 @@ static int splat_project(const oracle_view *v, const splat_scene *scene, size_t 
 /* qsort order: ascending camera z, ties by scene index. */
 static int splat_compare(const void *pa, const void *pb)
 {
-    const oracle_splat *a = pa, *b = pb;
+    const splat_oracle_splat *a = pa, *b = pb;
 
     if (a->z != b->z)
         return a->z < b->z ? -1 : 1;
@@ -267,7 +257,7 @@ static int splat_compare(const void *pa, const void *pb)
 /* Builds the per-tile lists of the sorted splats: list t is
  * items[start[t] .. start[t + 1]), in depth order.  Returns 0, or -1
  * when memory runs out (nothing stays allocated). */
-static int tile_lists_build(const oracle_view *v, const oracle_splat *s, size_t n,
+static int tile_lists_build(const splat_oracle_frame *v, const splat_oracle_splat *s, size_t n,
                             size_t **start_out, size_t **items_out)
 {
     size_t tiles = (size_t)v->tiles_x * (size_t)v->tiles_y, *start, *items, *fill;
@@ -300,75 +290,133 @@ out_free:
     return -1;
 }
 
-/* Blends pixel (i, j) front to back over the splats list[0..n) and
- * writes its RGBA (and depth when `depth` is not NULL). */
-static void pixel_blend(const oracle_view *v, const oracle_splat *s, const size_t *list, size_t n,
-                        uint32_t i, uint32_t j, double *rgba, double *depth)
+/* Walks pixel (i, j) (splat_oracle.h). */
+size_t splat_oracle_pixel_hits(const splat_oracle_frame *frame, uint32_t i, uint32_t j,
+                               splat_oracle_hit *hits, double *t_final)
 {
-    int inria = v->opt->mode == SPLAT_ORACLE_INRIA;
+    int inria = frame->opt->mode == SPLAT_ORACLE_INRIA, smooth = frame->opt->smooth;
     double clamp = inria ? ORACLE_CLAMP_INRIA : ORACLE_CLAMP_GSPLAT;
-    double px = j + 0.5, py = i + 0.5, t = 1.0, c[3] = {0.0, 0.0, 0.0}, d = 0.0;
+    double px = j + 0.5, py = i + 0.5, t = 1.0;
+    size_t tile = (size_t)(i / ORACLE_TILE) * frame->tiles_x + j / ORACLE_TILE;
+    const size_t *list = frame->items + frame->start[tile];
+    size_t n = frame->start[tile + 1] - frame->start[tile], hit = 0;
 
     for (size_t k = 0; k < n; k++) {
-        const oracle_splat *g = s + list[k];
+        const splat_oracle_splat *g = frame->splats + list[k];
         double dx = g->mx - px, dy = g->my - py;
         double sigma = 0.5 * (g->ca * dx * dx + g->cc * dy * dy) + g->cb * dx * dy;
-        double alpha, next;
+        double gauss, alpha, next;
+        int clamped = 0;
 
-        if (sigma < 0.0)
+        if (sigma < 0.0 && !smooth)
             continue;
-        alpha = fmin(clamp, g->opacity * exp(-sigma));
-        if (alpha < ORACLE_ALPHA_MIN)
-            continue;
+        gauss = exp(-sigma);
+        alpha = g->opacity * gauss;
+        if (!smooth) {
+            clamped = alpha > clamp;
+            alpha = fmin(clamp, alpha);
+            if (alpha < ORACLE_ALPHA_MIN)
+                continue;
+        }
         next = t * (1.0 - alpha);
-        if (inria ? next < ORACLE_T_MIN : next <= ORACLE_T_MIN)
+        if (!smooth && (inria ? next < ORACLE_T_MIN : next <= ORACLE_T_MIN))
             break;
-        for (int a = 0; a < 3; a++)
-            c[a] += g->rgb[a] * alpha * t;
-        d += g->z * alpha * t;
+        hits[hit].splat = list[k];
+        hits[hit].alpha = alpha;
+        hits[hit].gauss = gauss;
+        hits[hit].t = t;
+        hits[hit].clamped = clamped;
+        hit++;
         t = next;
     }
+    *t_final = t;
+    return hit;
+}
+
+/* Blends pixel (i, j) front to back over its tile's list and writes its
+ * RGBA (and depth when `depth` is not NULL); hits is scratch room for
+ * frame->count. */
+static void pixel_blend(const splat_oracle_frame *frame, splat_oracle_hit *hits, uint32_t i,
+                        uint32_t j, double *rgba, double *depth)
+{
+    double t, c[3] = {0.0, 0.0, 0.0}, d = 0.0;
+    size_t n = splat_oracle_pixel_hits(frame, i, j, hits, &t);
+
+    for (size_t k = 0; k < n; k++) {
+        const splat_oracle_splat *g = frame->splats + hits[k].splat;
+
+        for (int a = 0; a < 3; a++)
+            c[a] += g->rgb[a] * hits[k].alpha * hits[k].t;
+        d += g->z * hits[k].alpha * hits[k].t;
+    }
     for (int a = 0; a < 3; a++)
-        rgba[a] = c[a] + t * v->opt->background[a];
+        rgba[a] = c[a] + t * frame->opt->background[a];
     rgba[3] = 1.0 - t;
     if (depth)
         *depth = t < 1.0 ? d / (1.0 - t) : 0.0;
+}
+
+/* Builds the frame (splat_oracle.h). */
+int splat_oracle_frame_build(const splat_scene *scene, const splat_camera *cam,
+                             const splat_oracle_options *opt, splat_oracle_frame *frame)
+{
+    const double *r = cam->rotation, *t = cam->translation;
+    splat_oracle_splat *s;
+    size_t n = 0;
+
+    memset(frame, 0, sizeof(*frame));
+    frame->cam = cam;
+    frame->opt = opt;
+    frame->tiles_x = (int)((cam->width + ORACLE_TILE - 1) / ORACLE_TILE);
+    frame->tiles_y = (int)((cam->height + ORACLE_TILE - 1) / ORACLE_TILE);
+    for (int a = 0; a < 3; a++)
+        frame->centre[a] = -(r[a] * t[0] + r[3 + a] * t[1] + r[6 + a] * t[2]);
+    s = malloc((scene->count ? scene->count : 1) * sizeof(*s));
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < scene->count; i++)
+        n += (size_t)splat_project(frame, scene, i, s + n);
+    qsort(s, n, sizeof(*s), splat_compare);
+    if (tile_lists_build(frame, s, n, &frame->start, &frame->items) != 0) {
+        free(s);
+        frame->start = frame->items = NULL;
+        return -1;
+    }
+    frame->splats = s;
+    frame->count = n;
+    return 0;
+}
+
+/* Frees the frame (splat_oracle.h). */
+void splat_oracle_frame_free(splat_oracle_frame *frame)
+{
+    free(frame->items);
+    free(frame->start);
+    free(frame->splats);
+    memset(frame, 0, sizeof(*frame));
 }
 
 /* Renders the scene (splat_oracle.h). */
 int splat_oracle_render(const splat_scene *scene, const splat_camera *cam,
                         const splat_oracle_options *opt, double *rgba, double *depth)
 {
-    oracle_view v;
-    oracle_splat *s;
-    size_t n = 0, *start = NULL, *items = NULL;
-    const double *r = cam->rotation, *t = cam->translation;
+    splat_oracle_frame frame;
+    splat_oracle_hit *hits;
 
-    v.cam = cam;
-    v.opt = opt;
-    v.tiles_x = (int)((cam->width + ORACLE_TILE - 1) / ORACLE_TILE);
-    v.tiles_y = (int)((cam->height + ORACLE_TILE - 1) / ORACLE_TILE);
-    for (int a = 0; a < 3; a++)
-        v.centre[a] = -(r[a] * t[0] + r[3 + a] * t[1] + r[6 + a] * t[2]);
-    s = malloc((scene->count ? scene->count : 1) * sizeof(*s));
-    if (!s)
+    if (splat_oracle_frame_build(scene, cam, opt, &frame) != 0)
         return -1;
-    for (size_t i = 0; i < scene->count; i++)
-        n += (size_t)splat_project(&v, scene, i, s + n);
-    qsort(s, n, sizeof(*s), splat_compare);
-    if (tile_lists_build(&v, s, n, &start, &items) != 0) {
-        free(s);
+    hits = malloc((frame.count ? frame.count : 1) * sizeof(*hits));
+    if (!hits) {
+        splat_oracle_frame_free(&frame);
         return -1;
     }
     for (uint32_t i = 0; i < cam->height; i++)
         for (uint32_t j = 0; j < cam->width; j++) {
-            size_t tile = (size_t)(i / ORACLE_TILE) * v.tiles_x + j / ORACLE_TILE;
             size_t px = (size_t)i * cam->width + j;
-            pixel_blend(&v, s, items + start[tile], start[tile + 1] - start[tile], i, j,
-                        rgba + px * 4, depth ? depth + px : NULL);
+
+            pixel_blend(&frame, hits, i, j, rgba + px * 4, depth ? depth + px : NULL);
         }
-    free(items);
-    free(start);
-    free(s);
+    free(hits);
+    splat_oracle_frame_free(&frame);
     return 0;
 }

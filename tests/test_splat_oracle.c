@@ -137,7 +137,7 @@ static int compare_ref(const char *dir, const char *ref_name, const splat_scene 
                        splat_oracle_mode mode, size_t want_fails)
 {
     splat_camera cam;
-    splat_oracle_options opt = {mode, 0, {0.0, 0.0, 0.0}};
+    splat_oracle_options opt = {mode, 0, {0.0, 0.0, 0.0}, 0};
     char path[1024];
     size_t n, fails = 0;
     double *rgba, maxd = 0.0, se = 0.0;
@@ -229,7 +229,7 @@ static void gaussian_set(splat_scene *scene, size_t i, double x, double y, doubl
 static double *render(const splat_scene *scene, const splat_camera *cam, splat_oracle_mode mode,
                       int antialiased, double **depth)
 {
-    splat_oracle_options opt = {mode, antialiased, {0.0, 0.0, 0.0}};
+    splat_oracle_options opt = {mode, antialiased, {0.0, 0.0, 0.0}, 0};
     size_t n = (size_t)cam->width * cam->height;
     double *rgba = test_xmalloc(n * 4, sizeof(*rgba));
 
@@ -463,7 +463,7 @@ static void test_camera_rotation(void)
     memset(cb.rotation, 0, sizeof(cb.rotation));
     cb.rotation[1] = cb.rotation[5] = cb.rotation[6] = 1.0; /* Q^T */
     for (int mode = 0; mode < 2; mode++) {
-        splat_oracle_options opt = {(splat_oracle_mode)mode, 0, {0.1, 0.2, 0.3}};
+        splat_oracle_options opt = {(splat_oracle_mode)mode, 0, {0.1, 0.2, 0.3}, 0};
         double *ra = test_xmalloc(n, sizeof(*ra)), *rb = test_xmalloc(n, sizeof(*rb));
         double maxd = 0.0, sum = 0.0;
         CHECK(splat_oracle_render(&a, &ca, &opt, ra, NULL) == 0);
@@ -488,7 +488,7 @@ static void test_synth(void)
     splat_synth_options so = {2000, 42, 1, 2};
     splat_scene a, b;
     splat_camera cam;
-    splat_oracle_options opt = {SPLAT_ORACLE_GSPLAT, 0, {0.0, 0.0, 0.0}};
+    splat_oracle_options opt = {SPLAT_ORACLE_GSPLAT, 0, {0.0, 0.0, 0.0}, 0};
     double *rgba, cover = 0.0;
 
     CHECK(splat_synth_scene(&so, &a) == 0);

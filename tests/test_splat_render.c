@@ -191,7 +191,7 @@ static compare_result against_oracle(kiln_device *dev, splat_renderer *r, const 
     double *want = test_xmalloc(pixels * 4, sizeof(double));
     double *want_depth = test_xmalloc(pixels, sizeof(double));
     splat_oracle_options oo = { mode == SPLAT_MODE_INRIA ? SPLAT_ORACLE_INRIA : SPLAT_ORACLE_GSPLAT,
-                                antialiased, { 0, 0, 0 } };
+                                antialiased, { 0, 0, 0 }, 0 };
     splat_render_options o = options_for(mode);
     compare_result cr = { 0, 0, 0, 0 };
     float *got;
