@@ -14,9 +14,10 @@
  * is the big one: about 24 bytes a point observation). */
 #define CAMERA_FILE_MAX ((size_t)256 << 20)
 
-/* Reads the whole regular file `path` (at most CAMERA_FILE_MAX bytes) into
- * a new kiln_ block *data (NUL-terminated, *len bytes before the NUL). */
-static kiln_status file_read_whole(const char *path, char **data, size_t *len)
+/* Reads the whole regular file `path` (at most `max` bytes) into a new
+ * kiln_ block *data (NUL-terminated, *len bytes before the NUL). */
+kiln_status splat_file_read_whole(const char *path, size_t max, const char *what, char **data,
+                                  size_t *len)
 {
     struct stat sb;
     char *buf;
@@ -31,9 +32,9 @@ static kiln_status file_read_whole(const char *path, char **data, size_t *len)
         st = kiln_fail(KILN_E_IO, "%s: cannot read: %s", path, strerror(errno));
         goto out_close;
     }
-    if (sb.st_size < 0 || (unsigned long long)sb.st_size > CAMERA_FILE_MAX) {
-        st = kiln_fail(KILN_E_LIMIT, "%s: %lld bytes is more than the %zu MiB a camera file may "
-                       "have", path, (long long)sb.st_size, CAMERA_FILE_MAX >> 20);
+    if (sb.st_size < 0 || (unsigned long long)sb.st_size > max) {
+        st = kiln_fail(KILN_E_LIMIT, "%s: %lld bytes is more than the %zu MiB %s may have",
+                       path, (long long)sb.st_size, max >> 20, what);
         goto out_close;
     }
     buf = kiln_malloc((size_t)sb.st_size + 1);
@@ -90,9 +91,11 @@ static kiln_status colmap_read(const char *dir, const char *ext, splat_camera_se
     snprintf(leaf, sizeof(leaf), "images.%s", ext);
     if ((st = path_join(img_path, sizeof(img_path), dir, leaf)) != KILN_OK)
         return st;
-    if ((st = file_read_whole(cam_path, &cams, &cams_len)) != KILN_OK)
+    if ((st = splat_file_read_whole(cam_path, CAMERA_FILE_MAX, "a camera file", &cams,
+                                    &cams_len)) != KILN_OK)
         return st;
-    if ((st = file_read_whole(img_path, &imgs, &imgs_len)) != KILN_OK)
+    if ((st = splat_file_read_whole(img_path, CAMERA_FILE_MAX, "a camera file", &imgs,
+                                    &imgs_len)) != KILN_OK)
         goto out_free_cameras;
     if (ext[0] == 'b')
         st = splat_cameras_parse_colmap_bin(cams, cams_len, imgs, imgs_len, dir, set);
@@ -105,8 +108,10 @@ out_free_cameras:
 }
 
 /* Reads a JSON camera file; a transforms frame without w/h looks for its
- * image beside the file. */
-static kiln_status json_read(const char *path, splat_camera_set *set)
+ * image beside the file.  With `paths`, only a transforms file is
+ * accepted and its paths are kept. */
+static kiln_status json_read(const char *path, splat_camera_set *set,
+                             splat_transforms_paths *paths)
 {
     char dir[4096], *slash, *text;
     size_t len;
@@ -120,9 +125,13 @@ static kiln_status json_read(const char *path, splat_camera_set *set)
         dir[1] = '\0';
     else
         *slash = '\0';
-    if ((st = file_read_whole(path, &text, &len)) != KILN_OK)
+    if ((st = splat_file_read_whole(path, CAMERA_FILE_MAX, "a camera file", &text, &len)) !=
+        KILN_OK)
         return st;
-    st = splat_cameras_parse_json_at(text, len, path, dir, set);
+    if (paths)
+        st = splat_transforms_parse_at(text, len, path, dir, set, paths);
+    else
+        st = splat_cameras_parse_json_at(text, len, path, dir, set);
     kiln_free(text);
     return st;
 }
@@ -163,11 +172,11 @@ static kiln_status dir_read(const char *dir, splat_camera_set *set)
     if ((st = path_join(a, sizeof(a), dir, "cameras.json")) != KILN_OK)
         return st;
     if (path_kind(a) == 'f')
-        return json_read(a, set);
+        return json_read(a, set, NULL);
     if ((st = path_join(a, sizeof(a), dir, "transforms.json")) != KILN_OK)
         return st;
     if (path_kind(a) == 'f')
-        return json_read(a, set);
+        return json_read(a, set, NULL);
     return kiln_fail(KILN_E_IO, "%s: no cameras here: a camera directory holds a COLMAP model "
                      "(cameras.bin and images.bin, or the .txt pair), sparse/0, cameras.json "
                      "or transforms.json", dir);
@@ -199,5 +208,14 @@ kiln_status splat_cameras_read(const char *path, splat_camera_set *set)
                 snprintf(dir, sizeof(dir), "%.*s", (int)(base - path - 1), path);
             return colmap_read(dir, strchr(base, '.') + 1, set);
         }
-    return json_read(path, set);
+    return json_read(path, set, NULL);
+}
+
+/* Reads a transforms file keeping its paths (splat_camera_source.h). */
+kiln_status splat_transforms_read(const char *path, splat_camera_set *set,
+                                  splat_transforms_paths *paths)
+{
+    memset(set, 0, sizeof(*set));
+    memset(paths, 0, sizeof(*paths));
+    return json_read(path, set, paths);
 }

@@ -35,4 +35,34 @@ void splat_camera_set_sort(splat_camera_set *set);
 kiln_status splat_cameras_parse_json_at(const char *text, size_t len, const char *name,
                                         const char *dir, splat_camera_set *set);
 
+/* What a dataset needs from a transforms file besides its views. */
+typedef struct splat_transforms_paths {
+    char **file_paths;      /* each frame's file_path as written, in frame
+                               order (the views' order before any sort) */
+    size_t count;
+    char *ply_file_path;    /* the top-level "ply_file_path", or NULL */
+} splat_transforms_paths;
+
+/* splat_cameras_parse_json_at for a transforms file only (anything else
+ * is KILN_E_FORMAT), keeping the paths in *paths (zeroed first; zeroed
+ * again on error).  A ply_file_path that is not a non-empty string is
+ * KILN_E_FORMAT. */
+kiln_status splat_transforms_parse_at(const char *text, size_t len, const char *name,
+                                      const char *dir, splat_camera_set *set,
+                                      splat_transforms_paths *paths);
+
+/* The same from the file `path` (image headers looked up beside it). */
+kiln_status splat_transforms_read(const char *path, splat_camera_set *set,
+                                  splat_transforms_paths *paths);
+
+/* Frees the copies in *paths and zeroes it; safe on a zeroed one. */
+void splat_transforms_paths_free(splat_transforms_paths *paths);
+
+/* Reads the whole regular file `path` (at most `max` bytes; more is
+ * KILN_E_LIMIT saying `what` the file is, "a camera file") into a new
+ * kiln_ block *data, NUL-terminated, *len bytes before the NUL.
+ * KILN_E_IO naming the file when it cannot be read (file_open.h). */
+kiln_status splat_file_read_whole(const char *path, size_t max, const char *what, char **data,
+                                  size_t *len);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colmap_io.h"
 #include "host_alloc.h"
 #include "splat_camera_math.h"
 #include "splat_camera_source.h"
@@ -115,66 +116,11 @@ static kiln_status view_finish(splat_camera *view, const colmap_camera *cams, si
 
 /* ---- binary ---- */
 
-/* A little-endian reader over a byte range; `file` is for messages. */
-typedef struct bin_reader {
-    const unsigned char *p;
-    size_t left;
-    const char *file;
-} bin_reader;
-
-/* Reads n bytes as a little-endian unsigned integer (n <= 8).  KILN_E_FORMAT
- * "truncated" naming `what` when fewer remain. */
-static kiln_status bin_uint(bin_reader *r, size_t n, const char *what, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    *out = 0;
-    if (r->left < n)
-        return kiln_fail(KILN_E_FORMAT, "%s: truncated: the file ends inside %s", r->file, what);
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += n;
-    r->left -= n;
-    *out = v;
-    return KILN_OK;
-}
-
-/* Reads n little-endian IEEE doubles. */
-static kiln_status bin_doubles(bin_reader *r, size_t n, const char *what, double *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t bits;
-        kiln_status st = bin_uint(r, 8, what, &bits);
-
-        if (st != KILN_OK)
-            return st;
-        memcpy(&out[i], &bits, sizeof(out[i]));
-    }
-    return KILN_OK;
-}
-
-/* Reads a count and checks that `min_each` bytes per item fit in what
- * remains (so that a corrupt count never sizes an allocation). */
-static kiln_status bin_count(bin_reader *r, size_t min_each, const char *what, size_t *out)
-{
-    uint64_t n;
-    kiln_status st = bin_uint(r, 8, what, &n);
-
-    *out = 0;
-    if (st != KILN_OK)
-        return st;
-    if (n > r->left / min_each)
-        return kiln_fail(KILN_E_FORMAT, "%s: %llu %s cannot fit in the %zu bytes that remain",
-                         r->file, (unsigned long long)n, what, r->left);
-    *out = (size_t)n;
-    return KILN_OK;
-}
-
 /* Reads cameras.bin into a new table (*cams, *ncams), sorted by id. */
 static kiln_status cameras_bin_read(const void *data, size_t len, const char *file,
                                     colmap_camera **cams, size_t *ncams)
 {
-    bin_reader r = { data, len, file };
+    colmap_bin_reader r = { data, len, file };
     colmap_camera *tab;
     size_t n;
     kiln_status st;
@@ -182,7 +128,7 @@ static kiln_status cameras_bin_read(const void *data, size_t len, const char *fi
     *cams = NULL;
     *ncams = 0;
     /* id, model, width, height and at least 3 parameters */
-    if ((st = bin_count(&r, 4 + 4 + 8 + 8 + 3 * 8, "cameras", &n)) != KILN_OK)
+    if ((st = colmap_bin_count(&r, 4 + 4 + 8 + 8 + 3 * 8, "cameras", &n)) != KILN_OK)
         return st;
     if (n == 0)
         return kiln_fail(KILN_E_FORMAT, "%s: no cameras", file);
@@ -193,10 +139,10 @@ static kiln_status cameras_bin_read(const void *data, size_t len, const char *fi
         uint64_t id, model;
         double p[COLMAP_PARAMS_MAX];
 
-        if ((st = bin_uint(&r, 4, "a camera id", &id)) != KILN_OK ||
-            (st = bin_uint(&r, 4, "a camera model", &model)) != KILN_OK ||
-            (st = bin_uint(&r, 8, "a camera width", &tab[i].width)) != KILN_OK ||
-            (st = bin_uint(&r, 8, "a camera height", &tab[i].height)) != KILN_OK)
+        if ((st = colmap_bin_uint(&r, 4, "a camera id", &id)) != KILN_OK ||
+            (st = colmap_bin_uint(&r, 4, "a camera model", &model)) != KILN_OK ||
+            (st = colmap_bin_uint(&r, 8, "a camera width", &tab[i].width)) != KILN_OK ||
+            (st = colmap_bin_uint(&r, 8, "a camera height", &tab[i].height)) != KILN_OK)
             goto out_free_table;
         tab[i].id = (uint32_t)id;
         if (model >= (uint64_t)COLMAP_MODEL_COUNT) {
@@ -204,7 +150,7 @@ static kiln_status cameras_bin_read(const void *data, size_t len, const char *fi
                            tab[i].id, (int)(int32_t)(uint32_t)model);
             goto out_free_table;
         }
-        if ((st = bin_doubles(&r, (size_t)colmap_models[model].params, "camera parameters",
+        if ((st = colmap_bin_doubles(&r, (size_t)colmap_models[model].params, "camera parameters",
                               p)) != KILN_OK ||
             (st = colmap_camera_set(&tab[i], (int)model, p, file)) != KILN_OK)
             goto out_free_table;
@@ -224,7 +170,7 @@ out_free_table:
 }
 
 /* Reads one image of images.bin into view `index`. */
-static kiln_status image_bin_read(bin_reader *r, size_t index, const colmap_camera *cams,
+static kiln_status image_bin_read(colmap_bin_reader *r, size_t index, const colmap_camera *cams,
                                   size_t ncams, const colmap_names *names, splat_camera *view)
 {
     uint64_t image_id, camera_id, npoints;
@@ -233,10 +179,10 @@ static kiln_status image_bin_read(bin_reader *r, size_t index, const colmap_came
     size_t name_len;
     kiln_status st;
 
-    if ((st = bin_uint(r, 4, "an image id", &image_id)) != KILN_OK ||
-        (st = bin_doubles(r, 4, "a quaternion", q)) != KILN_OK ||
-        (st = bin_doubles(r, 3, "a translation", t)) != KILN_OK ||
-        (st = bin_uint(r, 4, "an image's camera id", &camera_id)) != KILN_OK)
+    if ((st = colmap_bin_uint(r, 4, "an image id", &image_id)) != KILN_OK ||
+        (st = colmap_bin_doubles(r, 4, "a quaternion", q)) != KILN_OK ||
+        (st = colmap_bin_doubles(r, 3, "a translation", t)) != KILN_OK ||
+        (st = colmap_bin_uint(r, 4, "an image's camera id", &camera_id)) != KILN_OK)
         return st;
     nul = memchr(r->p, '\0', r->left);
     if (!nul)
@@ -248,7 +194,7 @@ static kiln_status image_bin_read(bin_reader *r, size_t index, const colmap_came
         return st;
     r->p += name_len + 1;
     r->left -= name_len + 1;
-    if ((st = bin_uint(r, 8, "a point count", &npoints)) != KILN_OK)
+    if ((st = colmap_bin_uint(r, 8, "a point count", &npoints)) != KILN_OK)
         return st;
     if (npoints > r->left / 24)
         return kiln_fail(KILN_E_FORMAT, "%s: image %s: %llu points cannot fit in the %zu bytes "
@@ -264,12 +210,12 @@ static kiln_status images_bin_read(const void *data, size_t len, const colmap_ca
                                    size_t ncams, const colmap_names *names,
                                    splat_camera_set *set)
 {
-    bin_reader r = { data, len, names->images };
+    colmap_bin_reader r = { data, len, names->images };
     size_t n;
     kiln_status st;
 
     /* id, quaternion, translation, camera id, a name of 1 byte and its NUL, point count */
-    if ((st = bin_count(&r, 4 + 32 + 24 + 4 + 2 + 8, "images", &n)) != KILN_OK)
+    if ((st = colmap_bin_count(&r, 4 + 32 + 24 + 4 + 2 + 8, "images", &n)) != KILN_OK)
         return st;
     if (n == 0)
         return kiln_fail(KILN_E_FORMAT, "%s: no images: no views", names->images);
@@ -310,113 +256,8 @@ kiln_status splat_cameras_parse_colmap_bin(const void *cameras_bin, size_t camer
 
 /* ---- text ---- */
 
-/* A NUL-terminated copy of a text file, walked line by line. */
-typedef struct text_lines {
-    char *buf;
-    char *next;        /* start of the next line, NULL at the end */
-    size_t line_no;    /* 1-based number of the line last returned */
-    const char *file;
-} text_lines;
-
-/* Copies `len` bytes of text; a NUL byte inside is an error. */
-static kiln_status text_lines_init(text_lines *t, const char *text, size_t len, const char *file)
-{
-    memset(t, 0, sizeof(*t));
-    t->file = file;
-    if (memchr(text, '\0', len))
-        return kiln_fail(KILN_E_FORMAT, "%s: a NUL byte in a text file", file);
-    t->buf = kiln_malloc(len + 1);
-    if (!t->buf)
-        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu bytes", file, len);
-    memcpy(t->buf, text, len);
-    t->buf[len] = '\0';
-    t->next = t->buf;
-    return KILN_OK;
-}
-
-/* Returns the next line (without its end, a trailing CR dropped), or
- * NULL at the end of the text. */
-static char *text_line_next(text_lines *t)
-{
-    char *line = t->next, *end;
-    size_t n;
-
-    if (!line || *line == '\0') {
-        t->next = NULL;
-        return NULL;
-    }
-    end = strchr(line, '\n');
-    if (end)
-        *end = '\0';
-    t->next = end ? end + 1 : NULL;
-    n = strlen(line);
-    if (n > 0 && line[n - 1] == '\r')
-        line[n - 1] = '\0';
-    t->line_no++;
-    return line;
-}
-
-/* Whether a line holds nothing but white space, or is a '#' comment. */
-static int line_blank(const char *s, int *comment)
-{
-    s += strspn(s, " \t");
-    *comment = *s == '#';
-    return *s == '\0';
-}
-
-/* Cuts the next white-space separated token off *s; NULL when none. */
-static char *token_next(char **s)
-{
-    char *p = *s + strspn(*s, " \t"), *end;
-
-    if (*p == '\0')
-        return NULL;
-    end = p + strcspn(p, " \t");
-    if (*end)
-        *end++ = '\0';
-    *s = end;
-    return p;
-}
-
-/* Parses token `tok` (what: for the message) as a decimal unsigned
- * integer no greater than max. */
-static kiln_status token_uint(const char *tok, uint64_t max, const text_lines *t,
-                              const char *what, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!tok)
-        return kiln_fail(KILN_E_FORMAT, "%s: line %zu: no %s", t->file, t->line_no, what);
-    errno = 0;
-    v = strtoull(tok, &end, 10);
-    if (*tok == '-' || *tok == '+' || end == tok || *end || errno || v > max)
-        return kiln_fail(KILN_E_FORMAT, "%s: line %zu: %s \"%.32s\" is not a whole number in "
-                         "0..%llu", t->file, t->line_no, what, tok, (unsigned long long)max);
-    *out = v;
-    return KILN_OK;
-}
-
-/* Parses token `tok` as a finite number. */
-static kiln_status token_double(const char *tok, const text_lines *t, const char *what,
-                                double *out)
-{
-    char *end;
-
-    if (!tok)
-        return kiln_fail(KILN_E_FORMAT, "%s: line %zu: no %s", t->file, t->line_no, what);
-    *out = strtod(tok, &end);
-    if (end == tok || *end)
-        return kiln_fail(KILN_E_FORMAT, "%s: line %zu: %s \"%.32s\" is not a number", t->file,
-                         t->line_no, what, tok);
-    if (!isfinite(*out))
-        return kiln_fail(KILN_E_FORMAT, "%s: line %zu: %s \"%.32s\" is not finite", t->file,
-                         t->line_no, what, tok);
-    return KILN_OK;
-}
-
 /* Parses one line of cameras.txt: CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]. */
-static kiln_status camera_text_read(char *line, const text_lines *t, colmap_camera *cam)
+static kiln_status camera_text_read(char *line, const colmap_text *t, colmap_camera *cam)
 {
     double p[COLMAP_PARAMS_MAX];
     uint64_t id;
@@ -425,10 +266,11 @@ static kiln_status camera_text_read(char *line, const text_lines *t, colmap_came
     int model = -1;
     kiln_status st;
 
-    if ((st = token_uint(token_next(&line), UINT32_MAX, t, "camera id", &id)) != KILN_OK)
+    if ((st = colmap_token_uint(colmap_token_next(&line), UINT32_MAX, t, "camera id",
+                                &id)) != KILN_OK)
         return st;
     cam->id = (uint32_t)id;
-    model_name = token_next(&line);
+    model_name = colmap_token_next(&line);
     if (!model_name)
         return kiln_fail(KILN_E_FORMAT, "%s: line %zu: camera %u has no model", t->file,
                          t->line_no, cam->id);
@@ -438,13 +280,16 @@ static kiln_status camera_text_read(char *line, const text_lines *t, colmap_came
     if (model < 0)
         return kiln_fail(KILN_E_FORMAT, "%s: line %zu: camera %u: unknown model %.32s", t->file,
                          t->line_no, cam->id, model_name);
-    if ((st = token_uint(token_next(&line), UINT64_MAX, t, "width", &cam->width)) != KILN_OK ||
-        (st = token_uint(token_next(&line), UINT64_MAX, t, "height", &cam->height)) != KILN_OK)
+    if ((st = colmap_token_uint(colmap_token_next(&line), UINT64_MAX, t, "width",
+                                &cam->width)) != KILN_OK ||
+        (st = colmap_token_uint(colmap_token_next(&line), UINT64_MAX, t, "height",
+                                &cam->height)) != KILN_OK)
         return st;
     for (int i = 0; i < colmap_models[model].params; i++)
-        if ((st = token_double(token_next(&line), t, "camera parameter", &p[i])) != KILN_OK)
+        if ((st = colmap_token_double(colmap_token_next(&line), t, "camera parameter",
+                                      &p[i])) != KILN_OK)
             return st;
-    extra = token_next(&line);
+    extra = colmap_token_next(&line);
     if (extra)
         return kiln_fail(KILN_E_FORMAT, "%s: line %zu: camera %u: more than the %d parameters "
                          "of %s", t->file, t->line_no, cam->id, colmap_models[model].params,
@@ -456,7 +301,7 @@ static kiln_status camera_text_read(char *line, const text_lines *t, colmap_came
 static kiln_status cameras_text_read(const char *text, size_t len, const char *file,
                                      colmap_camera **cams, size_t *ncams)
 {
-    text_lines t;
+    colmap_text t;
     colmap_camera *tab = NULL;
     size_t n = 0, cap = 0;
     char *line;
@@ -464,7 +309,7 @@ static kiln_status cameras_text_read(const char *text, size_t len, const char *f
 
     *cams = NULL;
     *ncams = 0;
-    if ((st = text_lines_init(&t, text, len, file)) != KILN_OK)
+    if ((st = colmap_text_init(&t, text, len, file)) != KILN_OK)
         return st;
     /* one camera a line: at most as many as there are newlines, plus one */
     for (size_t i = 0; i < len; i++)
@@ -474,10 +319,10 @@ static kiln_status cameras_text_read(const char *text, size_t len, const char *f
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu cameras", file, cap + 1);
         goto out_free_text;
     }
-    while ((line = text_line_next(&t)) != NULL) {
+    while ((line = colmap_text_line(&t)) != NULL) {
         int comment;
 
-        if (line_blank(line, &comment) || comment)
+        if (colmap_line_blank(line, &comment) || comment)
             continue;
         if ((st = camera_text_read(line, &t, &tab[n])) != KILN_OK)
             goto out_free_table;
@@ -502,7 +347,7 @@ out_free_text:
 
 /* Parses the first line of an image in images.txt:
  * IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME (the rest of the line). */
-static kiln_status image_text_read(char *line, size_t index, const text_lines *t,
+static kiln_status image_text_read(char *line, size_t index, const colmap_text *t,
                                    const colmap_camera *cams, size_t ncams,
                                    const colmap_names *names, splat_camera *view)
 {
@@ -512,13 +357,15 @@ static kiln_status image_text_read(char *line, size_t index, const text_lines *t
     char *img, *end;
     kiln_status st;
 
-    if ((st = token_uint(token_next(&line), UINT32_MAX, t, "image id", &image_id)) != KILN_OK)
+    if ((st = colmap_token_uint(colmap_token_next(&line), UINT32_MAX, t, "image id",
+                                &image_id)) != KILN_OK)
         return st;
     for (int i = 0; i < 7; i++)
-        if ((st = token_double(token_next(&line), t, fields[i], i < 4 ? &q[i] : &t3[i - 4])) !=
-            KILN_OK)
+        if ((st = colmap_token_double(colmap_token_next(&line), t, fields[i],
+                                      i < 4 ? &q[i] : &t3[i - 4])) != KILN_OK)
             return st;
-    if ((st = token_uint(token_next(&line), UINT32_MAX, t, "camera id", &camera_id)) != KILN_OK)
+    if ((st = colmap_token_uint(colmap_token_next(&line), UINT32_MAX, t, "camera id",
+                                &camera_id)) != KILN_OK)
         return st;
     img = line + strspn(line, " \t");
     end = img + strlen(img);
@@ -538,27 +385,27 @@ static kiln_status images_text_read(const char *text, size_t len, const colmap_c
                                     size_t ncams, const colmap_names *names,
                                     splat_camera_set *set)
 {
-    text_lines t;
+    colmap_text t;
     size_t n = 0, lines = 0;
     char *line;
     kiln_status st;
 
-    if ((st = text_lines_init(&t, text, len, names->images)) != KILN_OK)
+    if ((st = colmap_text_init(&t, text, len, names->images)) != KILN_OK)
         return st;
     for (size_t i = 0; i < len; i++)
         lines += text[i] == '\n';
     /* an image takes two lines, the last one's points line may be absent */
     if ((st = splat_camera_set_alloc(set, lines / 2 + 1, names->images)) != KILN_OK)
         goto out_free_text;
-    while ((line = text_line_next(&t)) != NULL) {
+    while ((line = colmap_text_line(&t)) != NULL) {
         int comment;
 
-        if (line_blank(line, &comment) || comment)
+        if (colmap_line_blank(line, &comment) || comment)
             continue;
         if ((st = image_text_read(line, n, &t, cams, ncams, names, &set->cameras[n])) != KILN_OK)
             goto out_free_text;
         n++;
-        text_line_next(&t);    /* the image's points: not needed */
+        colmap_text_line(&t);    /* the image's points: not needed */
     }
     if (n == 0) {
         st = kiln_fail(KILN_E_FORMAT, "%s: no images: no views", names->images);

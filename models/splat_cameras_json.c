@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "host_alloc.h"
 #include "image_read.h"
 #include "splat_camera_math.h"
 #include "splat_camera_source.h"
@@ -373,9 +374,54 @@ static kiln_status transforms_frame(json_object *fr, size_t index, const intrins
     return splat_camera_check(cam, name);
 }
 
-/* A transforms file: an object with "frames". */
+/* Records what a dataset needs besides the views of a transforms file:
+ * every frame's file_path and the top-level ply_file_path (kiln_
+ * copies into *paths). */
+static kiln_status transforms_paths_read(json_object *root, json_object *frames,
+                                         const char *name, splat_transforms_paths *paths)
+{
+    size_t n = json_object_array_length(frames);
+    json_object *ply;
+
+    paths->file_paths = kiln_calloc(n, sizeof(*paths->file_paths));
+    if (!paths->file_paths)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu file paths", name, n);
+    paths->count = n;
+    for (size_t i = 0; i < n; i++) {
+        json_object *fp = NULL;
+
+        /* transforms_frame checked each file_path is a string */
+        json_object_object_get_ex(json_object_array_get_idx(frames, i), "file_path", &fp);
+        paths->file_paths[i] = kiln_strdup(json_object_get_string(fp));
+        if (!paths->file_paths[i])
+            return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for file paths", name);
+    }
+    if (json_object_object_get_ex(root, "ply_file_path", &ply)) {
+        if (!json_object_is_type(ply, json_type_string) ||
+            strlen(json_object_get_string(ply)) != (size_t)json_object_get_string_len(ply) ||
+            json_object_get_string_len(ply) == 0)
+            return kiln_fail(KILN_E_FORMAT, "%s: \"ply_file_path\" is not a file name", name);
+        paths->ply_file_path = kiln_strdup(json_object_get_string(ply));
+        if (!paths->ply_file_path)
+            return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for ply_file_path", name);
+    }
+    return KILN_OK;
+}
+
+/* Frees the copies of a transforms file's paths and zeroes *paths. */
+void splat_transforms_paths_free(splat_transforms_paths *paths)
+{
+    for (size_t i = 0; paths->file_paths && i < paths->count; i++)
+        kiln_free(paths->file_paths[i]);
+    kiln_free(paths->file_paths);
+    kiln_free(paths->ply_file_path);
+    memset(paths, 0, sizeof(*paths));
+}
+
+/* A transforms file: an object with "frames"; paths (may be NULL) gets
+ * the frames' file paths. */
 static kiln_status transforms_parse(json_object *root, const char *name, const char *dir,
-                                    splat_camera_set *set)
+                                    splat_camera_set *set, splat_transforms_paths *paths)
 {
     json_object *frames;
     intrinsics top;
@@ -404,6 +450,8 @@ static kiln_status transforms_parse(json_object *root, const char *name, const c
             return st;
         disagreeing += (size_t)disagree;
     }
+    if (paths && (st = transforms_paths_read(root, frames, name, paths)) != KILN_OK)
+        return st;
     if (disagreeing > 1) {
         size_t used = strlen(set->warning);
         snprintf(set->warning + used, sizeof(set->warning) - used, " (%zu of %zu frames)",
@@ -432,9 +480,11 @@ static kiln_status cameras_json_parse(json_object *root, const char *name,
 }
 
 /* Parses the text with json-c (whole input, nothing but white space
- * after the value) and hands the value to the parser its shape names. */
-kiln_status splat_cameras_parse_json_at(const char *text, size_t len, const char *name,
-                                        const char *dir, splat_camera_set *set)
+ * after the value) and hands the value to the parser its shape names;
+ * with `paths` only a transforms file is accepted, and its paths are
+ * kept there. */
+static kiln_status json_parse(const char *text, size_t len, const char *name, const char *dir,
+                              splat_camera_set *set, splat_transforms_paths *paths)
 {
     json_tokener *tok;
     json_object *root = NULL, *frames;
@@ -462,21 +512,44 @@ kiln_status splat_cameras_parse_json_at(const char *text, size_t len, const char
             st = kiln_fail(KILN_E_FORMAT, "%s: data after the JSON value at byte %zu", name, end);
             goto out_put_root;
         }
-    if (json_object_is_type(root, json_type_array))
+    if (paths && !(json_object_is_type(root, json_type_object) &&
+                   json_object_object_get_ex(root, "frames", &frames)))
+        st = kiln_fail(KILN_E_FORMAT, "%s: not a transforms file (an object with \"frames\")",
+                       name);
+    else if (json_object_is_type(root, json_type_array))
         st = cameras_json_parse(root, name, set);
     else if (json_object_is_type(root, json_type_object) &&
              json_object_object_get_ex(root, "frames", &frames))
-        st = transforms_parse(root, name, dir, set);
+        st = transforms_parse(root, name, dir, set, paths);
     else
         st = kiln_fail(KILN_E_FORMAT, "%s: neither a list of cameras (cameras.json) nor an "
                        "object with \"frames\" (transforms.json)", name);
-    if (st != KILN_OK)
+    if (st != KILN_OK) {
         splat_camera_set_free(set);
+        if (paths)
+            splat_transforms_paths_free(paths);
+    }
 out_put_root:
     json_object_put(root);
 out_free_tokener:
     json_tokener_free(tok);
     return st;
+}
+
+/* Parses any JSON camera file; see splat_camera_source.h. */
+kiln_status splat_cameras_parse_json_at(const char *text, size_t len, const char *name,
+                                        const char *dir, splat_camera_set *set)
+{
+    return json_parse(text, len, name, dir, set, NULL);
+}
+
+/* Parses a transforms file keeping its paths; see splat_camera_source.h. */
+kiln_status splat_transforms_parse_at(const char *text, size_t len, const char *name,
+                                      const char *dir, splat_camera_set *set,
+                                      splat_transforms_paths *paths)
+{
+    memset(paths, 0, sizeof(*paths));
+    return json_parse(text, len, name, dir, set, paths);
 }
 
 /* The memory version: no image headers to fall back on. */
