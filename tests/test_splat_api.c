@@ -75,7 +75,7 @@ static void parity(const char *dir, const char *cameras, const char *scene, cons
 
 int main(void)
 {
-    char dir[4096], cameras[4200], missing[4200];
+    char dir[4096], cameras[4200];
     const char *orbit_sets[] = { "splat.orbit_frames=4", "splat.width=32", "splat.height=24",
                                  "splat.output=depth" };
     kiln_splat *s = NULL;
@@ -98,7 +98,7 @@ int main(void)
     /* an orbit frame of expected depth, and a scene that does not exist */
     CHECK_OK(kiln_splat_open(NULL, orbit_sets, 4, &s));
     if (s) {
-        char scene[4200];
+        char scene[4200], missing[4200];
         size_t drawn = 0;
         snprintf(scene, sizeof(scene), "%s/brush_basic.ply", dir);
         CHECK_OK(kiln_splat_render(s, scene, NULL, 2, &px, &w, &h, &c));

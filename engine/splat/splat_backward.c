@@ -92,7 +92,7 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
     int strict = opt->mode == SPLAT_MODE_INRIA;
     cl_float4 blend = { { strict ? 0.99f : 0.999f, 1e-4f, 1.0f / 255.0f, strict ? 1.0f : 0.0f } };
     cl_float4 bg = { { opt->background[0], opt->background[1], opt->background[2], 0.0f } };
-    size_t pixels[2] = { cam->width, cam->height }, global = s->count;
+    size_t global = s->count;
     kiln_status st = backward_check(r, s, cam, opt, dl_drgb, grads);
 
     if (st == KILN_OK)
@@ -107,6 +107,7 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
             DEV_ARG(r->buf[FB_G_CONIC]->mem), DEV_ARG(r->buf[FB_G_OPACITY]->mem),
             DEV_ARG(r->buf[FB_G_RGB]->mem),
         };
+        size_t pixels[2] = { cam->width, cam->height };
         st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
                                "splat_blend_backward", args, DEV_NARGS(args), 2, pixels, NULL);
     }
