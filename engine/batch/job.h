@@ -106,6 +106,33 @@ typedef struct job_splat {
     uint64_t max_instances;    /* max_instances: tile instances per band */
 } job_splat;
 
+/* [train] */
+typedef struct job_train {
+    uint64_t iterations;       /* iterations */
+    char save_iterations[256]; /* save_iterations: "7000,30000" */
+    char test_iterations[256]; /* test_iterations */
+    char checkpoint_iterations[256]; /* checkpoint_iterations */
+    uint64_t sh_degree;        /* sh_degree */
+    float background[3];       /* background: [0] NaN = black */
+    uint64_t seed;             /* seed */
+    uint64_t test_every;       /* test_every */
+    uint64_t downscale;        /* downscale: 1, 2, 4, 8 */
+    uint64_t image_cache;      /* image_cache: bytes of decoded images kept */
+    int alpha;                 /* alpha: background or ignore */
+    int mode;                  /* mode: splat_mode */
+    float lambda_dssim;        /* lambda_dssim */
+    uint64_t max_gaussians;    /* max_gaussians */
+    int densify;               /* densify */
+    uint64_t densify_from;     /* densify_from */
+    uint64_t densify_until;    /* densify_until */
+    uint64_t densify_interval; /* densify_interval */
+    float densify_grad_threshold; /* densify_grad_threshold */
+    float percent_dense;       /* percent_dense */
+    uint64_t opacity_reset_interval; /* opacity_reset_interval */
+    uint64_t sh_interval;      /* sh_interval */
+    uint64_t random_points;    /* random_points: init without a point cloud */
+} job_train;
+
 /* [output] */
 typedef struct job_output {
     uint64_t bit_depth;        /* bit_depth: 8 or 16 */
@@ -132,6 +159,7 @@ typedef struct job_config {
     job_segment segment;
     job_refine refine;
     job_splat splat;
+    job_train train;
     job_output output;
 } job_config;
 
@@ -144,6 +172,9 @@ enum { SPLAT_JOB_INRIA = 0, SPLAT_JOB_GSPLAT = 1 };
 enum { SPLAT_JOB_RGB = 0, SPLAT_JOB_RGBA = 1, SPLAT_JOB_ALPHA = 2, SPLAT_JOB_DEPTH = 3 };
 enum { SPLAT_JOB_REFUSE = 0, SPLAT_JOB_DROP = 1 };
 enum { SPLAT_JOB_FP32 = 0, SPLAT_JOB_FP16 = 1 };
+
+/* [train] enum values. */
+enum { TRAIN_ALPHA_BACKGROUND = 0, TRAIN_ALPHA_IGNORE = 1 };
 
 /* [refine] enum values. */
 enum { REFINE_METHOD_CF = 0, REFINE_METHOD_GUIDED = 1 };
