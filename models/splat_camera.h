@@ -74,6 +74,17 @@ typedef struct splat_camera_set {
  * or a source without views is refused.  On error *set is zeroed. */
 kiln_status splat_cameras_read(const char *path, splat_camera_set *set);
 
+/* Writes the views as the reference trainer's cameras.json, atomically
+ * (atomic_file.h): a JSON list with, per view, id (the index), img_name
+ * (the name), width, height, position (the camera centre), rotation (the
+ * camera-to-world rotation, 3 rows), fy, fx, in the order and with the
+ * separators its camera_to_JSON and json.dump give; cx and cy follow only
+ * when they differ from width/2, height/2.  Numbers have 17 significant
+ * digits: splat_cameras_read gives back the same matrices to rounding
+ * (splat_cameras_write.c).  KILN_E_INVAL for a NULL argument or a value
+ * that is not finite (naming the view), else atomic_file's errors. */
+kiln_status splat_cameras_write_json(const char *path, const splat_camera_set *set);
+
 /* The parsers from memory, for tests and fuzzing; `name` is for
  * messages.  For transforms the image header fallback is not used: a
  * frame without w/h is an error. */
