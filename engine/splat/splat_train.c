@@ -4,6 +4,7 @@
 
 #include "host_alloc.h"
 #include "launch.h"
+#include "splat_checkpoint.h"
 #include "splat_loss.h"
 #include "splat_render_state.h"
 #include "splat_train.h"
@@ -290,4 +291,109 @@ kiln_status splat_trainer_download(splat_trainer *t, splat_scene *out)
     if (st != KILN_OK)
         splat_scene_free(out);
     return st;
+}
+
+/* One group's transfer between a device buffer and a host array. */
+typedef struct group_io {
+    pool_buffer *buf;
+    float *host;
+    size_t floats;
+} group_io;
+
+/* Reads (to_host) or writes every group of the table. */
+static kiln_status groups_transfer(kiln_device *dev, const group_io *g, size_t n, int to_host)
+{
+    kiln_status st = KILN_OK;
+    for (size_t i = 0; i < n && st == KILN_OK; i++)
+        st = to_host ? dev_buffer_read(dev, g[i].buf->mem, 0, g[i].floats * sizeof(float),
+                                       g[i].host, "reading the training state")
+                     : dev_buffer_write(dev, g[i].buf->mem, 0, g[i].floats * sizeof(float),
+                                        g[i].host, "restoring the training state");
+    return st;
+}
+
+/* The moments' groups of a checkpoint against an Adam state. */
+static size_t moment_groups(const splat_adam *a, const splat_checkpoint *c, size_t n,
+                            uint32_t coeffs, group_io *g)
+{
+    const splat_grads *mv[2] = { &a->m, &a->v };
+    float *host[2][5] = { { c->m_means, c->m_scales, c->m_rotations, c->m_opacity, c->m_sh },
+                          { c->v_means, c->v_scales, c->v_rotations, c->v_opacity, c->v_sh } };
+    size_t k = 0;
+    for (int i = 0; i < 2; i++) {
+        g[k++] = (group_io){ mv[i]->means, host[i][0], n * 3 };
+        g[k++] = (group_io){ mv[i]->scales, host[i][1], n * 3 };
+        g[k++] = (group_io){ mv[i]->rotations, host[i][2], n * 4 };
+        g[k++] = (group_io){ mv[i]->opacity, host[i][3], n };
+        g[k++] = (group_io){ mv[i]->sh, host[i][4], n * coeffs * 3 };
+    }
+    return k;
+}
+
+/* The active SH degree of a coefficient count. */
+static uint32_t active_degree(uint32_t active_coeffs)
+{
+    uint32_t d = 0;
+    while ((d + 1) * (d + 1) < active_coeffs)
+        d++;
+    return d;
+}
+
+/* Copies the trainer's state into a checkpoint. */
+kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c)
+{
+    const splat_scene_dev *s = t->scene;
+    group_io g[10];
+    kiln_status st = splat_checkpoint_alloc(c, s->count, s->sh_degree);
+    splat_scene params;
+
+    if (st != KILN_OK)
+        return st;
+    c->iteration = t->iteration;
+    c->sh_active_degree = active_degree(s->sh_active);
+    c->adam_step = t->adam.step;
+    st = splat_trainer_download(t, &params);
+    if (st == KILN_OK) {
+        size_t n = s->count;
+        memcpy(c->scene.means, params.means, n * 3 * sizeof(float));
+        memcpy(c->scene.rotations, params.rotations, n * 4 * sizeof(float));
+        memcpy(c->scene.scales, params.scales, n * 3 * sizeof(float));
+        memcpy(c->scene.opacity, params.opacity, n * sizeof(float));
+        memcpy(c->scene.sh, params.sh, n * s->sh_coeffs * 3 * sizeof(float));
+        splat_scene_free(&params);
+        st = groups_transfer(t->dev, g, moment_groups(&t->adam, c, n, s->sh_coeffs, g), 1);
+    }
+    if (st != KILN_OK)
+        splat_checkpoint_free(c);
+    return st;
+}
+
+/* Starts from a checkpoint. */
+kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoint *c,
+                                          double extent, const splat_train_options *opt,
+                                          splat_trainer **out)
+{
+    splat_trainer *t = NULL;
+    group_io g[10];
+    kiln_status st = splat_trainer_init(dev, &c->scene, extent, opt, &t);
+
+    *out = NULL;
+    if (st != KILN_OK)
+        return st;
+    if (c->sh_active_degree > c->scene.sh_degree) {
+        splat_trainer_free(t);
+        return kiln_fail(KILN_E_FORMAT, "the checkpoint's active SH degree %u exceeds its degree "
+                         "%u", c->sh_active_degree, c->scene.sh_degree);
+    }
+    t->iteration = c->iteration;
+    t->adam.step = c->adam_step;
+    t->scene->sh_active = (c->sh_active_degree + 1) * (c->sh_active_degree + 1);
+    st = groups_transfer(dev, g, moment_groups(&t->adam, c, c->scene.count, c->scene.sh_coeffs, g),
+                         0);
+    if (st != KILN_OK) {
+        splat_trainer_free(t);
+        return st;
+    }
+    *out = t;
+    return KILN_OK;
 }

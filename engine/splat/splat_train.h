@@ -102,6 +102,21 @@ kiln_status splat_trainer_download(splat_trainer *t, splat_scene *out);
  * gradients, [3] statistics, [4] frame state. */
 size_t splat_train_bytes_per_gaussian(uint32_t sh_degree, size_t parts[5]);
 
+/* A trainer's state as a checkpoint holds it (models/splat_checkpoint.h):
+ * parameters, Adam moments and step, iteration and active SH degree. */
+typedef struct splat_checkpoint splat_checkpoint;
+
+/* Copies the trainer's state into *c (allocated here with
+ * splat_checkpoint_alloc; the caller sets c->rng and frees it). */
+kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c);
+
+/* Starts training from a checkpoint instead of an initial scene: the
+ * parameters, moments, iteration and active degree as saved (gradients
+ * and statistics fresh).  Same contract as splat_trainer_init. */
+kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoint *c,
+                                          double extent, const splat_train_options *opt,
+                                          splat_trainer **out);
+
 /* Releases everything.  NULL is a no-op. */
 void splat_trainer_free(splat_trainer *t);
 
