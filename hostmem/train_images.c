@@ -148,31 +148,28 @@ static size_t plan_peek(train_images *ti, size_t plan[TRAIN_IMAGES_MAX_AHEAD])
     return n;
 }
 
-/* Posts a new plan: slots of views it no longer has (and not being read)
- * are emptied and their images unpinned, then the producer is woken. */
-static void plan_post(train_images *ti, const size_t *plan, size_t n)
+/* With the lock held: installs a new plan, empties the slots of views it
+ * no longer has (those being read are emptied by the producer when their
+ * read ends), collecting their pinned images into unpin[] (*nunpin of
+ * them) for the caller to unpin unlocked, and wakes the producer. */
+static void plan_install(train_images *ti, const size_t *plan, size_t n,
+                         const host_image *unpin[TRAIN_IMAGES_MAX_AHEAD], size_t *nunpin)
 {
-    const host_image *unpin[TRAIN_IMAGES_MAX_AHEAD];
-    size_t nunpin = 0;
-
-    pthread_mutex_lock(&ti->lock);
     memcpy(ti->plan, plan, n * sizeof(*plan));
     ti->nplan = n;
+    *nunpin = 0;
     for (size_t i = 0; i < ti->ahead; i++) {
         ahead_slot *slot = &ti->slots[i];
 
         if ((slot->state == SLOT_READY || slot->state == SLOT_FAILED) &&
             !plan_has(ti, slot->view)) {
             if (slot->image)
-                unpin[nunpin++] = slot->image;
+                unpin[(*nunpin)++] = slot->image;
             slot->image = NULL;
             slot->state = SLOT_EMPTY;
         }
     }
     pthread_cond_signal(&ti->work);
-    pthread_mutex_unlock(&ti->lock);
-    for (size_t i = 0; i < nunpin; i++)
-        image_cache_unpin(ti->cache, unpin[i]);
 }
 
 /* Creates the cache, the lock, the conditions and the producer, and
@@ -182,7 +179,8 @@ kiln_status train_images_init(train_images **out, const char *const *paths, size
 {
     train_images *ti;
     size_t plan[TRAIN_IMAGES_MAX_AHEAD];
-    size_t nplan;
+    const host_image *unpin[TRAIN_IMAGES_MAX_AHEAD];
+    size_t nplan, nunpin;
     kiln_status st;
 
     if (!out)
@@ -224,7 +222,9 @@ kiln_status train_images_init(train_images **out, const char *const *paths, size
         ti->has_producer = 1;
     }
     nplan = plan_peek(ti, plan);
-    plan_post(ti, plan, nplan);
+    pthread_mutex_lock(&ti->lock);
+    plan_install(ti, plan, nplan, unpin, &nunpin);
+    pthread_mutex_unlock(&ti->lock);
     *out = ti;
     return KILN_OK;
 
@@ -243,12 +243,16 @@ free_ti:
     return st;
 }
 
-/* Takes the view's slot when the producer has (or is reading) it, posts
- * the next plan, and reads through the cache when no slot had the view. */
+/* Takes the view's slot when the producer has it, waiting when it is
+ * planned and not yet read (so that one decode at a time runs), and
+ * installs the next plan under the same lock (so the producer never starts
+ * on this view once the trainer reads it itself); reads through the cache
+ * when the view was not planned. */
 kiln_status train_images_get(train_images *ti, size_t view_index, const host_image **img)
 {
     size_t plan[TRAIN_IMAGES_MAX_AHEAD];
-    size_t nplan;
+    const host_image *unpin[TRAIN_IMAGES_MAX_AHEAD];
+    size_t nplan, nunpin;
     ahead_slot *slot;
     const host_image *taken = NULL;
     kiln_status failed = KILN_OK;
@@ -260,9 +264,15 @@ kiln_status train_images_get(train_images *ti, size_t view_index, const host_ima
     if (!ti || !img || view_index >= ti->count)
         return kiln_fail(KILN_E_INVAL, "train_images_get: no image set, or view %zu of %zu",
                          view_index, ti ? ti->count : 0);
+    nplan = plan_peek(ti, plan);   /* the views after this one */
     pthread_mutex_lock(&ti->lock);
-    while ((slot = slot_find(ti, view_index)) && slot->state == SLOT_READING)
+    for (;;) {
+        slot = slot_find(ti, view_index);
+        if (slot ? slot->state != SLOT_READING
+                 : !(ti->has_producer && plan_has(ti, view_index)))
+            break;
         pthread_cond_wait(&ti->done, &ti->lock);
+    }
     if (slot) {
         from_slot = 1;
         taken = slot->image;
@@ -272,10 +282,10 @@ kiln_status train_images_get(train_images *ti, size_t view_index, const host_ima
         slot->image = NULL;
         slot->state = SLOT_EMPTY;
     }
+    plan_install(ti, plan, nplan, unpin, &nunpin);
     pthread_mutex_unlock(&ti->lock);
-
-    nplan = plan_peek(ti, plan);
-    plan_post(ti, plan, nplan);
+    for (size_t i = 0; i < nunpin; i++)
+        image_cache_unpin(ti->cache, unpin[i]);
 
     if (!from_slot)
         return image_cache_get(ti->cache, ti->paths[view_index], img);

@@ -7,8 +7,11 @@
  * iteration i+1 overlaps the device work of iteration i.  Every image the
  * producer has read ahead stays pinned until the trainer gets it (or the
  * order moves past it), so a read-ahead image is never evicted before it
- * is used.  Bounds: the cache's cap, plus at most `ahead` pinned read-ahead
- * images and the images the trainer holds, plus one read in progress.
+ * is used.  A get of a view that is planned but not yet read waits for
+ * the producer rather than decoding it a second time alongside it.
+ * Bounds: the cache's cap (or, when more are pinned, the `ahead` pinned
+ * read-ahead images and the images the trainer holds), plus one read in
+ * progress (two when the trainer gets a view that was not read ahead).
  *
  * Threads.  The view order is borrowed and read (peeked) only by
  * train_images_init and train_images_get, on the trainer's thread, which
@@ -52,8 +55,8 @@ kiln_status train_images_init(train_images **out, const char *const *paths, size
                               view_order *order, const train_images_config *config);
 
 /* Returns in *img the image of view `view_index` (pinned: give it back
- * with train_images_release), waiting for its read when the producer is
- * reading it, reading it here when nobody read it ahead; first it tells
+ * with train_images_release), waiting for the producer when it reads the
+ * view ahead, reading it here when the view was not planned; first it tells
  * the producer the views that come next in the order.  A failed read
  * returns its status with the message naming the file; *img is NULL on
  * error. */

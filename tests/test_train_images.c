@@ -27,11 +27,10 @@
 #define MAX_VIEWS 600
 #define CACHE_IMAGES 8
 #define AHEAD TRAIN_IMAGES_DEFAULT_AHEAD
-/* Beyond the images: the cache and train_images structs, cache entries
- * and paths (about 6 KB), and libpng's and zlib's decoder state during a
- * read (about 60 KB, zlib's 32 KB window among it): 96 KB leaves room for
- * other library versions. */
-#define OVERHEAD_BYTES (96u * 1024u)
+/* Beyond the cap and the read-ahead images: the cache and train_images
+ * structs, cache entries and paths, and libpng's and zlib's decoder state
+ * during the one read in progress (about 23 KB in all here). */
+#define OVERHEAD_BYTES (48u * 1024u)
 
 static char dir[4096];
 static char paths[MAX_VIEWS][4200];
@@ -287,10 +286,11 @@ static void test_stream_flat(void)
         CHECK(r->worst <= bound);
         CHECK(r->end == 0);
     }
-    /* Every view read at least once per epoch; the producer may have read
-     * up to AHEAD views of the third epoch. */
-    CHECK(r60.hits + r60.misses >= 120 && r60.hits + r60.misses <= 120 + AHEAD);
-    CHECK(r600.hits + r600.misses >= 1200 && r600.hits + r600.misses <= 1200 + AHEAD);
+    /* Every get served once; decoded at most once per get, plus up to
+     * AHEAD views of the third epoch read ahead (a view repeated across an
+     * epoch boundary is read ahead twice, the second time a hit). */
+    CHECK(r60.hits + r60.misses >= 120 && r60.misses <= 120 + AHEAD);
+    CHECK(r600.hits + r600.misses >= 1200 && r600.misses <= 1200 + AHEAD);
     ratio = (double)r600.peak / (double)(r60.peak ? r60.peak : 1);
     printf("  peak 600 / peak 60 = %.4f (bound %zu bytes)\n", ratio, bound);
     CHECK(ratio > 0.95 && ratio < 1.05);
