@@ -18,6 +18,7 @@
 #include "resident.h"
 #include "rss.h"
 #include "splat_items.h"
+#include "splat_train_run.h"
 #include "stage_splat.h"
 #include "status.h"
 
@@ -33,6 +34,8 @@ static void splat_usage(FILE *out)
             "       kiln splat render SCENE (--cameras FILE|DIR | --orbit N) [--view N ...]\n"
             "                         -o OUT.png|OUT.f32|OUT.pfm|DIR [--format png|f32|pfm]\n"
             "                         [--repeat N] [--set section.key=value ...]\n"
+            "       kiln splat train DATASET -o OUTDIR [--resume] [--set train.key=value ...]\n"
+            "       kiln splat eval OUTDIR [--set train.key=value ...]\n"
             "  SCENE is a 3DGS PLY (the reference trainer's layout) or a .splat file.\n"
             "  info prints the Gaussian count, SH degree, bounding box, opacity and scale\n"
             "  percentiles and the device memory the scene needs.\n"
@@ -43,7 +46,14 @@ static void splat_usage(FILE *out)
             "  bit_depth), .f32 or .pfm (floats; rgba there is premultiplied, over the\n"
             "  background).  The [splat] keys of a job apply (mode, antialiased, background,\n"
             "  output, max_instances...: kiln config).  --repeat N renders each view N\n"
-            "  times and prints per-step device times (benchmarks).\n");
+            "  times and prints per-step device times (benchmarks).\n"
+            "  train fits a scene to a capture dataset (COLMAP images/ + sparse/0, or\n"
+            "  nerfstudio/Blender transforms*.json) with the [train] keys (the reference\n"
+            "  trainer's defaults: 30,000 iterations...), streaming the images; OUTDIR gets\n"
+            "  the reference trainer's layout (point_cloud/iteration_N/point_cloud.ply,\n"
+            "  cameras.json, cfg_args) and report.json; --resume continues from\n"
+            "  OUTDIR/checkpoint.kck ([train] checkpoint_iterations).\n"
+            "  eval renders the test views of a trained OUTDIR and prints PSNR and SSIM.\n");
 }
 
 static const cli_command splat_command = { "splat", splat_usage };
@@ -436,18 +446,80 @@ static int splat_render_cmd(int argc, char **argv)
     return 0;
 }
 
-/* `kiln splat info|render ...`. */
+/* ---- train and eval ---- */
+
+/* Trains a dataset, or scores a trained output (eval: no dataset, no -o). */
+static int splat_train_cmd(int argc, char **argv, int eval)
+{
+    cli_single o;
+    const char *target = NULL;
+    int resume = 0;
+    job_config *job;
+    kiln_status st;
+
+    cli_single_init(&o, NULL);
+    for (int i = 0; i < argc; i++) {
+        int taken;
+        if (cli_is_help(argv[i]))
+            return cli_help(&splat_command);
+        taken = cli_single_option(&splat_command, argc, argv, &i, &o);
+        if (taken < 0)
+            return 2;
+        if (taken)
+            continue;
+        if (!eval && strcmp(argv[i], "--resume") == 0)
+            resume = 1;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return cli_usage_error(&splat_command, "unknown option '%s'", argv[i]);
+        else if (target)
+            return cli_usage_error(&splat_command, "one %s ('%s' is a second)",
+                                   eval ? "OUTDIR" : "DATASET", argv[i]);
+        else
+            target = argv[i];
+    }
+    if (!target)
+        return cli_usage_error(&splat_command, "missing %s", eval ? "OUTDIR" : "DATASET");
+    if (!eval && !o.out_path)
+        return cli_usage_error(&splat_command, "missing -o OUTDIR");
+    if (eval && o.out_path)
+        return cli_usage_error(&splat_command, "eval writes no file (no -o)");
+    job = kiln_malloc(sizeof(*job));
+    if (!job) {
+        fprintf(stderr, "kiln splat: out of host memory\n");
+        return 2;
+    }
+    st = job_load(NULL, o.sets, o.nsets, job);
+    if (st == KILN_OK && eval) {
+        st = splat_train_eval(job, target, stdout);
+    } else if (st == KILN_OK) {
+        splat_train_run run = { job, target, o.out_path, resume, stderr };
+        st = splat_train_dataset(&run);
+    }
+    kiln_free(job);
+    if (st != KILN_OK) {
+        fprintf(stderr, "kiln splat %s: error: %s\n", eval ? "eval" : "train", kiln_last_error());
+        return st == KILN_E_CONFIG || st == KILN_E_NODEV || st == KILN_E_INVAL ? 2 : 1;
+    }
+    return 0;
+}
+
+/* `kiln splat info|render|train|eval ...`. */
 int cli_splat(int argc, char **argv)
 {
     if (argc < 1)
-        return cli_usage_error(&splat_command, "missing info or render");
+        return cli_usage_error(&splat_command, "missing info, render, train or eval");
     if (cli_is_help(argv[0]))
         return cli_help(&splat_command);
     if (strcmp(argv[0], "info") == 0)
         return splat_info(argc - 1, argv + 1);
     if (strcmp(argv[0], "render") == 0)
         return splat_render_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[0], "train") == 0)
+        return splat_train_cmd(argc - 1, argv + 1, 0);
+    if (strcmp(argv[0], "eval") == 0)
+        return splat_train_cmd(argc - 1, argv + 1, 1);
     if (argv[0][0] == '-')
         return cli_usage_error(&splat_command, "unknown option '%s'", argv[0]);
-    return cli_usage_error(&splat_command, "unknown subcommand '%s' (info or render)", argv[0]);
+    return cli_usage_error(&splat_command, "unknown subcommand '%s' (info, render, train or "
+                           "eval)", argv[0]);
 }

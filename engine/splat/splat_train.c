@@ -221,6 +221,8 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     if (st == KILN_OK)
         st = splat_loss(t->dev, &img, target, mask, o->lambda_dssim, &lr, &grad);
     if (st == KILN_OK)
+        st = splat_psnr(t->dev, &img, target, &res->psnr);
+    if (st == KILN_OK)
         st = splat_render_backward(t->renderer, t->scene, cam, &ro, &grad, &t->grads);
     if (st == KILN_OK && o->densify && t->iteration < o->densify_until)
         st = train_stats(t, cam);

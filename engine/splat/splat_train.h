@@ -61,6 +61,7 @@ void splat_train_options_default(splat_train_options *opt);
 /* What one iteration did. */
 typedef struct splat_step_result {
     double loss, l1, ssim;
+    double psnr;                        /* of the training view's render */
     size_t count;                       /* Gaussians after the iteration */
     int densified;                      /* clone/split/prune ran */
     splat_densify_result densify;       /* its figures when it ran */
