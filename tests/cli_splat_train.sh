@@ -1,0 +1,87 @@
+#!/bin/sh
+# Training end to end: `kiln splat train` on a COLMAP text dataset made
+# around the bundled demo scene (tests/make_splat_dataset.py, images drawn
+# by kiln splat render), the reference trainer's output layout read back
+# by kiln splat render, the report, test scores, kiln splat eval, a
+# checkpoint and --resume, brush's minimal training set, and bad datasets
+# refused naming the file.
+. "$TOP_SRCDIR/tests/lib.sh"
+PY=/usr/bin/python3
+SCENE="$TOP_SRCDIR/conf/demo_splat/knot.ply"
+BRUSH="${REFDATA_DIR:-$TOP_SRCDIR/../shared/refdata/splat}/brush"
+d=$(scratch cli_splat_train)
+
+# the dataset: 16 views of 48x48 around the knot, points3D from half its means
+$PY "$TOP_SRCDIR/tests/make_splat_dataset.py" "$SCENE" "$d/ds" 16 48 9 2
+run_kiln 0 "$d/draw.log" splat render "$SCENE" --cameras "$d/ds/cameras.json" -o "$d/ds/images"
+ok "16 training images" test "$(count_png "$d/ds/images")" = 16
+
+short="--set train.iterations=300 --set train.test_iterations=300 --set train.save_iterations=150
+ --set train.densify_from=100 --set train.densify_until=250 --set train.densify_interval=50
+ --set train.sh_interval=100 --set train.sh_degree=1 --set train.image_cache=64K"
+# shellcheck disable=SC2086
+run_kiln 0 "$d/train.log" splat train "$d/ds" -o "$d/out" $short
+expect_in "$d/train.log" "16 views (14 for training)"
+expect_in "$d/train.log" "iteration 300/300"
+expect_in "$d/train.log" "2 test views, PSNR"
+ok "iteration 150 saved" test -s "$d/out/point_cloud/iteration_150/point_cloud.ply"
+ok "iteration 300 saved" test -s "$d/out/point_cloud/iteration_300/point_cloud.ply"
+ok "cameras.json written" test -s "$d/out/cameras.json"
+expect_in "$d/out/cfg_args" "sh_degree=1"
+expect_in "$d/out/report.json" "\"bytes_per_gaussian\""
+expect_in "$d/out/report.json" "\"loss_curve\""
+expect_in "$d/out/report.json" "\"mean_psnr\""
+ok "no temporary files" no_temp_files "$d/out"
+psnr=$(sed -n 's/.*iteration 300: 2 test views, PSNR \([0-9.]*\) dB.*/\1/p' "$d/train.log")
+ok "test PSNR $psnr dB >= 25" awk -v p="$psnr" 'BEGIN { exit !(p >= 25) }'
+# the output is what viewers read: kiln renders it from its cameras.json
+run_kiln 0 "$d/view.log" splat render "$d/out/point_cloud/iteration_300/point_cloud.ply" \
+    --cameras "$d/out/cameras.json" --view 3 -o "$d/view3.png"
+ok "trained scene rendered" test -s "$d/view3.png"
+run_kiln 0 "$d/eval.log" splat eval "$d/out"
+expect_in "$d/eval.log" "iteration 300"
+expect_in "$d/eval.log" "mean PSNR"
+
+# a checkpoint at 150, then --resume to 300
+# shellcheck disable=SC2086
+run_kiln 0 "$d/half.log" splat train "$d/ds" -o "$d/res" $short --set train.iterations=150 \
+    --set train.checkpoint_iterations=150
+ok "checkpoint written" test -s "$d/res/checkpoint.kck"
+# shellcheck disable=SC2086
+run_kiln 0 "$d/resume.log" splat train "$d/ds" -o "$d/res" $short --resume
+expect_in "$d/resume.log" "from iteration 150"
+expect_in "$d/resume.log" "iteration 300/300"
+rpsnr=$(sed -n 's/.*iteration 300: 2 test views, PSNR \([0-9.]*\) dB.*/\1/p' "$d/resume.log")
+ok "resumed run ($rpsnr dB) ends near the straight one ($psnr dB)" \
+    awk -v a="$psnr" -v b="$rpsnr" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 2.0) }'
+
+# brush's minimal set (one view; fl_x wins over camera_angle_x, with a warning)
+run_kiln 0 "$d/brush.log" splat train "$BRUSH" -o "$d/brush" --set train.iterations=10 \
+    --set train.test_every=0
+expect_in "$d/brush.log" "using fl_x"
+ok "brush set trained" test -s "$d/brush/point_cloud/iteration_10/point_cloud.ply"
+
+# bad datasets: a missing image, an image of the wrong size, an unknown
+# camera model, a truncated images.txt
+cp -r "$d/ds" "$d/bad1"
+rm "$d/bad1/images/view_005.png"
+run_kiln 1 "$d/bad1.log" splat train "$d/bad1" -o "$d/bad1out" --set train.iterations=5
+expect_in "$d/bad1.log" "view_005.png"
+cp -r "$d/ds" "$d/bad2"
+"$KILN" splat render "$SCENE" --orbit 1 --set splat.width=20 --set splat.height=20 \
+    -o "$d/bad2/images/view_002.png" >/dev/null 2>&1
+run_kiln 1 "$d/bad2.log" splat train "$d/bad2" -o "$d/bad2out" --set train.iterations=5
+expect_in "$d/bad2.log" "view_002.png"
+cp -r "$d/ds" "$d/bad3"
+sed -i 's/PINHOLE\(.*\)$/OPENCV\1 0 0 0 0/' "$d/bad3/sparse/0/cameras.txt"
+run_kiln 1 "$d/bad3.log" splat train "$d/bad3" -o "$d/bad3out" --set train.iterations=5
+expect_in "$d/bad3.log" "OPENCV"
+cp -r "$d/ds" "$d/bad4"
+head -c 300 "$d/ds/sparse/0/images.txt" >"$d/bad4/sparse/0/images.txt"
+run_kiln 1 "$d/bad4.log" splat train "$d/bad4" -o "$d/bad4out" --set train.iterations=5
+expect_in "$d/bad4.log" "images.txt"
+run_kiln 2 "$d/badkey.log" splat train "$d/ds" -o "$d/x" --set train.iterationz=5
+expect_in "$d/badkey.log" "iterationz"
+run_kiln 2 "$d/noout.log" splat train "$d/ds"
+expect_in "$d/noout.log" "missing -o OUTDIR"
+finish
