@@ -61,6 +61,51 @@ run_kiln 0 "$d/brush.log" splat train "$BRUSH" -o "$d/brush" --set train.iterati
 expect_in "$d/brush.log" "using fl_x"
 ok "brush set trained" test -s "$d/brush/point_cloud/iteration_10/point_cloud.ply"
 
+# a [train] job: a directory of two datasets, sharded, restartable
+mkdir -p "$d/many"
+cp -r "$d/ds" "$d/many/alpha"
+cp -r "$d/ds" "$d/many/beta"
+cat >"$d/train.ini" <<INI
+[job]
+inputs = many
+output_dir = trained
+[train]
+enabled = true
+iterations = 40
+save_iterations = 40
+test_iterations = 40
+densify = false
+INI
+run_kiln 0 "$d/job0.log" run "$d/train.ini" --shard 0/2
+ok "shard 0 trained alpha" test -s "$d/trained/alpha/point_cloud/iteration_40/point_cloud.ply"
+ok "shard 0 left beta" test ! -e "$d/trained/beta"
+run_kiln 0 "$d/job.log" run "$d/train.ini"
+ok "beta trained" test -s "$d/trained/beta/point_cloud/iteration_40/point_cloud.ply"
+expect_in "$d/job.log" "dataset 2/2"
+run_kiln 0 "$d/job2.log" run "$d/train.ini"
+ok "nothing trained twice" test "$(grep -c 'dataset ' "$d/job2.log")" = 0
+run_kiln 2 "$d/jobmix.log" run "$d/train.ini" --set splat.enabled=yes --set splat.orbit_frames=2
+expect_in "$d/jobmix.log" "[train] trains datasets"
+
+# host memory does not grow with the number of images: 60 and 600 views
+for n in 60 600; do
+    $PY "$TOP_SRCDIR/tests/make_splat_dataset.py" "$SCENE" "$d/ds$n" "$n" 24 9 4
+    "$KILN" splat render "$SCENE" --cameras "$d/ds$n/cameras.json" -o "$d/ds$n/images" \
+        >/dev/null 2>&1
+done
+# a warm-up run first, so that both measured runs find every program built
+"$KILN" splat train "$d/ds60" -o "$d/rsswarm" --set train.iterations=20 \
+    --set train.test_iterations=20 --set train.densify=false >/dev/null 2>&1
+for n in 60 600; do
+    run_kiln 0 "$d/rss$n.log" splat train "$d/ds$n" -o "$d/rss$n" --set train.iterations=120 \
+        --set train.test_iterations=120 --set train.densify=false --set train.image_cache=32K
+done
+r60=$(json_number "$d/rss60/report.json" host_rss_peak_bytes)
+r600=$(json_number "$d/rss600/report.json" host_rss_peak_bytes)
+ok "RSS peak with 600 images ($r600) within 5 % of 60 ($r60)" \
+    awk -v a="$r60" -v b="$r600" 'BEGIN { exit !(b <= 1.05 * a && a <= 1.05 * b) }'
+echo "training host RSS peak: 60 images $r60 bytes, 600 images $r600 bytes"
+
 # bad datasets: a missing image, an image of the wrong size, an unknown
 # camera model, a truncated images.txt
 cp -r "$d/ds" "$d/bad1"

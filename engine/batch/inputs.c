@@ -114,6 +114,21 @@ static int is_input_name(const char *name, input_kind kind)
            has_extension(name, ".jpeg");
 }
 
+/* Whether `dir` is a capture dataset itself: it holds sparse/,
+ * transforms.json or transforms_train.json. */
+static int is_dataset_dir(const char *dir)
+{
+    static const char *const marks[] = { "sparse", "transforms.json", "transforms_train.json" };
+    char path[4096];
+    struct stat sb;
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, marks[i]);
+        if (stat(path, &sb) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Appends the input files of `kind` (any case of the extension; hidden
  * files and directories skipped) of directory `dir`, not recursively.  An
  * unreadable directory is KILN_E_IO naming it. */
@@ -129,12 +144,13 @@ static kiln_status expand_directory(const char *dir, input_kind kind, input_list
     errno = 0;
     while ((entry = readdir(d)) != NULL) {
         size_t before = list->count;
-        if (entry->d_name[0] == '.' || !is_input_name(entry->d_name, kind))
+        if (entry->d_name[0] == '.' ||
+            (kind != INPUT_DATASETS && !is_input_name(entry->d_name, kind)))
             continue;
         st = list_push(list, cap, dir, entry->d_name);
         if (st != KILN_OK)
             goto out_close_dir;
-        if (is_directory(list->paths[before])) {
+        if (is_directory(list->paths[before]) != (kind == INPUT_DATASETS)) {
             kiln_free(list->paths[before]);
             list->count = before;
         }
@@ -279,7 +295,9 @@ kiln_status inputs_expand_kind(const char *spec, const char *base_dir, input_kin
     resolved = path_join(base_dir, is_list ? spec + 1 : spec);
     if (!resolved)
         return kiln_fail(KILN_E_HOSTMEM, "inputs: out of memory");
-    if (!is_list && is_directory(resolved))
+    if (!is_list && kind == INPUT_DATASETS && is_dataset_dir(resolved))
+        st = list_push(&list, &cap, NULL, resolved);
+    else if (!is_list && is_directory(resolved))
         st = expand_directory(resolved, kind, &list, &cap);
     else if (is_list || has_extension(resolved, ".txt") || has_extension(resolved, ".list"))
         st = expand_list_file(resolved, &list, &cap);

@@ -24,7 +24,10 @@ kiln_status inputs_expand(const char *spec, const char *base_dir, input_list *ou
 /* What a directory of inputs is scanned for. */
 typedef enum input_kind {
     INPUT_IMAGES = 0,   /* *.png, *.jpg, *.jpeg */
-    INPUT_SCENES        /* *.ply, *.splat */
+    INPUT_SCENES,       /* *.ply, *.splat */
+    INPUT_DATASETS      /* subdirectories (capture datasets); a directory that
+                           is itself a dataset (sparse/, transforms*.json) is
+                           the one item */
 } input_kind;
 
 /* inputs_expand for inputs of `kind`. */

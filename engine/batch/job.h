@@ -108,6 +108,7 @@ typedef struct job_splat {
 
 /* [train] */
 typedef struct job_train {
+    int enabled;               /* enabled: a job of datasets to train */
     uint64_t iterations;       /* iterations */
     char save_iterations[256]; /* save_iterations: "7000,30000" */
     char test_iterations[256]; /* test_iterations */

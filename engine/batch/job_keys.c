@@ -444,6 +444,11 @@ const job_key job_keys[] = {
              "bands of tile rows.",
       FIELD(splat.max_instances) },
     /* [train] */
+    { .section = "train", .name = "enabled", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Train the datasets of [job] inputs (a directory of dataset directories, a "
+             "dataset, a glob or a list), one output directory each in output_dir.",
+      FIELD(train.enabled) },
     { .section = "train", .name = "iterations", .type = JOB_KEY_INT,
       .min = 1, .max = 10000000, .default_text = "30000",
       .doc = "Training iterations (one view each).",

@@ -121,8 +121,8 @@ static void image_to_target(const host_image *img, const job_train *cfg, const f
 
     *has_mask = alpha && cfg->alpha == TRAIN_ALPHA_IGNORE;
     for (size_t p = 0; p < plane; p++) {
-        double v[4];
-        for (uint32_t c = 0; c < ch; c++)
+        double v[4] = { 0.0, 0.0, 0.0, 1.0 };
+        for (uint32_t c = 0; c < ch && c < 4; c++)
             v[c] = (img->bit_depth == 16 ? ((const uint16_t *)img->pixels)[p * ch + c]
                                          : ((const uint8_t *)img->pixels)[p * ch + c]) / max;
         double a = alpha ? v[ch - 1] : 1.0;

@@ -202,7 +202,7 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     const splat_train_options *o = &t->opt;
     splat_render_options ro;
     splat_render_stats rs;
-    splat_loss_result lr;
+    splat_loss_result lr = { 0.0, 0.0, 0.0 };
     splat_adam_rates rates;
     dev_image img = { 0 }, grad = { 0 };
     kiln_status st;
@@ -345,7 +345,6 @@ static uint32_t active_degree(uint32_t active_coeffs)
 kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c)
 {
     const splat_scene_dev *s = t->scene;
-    group_io g[10];
     kiln_status st = splat_checkpoint_alloc(c, s->count, s->sh_degree);
     splat_scene params;
 
@@ -362,8 +361,10 @@ kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c)
         memcpy(c->scene.scales, params.scales, n * 3 * sizeof(float));
         memcpy(c->scene.opacity, params.opacity, n * sizeof(float));
         memcpy(c->scene.sh, params.sh, n * s->sh_coeffs * 3 * sizeof(float));
+        group_io g[10];
+        size_t ng = moment_groups(&t->adam, c, n, s->sh_coeffs, g);
         splat_scene_free(&params);
-        st = groups_transfer(t->dev, g, moment_groups(&t->adam, c, n, s->sh_coeffs, g), 1);
+        st = groups_transfer(t->dev, g, ng, 1);
     }
     if (st != KILN_OK)
         splat_checkpoint_free(c);
@@ -377,6 +378,7 @@ kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoi
 {
     splat_trainer *t = NULL;
     group_io g[10];
+    size_t ng;
     kiln_status st = splat_trainer_init(dev, &c->scene, extent, opt, &t);
 
     *out = NULL;
@@ -390,8 +392,8 @@ kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoi
     t->iteration = c->iteration;
     t->adam.step = c->adam_step;
     t->scene->sh_active = (c->sh_active_degree + 1) * (c->sh_active_degree + 1);
-    st = groups_transfer(dev, g, moment_groups(&t->adam, c, c->scene.count, c->scene.sh_coeffs, g),
-                         0);
+    ng = moment_groups(&t->adam, c, c->scene.count, c->scene.sh_coeffs, g);
+    st = groups_transfer(dev, g, ng, 0);
     if (st != KILN_OK) {
         splat_trainer_free(t);
         return st;
