@@ -61,6 +61,17 @@ run_kiln 0 "$d/brush.log" splat train "$BRUSH" -o "$d/brush" --set train.iterati
 expect_in "$d/brush.log" "using fl_x"
 ok "brush set trained" test -s "$d/brush/point_cloud/iteration_10/point_cloud.ply"
 
+# per-image masks (an alpha render, as a [segment] job's masks would be)
+run_kiln 0 "$d/masks.log" splat render "$SCENE" --cameras "$d/ds/cameras.json" \
+    --set splat.output=alpha -o "$d/masks"
+run_kiln 0 "$d/masked.log" splat train "$d/ds" -o "$d/masked" --set train.iterations=60 \
+    --set train.test_iterations=60 --set train.masks="$d/masks" --set train.alpha=ignore
+expect_in "$d/masked.log" "iteration 60/60"
+rm "$d/masks/view_004.png"
+run_kiln 1 "$d/nomask.log" splat train "$d/ds" -o "$d/nomask" --set train.iterations=60 \
+    --set train.masks="$d/masks"
+expect_in "$d/nomask.log" "view_004.png"
+
 # a [train] job: a directory of two datasets, sharded, restartable
 mkdir -p "$d/many"
 cp -r "$d/ds" "$d/many/alpha"

@@ -120,6 +120,8 @@ typedef struct job_train {
     uint64_t downscale;        /* downscale: 1, 2, 4, 8 */
     uint64_t image_cache;      /* image_cache: bytes of decoded images kept */
     int alpha;                 /* alpha: background or ignore */
+    char masks[JOB_PATH_MAX];  /* masks: directory of per-image masks ("" none) */
+    char mask_suffix[64];      /* mask_suffix: after the image stem */
     int mode;                  /* mode: splat_mode */
     float lambda_dssim;        /* lambda_dssim */
     uint64_t max_gaussians;    /* max_gaussians */

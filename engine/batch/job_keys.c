@@ -500,6 +500,17 @@ const job_key job_keys[] = {
       .doc = "RGBA images: background (composite over the background colour) or ignore "
              "(transparent pixels do not count in the loss).",
       FIELD(train.alpha) },
+    { .section = "train", .name = "masks", .type = JOB_KEY_PATH,
+      .default_text = "",
+      .doc = "Directory of per-image masks (<image stem><mask_suffix>.png, gray: 0 = not "
+             "the subject), e.g. a [segment] job's mask output; used as the alpha policy "
+             "says (background: the rest is the background colour; ignore: the rest does "
+             "not count).  Empty: none (an image's own alpha channel is used).",
+      FIELD(train.masks) },
+    { .section = "train", .name = "mask_suffix", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Appended to the image's stem to name its mask file.",
+      FIELD(train.mask_suffix) },
     { .section = "train", .name = "mode", .type = JOB_KEY_ENUM,
       .names = splat_modes, .nnames = COUNT(splat_modes), .default_text = "inria",
       .doc = "Rasterizer semantics while training (as [splat] mode).",

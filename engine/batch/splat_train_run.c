@@ -109,23 +109,34 @@ static void train_options(const job_train *c, splat_train_options *o)
     o->seed = c->seed;
 }
 
-/* Builds the planar RGB target (3 x H x W floats) and, with alpha =
- * ignore and an alpha channel, the mask (H x W) of a training image. */
-static void image_to_target(const host_image *img, const job_train *cfg, const float *bg,
-                            float *rgb, float *mask, int *has_mask)
+/* Sample c of pixel p of an image, in 0..1. */
+static double sample_at(const host_image *img, size_t p, uint32_t c)
+{
+    uint32_t ch = img->channels;
+    return img->bit_depth == 16 ? ((const uint16_t *)img->pixels)[p * ch + c] / 65535.0
+                                : ((const uint8_t *)img->pixels)[p * ch + c] / 255.0;
+}
+
+/* Builds the planar RGB target (3 x H x W floats) of a training image and,
+ * with alpha = ignore, the loss weights (H x W).  The subject's coverage
+ * is the mask file's first channel when there is one (`mask`, the
+ * image's size), else the image's alpha channel, else 1: alpha =
+ * background composites the image over the background colour by it,
+ * alpha = ignore keeps the colour and weighs the loss by it. */
+static void image_to_target(const host_image *img, const host_image *mask_img,
+                            const job_train *cfg, const float *bg, float *rgb, float *mask,
+                            int *has_mask)
 {
     size_t plane = (size_t)img->width * img->height;
     uint32_t ch = img->channels;
-    double max = img->bit_depth == 16 ? 65535.0 : 255.0;
-    int alpha = ch == 2 || ch == 4;
+    int alpha = mask_img || ch == 2 || ch == 4;
 
     *has_mask = alpha && cfg->alpha == TRAIN_ALPHA_IGNORE;
     for (size_t p = 0; p < plane; p++) {
         double v[4] = { 0.0, 0.0, 0.0, 1.0 };
         for (uint32_t c = 0; c < ch && c < 4; c++)
-            v[c] = (img->bit_depth == 16 ? ((const uint16_t *)img->pixels)[p * ch + c]
-                                         : ((const uint8_t *)img->pixels)[p * ch + c]) / max;
-        double a = alpha ? v[ch - 1] : 1.0;
+            v[c] = sample_at(img, p, c);
+        double a = mask_img ? sample_at(mask_img, p, 0) : alpha ? v[ch - 1] : 1.0;
         for (int k = 0; k < 3; k++) {
             double c = ch >= 3 ? v[k] : v[0];
             rgb[k * plane + p] = (float)(*has_mask || !alpha ? c : c * a + bg[k] * (1.0 - a));
@@ -135,17 +146,53 @@ static void image_to_target(const host_image *img, const job_train *cfg, const f
     }
 }
 
-/* Writes the target (and mask) of view `v` on the device. */
-static kiln_status target_upload(run_state *rs, const host_image *img, dev_image *target,
-                                 dev_image *mask, int *has_mask)
+/* Reads the mask file of an image ([train] masks) into *mask; the
+ * message names the file when it is missing, bad or of another size. */
+static kiln_status mask_read(const job_train *cfg, const char *image, const host_image *img,
+                             host_image *mask)
 {
-    size_t plane = (size_t)img->width * img->height;
-    float *rgb = kiln_malloc(plane * 4 * sizeof(float));
+    char path[JOB_PATH_MAX * 2 + 64];
+    const char *base = strrchr(image, '/'), *dot;
     kiln_status st;
 
-    if (!rgb)
+    base = base ? base + 1 : image;
+    dot = strrchr(base, '.');
+    snprintf(path, sizeof(path), "%s/%.*s%s.png", cfg->masks,
+             (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base)), base,
+             cfg->mask_suffix);
+    st = image_read_file(path, 0, mask);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "mask of %s", image);
+    if (mask->width != img->width || mask->height != img->height) {
+        host_image_free(mask);
+        return kiln_fail(KILN_E_FORMAT, "%s: the mask is %ux%u, its image %s is %ux%u", path,
+                         mask->width, mask->height, image, img->width, img->height);
+    }
+    return KILN_OK;
+}
+
+/* Writes the target (and mask) of the image of a view on the device. */
+static kiln_status target_upload(run_state *rs, const char *image_path, const host_image *img,
+                                 dev_image *target, dev_image *mask, int *has_mask)
+{
+    size_t plane = (size_t)img->width * img->height;
+    host_image mask_img = { 0 };
+    float *rgb;
+    kiln_status st;
+
+    if (rs->cfg->masks[0]) {
+        st = mask_read(rs->cfg, image_path, img, &mask_img);
+        if (st != KILN_OK)
+            return st;
+    }
+    rgb = kiln_malloc(plane * 4 * sizeof(float));
+    if (!rgb) {
+        host_image_free(&mask_img);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-    image_to_target(img, rs->cfg, rs->background, rgb, rgb + 3 * plane, has_mask);
+    }
+    image_to_target(img, mask_img.pixels ? &mask_img : NULL, rs->cfg, rs->background, rgb,
+                    rgb + 3 * plane, has_mask);
+    host_image_free(&mask_img);
     st = dev_image_acquire(rs->dev, img->width, img->height, 3, "train.target", target);
     if (st == KILN_OK)
         st = dev_buffer_write(rs->dev, target->buf->mem, 0, plane * 3 * sizeof(float), rgb,
@@ -260,7 +307,7 @@ static kiln_status run_tests(run_state *rs, uint64_t it)
             continue;
         }
         img = &held;
-        st = target_upload(rs, img, &target, &mask, &has_mask);
+        st = target_upload(rs, view->image, img, &target, &mask, &has_mask);
         host_image_free(&held);
         if (st == KILN_OK)
             st = splat_trainer_render(rs->trainer, &view->camera, &render);
@@ -304,7 +351,7 @@ static kiln_status run_iteration(run_state *rs, splat_step_result *res)
                     rs->ds.views[v].camera.name, kiln_last_error());
             continue;
         }
-        st = target_upload(rs, img, &target, &mask, &has_mask);
+        st = target_upload(rs, rs->ds.views[v].image, img, &target, &mask, &has_mask);
         train_images_release(rs->images, img);
         if (st == KILN_OK)
             st = splat_trainer_step(rs->trainer, &rs->ds.views[v].camera, &target,
@@ -575,7 +622,7 @@ static kiln_status eval_view(kiln_device *dev, splat_renderer *r, const splat_sc
     memcpy(fake.background, bg, sizeof(fake.background));
     st = test_image_read(view, &img);
     if (st == KILN_OK)
-        st = target_upload(&fake, &img, &target, &mask, &has_mask);
+        st = target_upload(&fake, view->image, &img, &target, &mask, &has_mask);
     host_image_free(&img);
     if (st == KILN_OK)
         st = splat_render(r, scene, &view->camera, &o, &render, &rs);
