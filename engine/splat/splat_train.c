@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "clock.h"
 #include "host_alloc.h"
 #include "launch.h"
 #include "splat_checkpoint.h"
@@ -22,7 +23,29 @@ struct splat_trainer {
     splat_grads grads;
     splat_adam adam;
     splat_densify_stats stats;
+    int profile;
 };
+
+/* Turns per-phase timing on or off. */
+void splat_trainer_profile(splat_trainer *t, int on)
+{
+    t->profile = on;
+}
+
+/* With profiling on, drains the device and adds the milliseconds since
+ * *t0 to ms[phase], restarting *t0. */
+static kiln_status phase_done(splat_trainer *t, double *ms, int phase, double *t0)
+{
+    kiln_status st;
+    double now;
+    if (!t->profile)
+        return KILN_OK;
+    st = device_finish(t->dev);
+    now = kiln_clock_ms();
+    ms[phase] += now - *t0;
+    *t0 = now;
+    return st;
+}
 
 /* The reference trainer's defaults. */
 void splat_train_options_default(splat_train_options *opt)
@@ -205,6 +228,7 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     splat_loss_result lr = { 0.0, 0.0, 0.0 };
     splat_adam_rates rates;
     dev_image img = { 0 }, grad = { 0 };
+    double t0;
     kiln_status st;
 
     memset(res, 0, sizeof(*res));
@@ -217,13 +241,20 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
         t->scene->sh_active = (d + 2) * (d + 2);
     }
     train_render_options(t, &ro);
+    t0 = kiln_clock_ms();
     st = splat_render(t->renderer, t->scene, cam, &ro, &img, &rs);
+    if (st == KILN_OK)
+        st = phase_done(t, res->ms, 0, &t0);
     if (st == KILN_OK)
         st = splat_loss(t->dev, &img, target, mask, o->lambda_dssim, &lr, &grad);
     if (st == KILN_OK)
         st = splat_psnr(t->dev, &img, target, &res->psnr);
     if (st == KILN_OK)
+        st = phase_done(t, res->ms, 1, &t0);
+    if (st == KILN_OK)
         st = splat_render_backward(t->renderer, t->scene, cam, &ro, &grad, &t->grads);
+    if (st == KILN_OK)
+        st = phase_done(t, res->ms, 2, &t0);
     if (st == KILN_OK && o->densify && t->iteration < o->densify_until)
         st = train_stats(t, cam);
     dev_image_release(t->dev, &grad);
@@ -233,10 +264,14 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     if (st == KILN_OK && o->densify && o->opacity_reset_interval &&
         t->iteration < o->densify_until && t->iteration % o->opacity_reset_interval == 0)
         st = splat_opacity_reset(t->dev, t->scene, &t->adam);
+    if (st == KILN_OK)
+        st = phase_done(t, res->ms, 4, &t0);
     if (st == KILN_OK && !res->densified) {
         train_rates(t, &rates);
         st = splat_adam_step(t->dev, t->scene, &t->grads, &rates, &t->adam);
     }
+    if (st == KILN_OK)
+        st = phase_done(t, res->ms, 3, &t0);
     if (st == KILN_OK)
         st = device_finish(t->dev);
     res->loss = lr.loss;

@@ -64,6 +64,10 @@ typedef struct splat_step_result {
     double psnr;                        /* of the training view's render */
     size_t count;                       /* Gaussians after the iteration */
     int densified;                      /* clone/split/prune ran */
+    double ms[5];                       /* with splat_trainer_profile on: device
+                                           milliseconds of render, loss, backward,
+                                           optimizer (statistics, Adam) and
+                                           densification; else 0 */
     splat_densify_result densify;       /* its figures when it ran */
 } splat_step_result;
 
@@ -83,6 +87,10 @@ kiln_status splat_trainer_init(kiln_device *dev, const splat_scene *init, double
  * this iteration; the trainer stays usable and releasable. */
 kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const dev_image *target,
                                const dev_image *mask, splat_step_result *res);
+
+/* Turns per-phase timing on (the device is drained after each phase, so
+ * an iteration is slower; for benchmarks) or off. */
+void splat_trainer_profile(splat_trainer *t, int on);
 
 /* Renders the current scene (all active SH) into *out (rgb over the
  * training background, acquired here). */
