@@ -55,6 +55,24 @@ rpsnr=$(sed -n 's/.*iteration 300: 2 test views, PSNR \([0-9.]*\) dB.*/\1/p' "$d
 ok "resumed run ($rpsnr dB) ends near the straight one ($psnr dB)" \
     awk -v a="$psnr" -v b="$rpsnr" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 2.0) }'
 
+# killed (SIGKILL) at a random moment, then resumed from its last checkpoint
+# shellcheck disable=SC2086
+"$KILN" splat train "$d/ds" -o "$d/kill" $short \
+    --set train.checkpoint_iterations=25,50,75,100,125,150,175,200,225,250,275 \
+    >"$d/kill.log" 2>&1 &
+pid=$!
+sleep "$(awk 'BEGIN { srand(); printf "%.1f", 2 + 4 * rand() }')"
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+# shellcheck disable=SC2086
+run_kiln 0 "$d/killres.log" splat train "$d/ds" -o "$d/kill" $short --resume
+expect_in "$d/killres.log" "iteration 300/300"
+kpsnr=$(sed -n 's/.*iteration 300: 2 test views, PSNR \([0-9.]*\) dB.*/\1/p' "$d/killres.log")
+ok "run killed at $(grep -c 'iteration .*/300' "$d/kill.log")00-ish and resumed ($kpsnr dB) ends near \
+the straight one ($psnr dB)" awk -v a="$psnr" -v b="$kpsnr" \
+    'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 2.0) }'
+ok "no temporary files after the kill" no_temp_files "$d/kill"
+
 # brush's minimal set (one view; fl_x wins over camera_angle_x, with a warning)
 run_kiln 0 "$d/brush.log" splat train "$BRUSH" -o "$d/brush" --set train.iterations=10 \
     --set train.test_every=0

@@ -508,8 +508,11 @@ kiln_status splat_train_dataset(const splat_train_run *run)
     st = run_dataset(rs);
     if (st == KILN_OK)
         st = dir_create_parents(run->out_dir);
-    if (st == KILN_OK)
+    if (st == KILN_OK) {
+        /* temporary files a killed run left (its outputs are whole or absent) */
+        atomic_file_remove_stale(run->out_dir);
         st = save_setup(rs);
+    }
     if (st == KILN_OK) {
         rs->extent = cameras_extent(rs);
         st = view_order_init(&rs->order, rs->ntrain, rs->cfg->seed);
