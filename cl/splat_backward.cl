@@ -9,7 +9,11 @@
  *                           opacity, colour) of each Gaussian, summed
  *                           over pixels with float additions made atomic
  *                           by a compare-and-swap loop (OpenCL 1.2 has no
- *                           float atomics);
+ *                           float atomics); or, deterministic,
+ *                           splat_blend_backward_tiles (per tile, into
+ *                           per-instance slots) then splat_gather_instances
+ *                           (per Gaussian, in a fixed order): bit-
+ *                           reproducible run to run;
  *   splat_project_backward  per Gaussian: through the conic, the 2D
  *                           covariance (EWA Jacobian), the 3D covariance
  *                           (scale, normalised quaternion), the
@@ -46,27 +50,28 @@ static void atomic_add_float(volatile __global float *p, float v)
     } while (atomic_cmpxchg((volatile __global uint *)p, old.u, next.u) != old.u);
 }
 
-/* Per pixel (global range W x H): replays the pixel's blending back to
- * front from its last blended Gaussian and accumulates each Gaussian's
- * dL/dmean2d (g_xy, 2 a Gaussian), dL/d(a, b, c) of the conic (g_conic,
- * 3), dL/dopacity (g_opacity) and dL/dcolour (g_rgb, 3).  dl_dimg: planar
- * 3 x H x W.  size = (W, H, tiles_x, unused); blend as splat_blend. */
-__kernel void splat_blend_backward(__global const uint2 *ranges, __global const uint *values,
-                                   __global const float2 *xy,
-                                   __global const float4 *conic_opacity,
-                                   __global const float4 *rgb, __global const float *final_t,
-                                   __global const uint *last_index,
-                                   __global const float *dl_dimg, uint4 size, float4 blend,
-                                   float4 background, __global float *g_xy,
-                                   __global float *g_conic, __global float *g_opacity,
-                                   __global float *g_rgb)
+/* Adds v to a gradient slot: atomically into the per-Gaussian sums, or,
+ * in the deterministic kernels, plainly into a per-instance slot that
+ * only the calling work-item writes. */
+#define GRAD_ADD(ptr, v) do { if (det) *(ptr) += (v); else atomic_add_float((ptr), (v)); } while (0)
+
+/* Replays pixel (i, j)'s blending back to front from its last blended
+ * Gaussian.  Not deterministic (det 0): adds each Gaussian's dL/dmean2d
+ * (g_xy, 2 a Gaussian), dL/d(a, b, c) of the conic (g_conic, 3),
+ * dL/dopacity (g_opacity) and dL/dcolour (g_rgb, 3) atomically.
+ * Deterministic (det 1): adds the same 9 values into g_inst[9 k + ...]
+ * of the instance k (xy 0-1, conic 2-4, opacity 5, colour 6-8). */
+static void pixel_backward(uint i, uint j, uint2 range, __global const uint *values,
+                           __global const float2 *xy, __global const float4 *conic_opacity,
+                           __global const float4 *rgb, __global const float *final_t,
+                           __global const uint *last_index, __global const float *dl_dimg,
+                           uint4 size, float4 blend, float4 background, int det,
+                           __global float *g_xy, __global float *g_conic,
+                           __global float *g_opacity, __global float *g_rgb,
+                           __global float *g_inst)
 {
-    uint j = get_global_id(0), i = get_global_id(1);
     uint W = size.x, H = size.y;
-    if (i >= H || j >= W)
-        return;
     size_t plane = (size_t)W * H, p = (size_t)i * W + j;
-    uint2 range = ranges[(i / SPLAT_TILE) * size.z + j / SPLAT_TILE];
     float3 dC = (float3)(dl_dimg[p], dl_dimg[plane + p], dl_dimg[2 * plane + p]);
     float px = (float)j + 0.5f, py = (float)i + 0.5f;
     float T_final = final_t[p], T = T_final;
@@ -76,6 +81,10 @@ __kernel void splat_blend_backward(__global const uint2 *ranges, __global const 
 
     for (uint k = last_index[p]; k-- > range.x;) {
         uint g = values[k];
+        __global float *gx = det ? g_inst + 9 * (size_t)k : g_xy + 2 * (size_t)g;
+        __global float *gc = det ? g_inst + 9 * (size_t)k + 2 : g_conic + 3 * (size_t)g;
+        __global float *go = det ? g_inst + 9 * (size_t)k + 5 : g_opacity + g;
+        __global float *gr = det ? g_inst + 9 * (size_t)k + 6 : g_rgb + 3 * (size_t)g;
         float2 d = xy[g] - (float2)(px, py);
         float4 co = conic_opacity[g];
         float s = 0.5f * (co.x * d.x * d.x + co.z * d.y * d.y) + co.y * d.x * d.y;
@@ -89,9 +98,9 @@ __kernel void splat_blend_backward(__global const uint2 *ranges, __global const 
         T = T / (1.0f - alpha);
         float3 c = rgb[g].xyz;
         float w = alpha * T;
-        atomic_add_float(&g_rgb[3 * g], w * dC.x);
-        atomic_add_float(&g_rgb[3 * g + 1], w * dC.y);
-        atomic_add_float(&g_rgb[3 * g + 2], w * dC.z);
+        GRAD_ADD(&gr[0], w * dC.x);
+        GRAD_ADD(&gr[1], w * dC.y);
+        GRAD_ADD(&gr[2], w * dC.z);
         accum = last_alpha * last_colour + (1.0f - last_alpha) * accum;
         last_colour = c;
         float dl_dalpha = dot(c - accum, dC) * T - T_final / (1.0f - alpha) * bg_dot;
@@ -100,13 +109,107 @@ __kernel void splat_blend_backward(__global const uint2 *ranges, __global const 
             continue;   /* clamped: alpha does not move with o or G */
         float dl_dG = co.w * dl_dalpha;
         float gdx = G * d.x, gdy = G * d.y;
-        atomic_add_float(&g_xy[2 * g], -dl_dG * (gdx * co.x + gdy * co.y));
-        atomic_add_float(&g_xy[2 * g + 1], -dl_dG * (gdy * co.z + gdx * co.y));
-        atomic_add_float(&g_conic[3 * g], -0.5f * gdx * d.x * dl_dG);
-        atomic_add_float(&g_conic[3 * g + 1], -gdx * d.y * dl_dG);
-        atomic_add_float(&g_conic[3 * g + 2], -0.5f * gdy * d.y * dl_dG);
-        atomic_add_float(&g_opacity[g], G * dl_dalpha);
+        GRAD_ADD(&gx[0], -dl_dG * (gdx * co.x + gdy * co.y));
+        GRAD_ADD(&gx[1], -dl_dG * (gdy * co.z + gdx * co.y));
+        GRAD_ADD(&gc[0], -0.5f * gdx * d.x * dl_dG);
+        GRAD_ADD(&gc[1], -gdx * d.y * dl_dG);
+        GRAD_ADD(&gc[2], -0.5f * gdy * d.y * dl_dG);
+        GRAD_ADD(&go[0], G * dl_dalpha);
     }
+}
+
+/* Per pixel (global range W x H): pixel_backward with atomic sums.
+ * dl_dimg: planar 3 x H x W.  size = (W, H, tiles_x, unused); blend as
+ * splat_blend. */
+__kernel void splat_blend_backward(__global const uint2 *ranges, __global const uint *values,
+                                   __global const float2 *xy,
+                                   __global const float4 *conic_opacity,
+                                   __global const float4 *rgb, __global const float *final_t,
+                                   __global const uint *last_index,
+                                   __global const float *dl_dimg, uint4 size, float4 blend,
+                                   float4 background, __global float *g_xy,
+                                   __global float *g_conic, __global float *g_opacity,
+                                   __global float *g_rgb)
+{
+    uint j = get_global_id(0), i = get_global_id(1);
+    if (i >= size.y || j >= size.x)
+        return;
+    uint2 range = ranges[(i / SPLAT_TILE) * size.z + j / SPLAT_TILE];
+    pixel_backward(i, j, range, values, xy, conic_opacity, rgb, final_t, last_index, dl_dimg,
+                   size, blend, background, 0, g_xy, g_conic, g_opacity, g_rgb, g_xy);
+}
+
+/* Deterministic, per tile (global range tiles_x x tiles_y): one
+ * work-item replays the tile's pixels in row-major order, adding into the
+ * per-instance slots of the tile's instances (zeroed by the host), which
+ * no other work-item touches: the sums come out in one fixed order. */
+__kernel void splat_blend_backward_tiles(__global const uint2 *ranges,
+                                         __global const uint *values, __global const float2 *xy,
+                                         __global const float4 *conic_opacity,
+                                         __global const float4 *rgb,
+                                         __global const float *final_t,
+                                         __global const uint *last_index,
+                                         __global const float *dl_dimg, uint4 size, float4 blend,
+                                         float4 background, __global float *g_inst)
+{
+    uint tx = get_global_id(0), ty = get_global_id(1);
+    if (tx >= size.z || ty >= size.w)
+        return;
+    uint2 range = ranges[ty * size.z + tx];
+    for (uint i = ty * SPLAT_TILE; i < min(size.y, (ty + 1) * SPLAT_TILE); i++)
+        for (uint j = tx * SPLAT_TILE; j < min(size.x, (tx + 1) * SPLAT_TILE); j++)
+            pixel_backward(i, j, range, values, xy, conic_opacity, rgb, final_t, last_index,
+                           dl_dimg, size, blend, background, 1, g_inst, g_inst, g_inst, g_inst,
+                           g_inst);
+}
+
+/* Deterministic, per Gaussian: sums its instances' slots over the tiles
+ * of its rectangle in row-major order into g_xy, g_conic, g_opacity and
+ * g_rgb (written, not added).  Gaussian g's instance in a tile is found
+ * by binary search on its (tile, depth) key in the tile's sorted range,
+ * then among equal keys by its index (the sort is stable and keys were
+ * written in Gaussian order). */
+__kernel void splat_gather_instances(__global const uint2 *rect, __global const float *depth,
+                                     __global const uint2 *ranges, __global const ulong *keys,
+                                     __global const uint *values, __global const float *g_inst,
+                                     uint count, uint tiles_x, __global float *g_xy,
+                                     __global float *g_conic, __global float *g_opacity,
+                                     __global float *g_rgb)
+{
+    uint g = get_global_id(0);
+    if (g >= count)
+        return;
+    float sum[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    uint2 rc = rect[g];
+    uint xmin = rc.x & 0xFFFFu, ymin = rc.x >> 16, xmax = rc.y & 0xFFFFu, ymax = rc.y >> 16;
+    ulong dbits = (ulong)as_uint(depth[g]);
+    for (uint ty = ymin; ty < ymax; ty++)
+        for (uint tx = xmin; tx < xmax; tx++) {
+            uint tile = ty * tiles_x + tx;
+            uint2 r = ranges[tile];
+            ulong key = ((ulong)tile << 32) | dbits;
+            uint lo = r.x, hi = r.y;
+            while (lo < hi) {
+                uint mid = lo + (hi - lo) / 2;
+                if (keys[mid] < key)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            while (lo < r.y && keys[lo] == key && values[lo] != g)
+                lo++;
+            if (lo >= r.y || keys[lo] != key)
+                continue;
+            for (int c = 0; c < 9; c++)
+                sum[c] += g_inst[9 * (size_t)lo + c];
+        }
+    g_xy[2 * g] = sum[0];
+    g_xy[2 * g + 1] = sum[1];
+    for (int c = 0; c < 3; c++) {
+        g_conic[3 * g + c] = sum[2 + c];
+        g_rgb[3 * g + c] = sum[6 + c];
+    }
+    g_opacity[g] = sum[5];
 }
 
 /* Adds the gradient of sum_c g[c] * colour_raw[c] with respect to the

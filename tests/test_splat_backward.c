@@ -43,9 +43,10 @@ static int group_agrees(const char *what, const float *dev, const double *host, 
     return bad * 100 <= n;
 }
 
-/* One case: scene, camera and mode, device against host. */
+/* One case: scene, camera and mode, device against host; deterministic:
+ * with the fixed-order sums, run twice and compared bit for bit. */
 static void backward_case(kiln_device *dev, splat_renderer *r, size_t count, uint32_t sh,
-                          splat_mode mode, uint64_t seed)
+                          splat_mode mode, uint64_t seed, int deterministic)
 {
     splat_synth_options so = { count, seed, sh, 1 };
     splat_scene scene;
@@ -77,6 +78,7 @@ static void backward_case(kiln_device *dev, splat_renderer *r, size_t count, uin
     o.max_instances = 1u << 22;
     o.blend_rows = -1;
     o.keep_state = 1;
+    o.deterministic = deterministic;
     o.profile_section = -1;
     memset(&oo, 0, sizeof(oo));
     oo.mode = mode == SPLAT_MODE_INRIA ? SPLAT_ORACLE_INRIA : SPLAT_ORACLE_GSPLAT;
@@ -110,14 +112,29 @@ static void backward_case(kiln_device *dev, splat_renderer *r, size_t count, uin
         float *gr = read_floats(dev, grads.rotations, n * 4);
         float *go = read_floats(dev, grads.opacity, n);
         float *gsh = read_floats(dev, grads.sh, n * scene.sh_coeffs * 3);
-        printf("backward %s, %zu Gaussians, SH %u, %ux%u, %llu instances:\n",
-               mode == SPLAT_MODE_INRIA ? "inria" : "gsplat", n, sh, cam.width, cam.height,
+        printf("backward %s%s, %zu Gaussians, SH %u, %ux%u, %llu instances:\n",
+               mode == SPLAT_MODE_INRIA ? "inria" : "gsplat",
+               deterministic ? " (deterministic)" : "", n, sh, cam.width, cam.height,
                (unsigned long long)stats.instances);
         CHECK(group_agrees("means", gm, hg.means, n * 3));
         CHECK(group_agrees("scales", gs, hg.scales, n * 3));
         CHECK(group_agrees("rotations", gr, hg.rotations, n * 4));
         CHECK(group_agrees("opacity", go, hg.opacity, n));
         CHECK(group_agrees("sh", gsh, hg.sh, n * scene.sh_coeffs * 3));
+        if (deterministic) {
+            /* again: the same bits */
+            dev_image_release(dev, &img);
+            CHECK_OK(splat_render(r, d, &cam, &o, &img, &stats));
+            CHECK_OK(splat_render_backward(r, d, &cam, &o, &dl, &grads));
+            float *gm2 = read_floats(dev, grads.means, n * 3);
+            float *gsh2 = read_floats(dev, grads.sh, n * scene.sh_coeffs * 3);
+            CHECK(memcmp(gm, gm2, n * 3 * sizeof(float)) == 0);
+            CHECK(memcmp(gsh, gsh2, n * scene.sh_coeffs * 3 * sizeof(float)) == 0);
+            printf("  deterministic: a second run gives the same bits: %s\n",
+                   memcmp(gm, gm2, n * 3 * sizeof(float)) == 0 ? "yes" : "no");
+            free(gm2);
+            free(gsh2);
+        }
         free(gm);
         free(gs);
         free(gr);
@@ -152,9 +169,11 @@ int main(void)
     CHECK_OK(splat_renderer_init(dev, &r));
     for (uint32_t sh = 0; r && sh <= 3; sh++)
         backward_case(dev, r, 150 + 50 * sh, sh, sh % 2 ? SPLAT_MODE_GSPLAT : SPLAT_MODE_INRIA,
-                      900 + sh);
+                      900 + sh, 0);
     if (r)
-        backward_case(dev, r, 400, 3, SPLAT_MODE_GSPLAT, 77);
+        backward_case(dev, r, 400, 3, SPLAT_MODE_GSPLAT, 77, 0);
+    if (r)
+        backward_case(dev, r, 400, 3, SPLAT_MODE_INRIA, 78, 1);
     splat_renderer_free(r);
     test_device_close(dev);
     return test_summary("test_splat_backward");

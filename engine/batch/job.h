@@ -134,6 +134,7 @@ typedef struct job_train {
     uint64_t opacity_reset_interval; /* opacity_reset_interval */
     uint64_t sh_interval;      /* sh_interval */
     uint64_t random_points;    /* random_points: init without a point cloud */
+    int deterministic;         /* deterministic: bit-reproducible training */
 } job_train;
 
 /* [output] */

@@ -559,6 +559,11 @@ const job_key job_keys[] = {
       .min = 1, .max = 100000000, .default_text = "100000",
       .doc = "Initial points drawn at random when a dataset has no point cloud.",
       FIELD(train.random_points) },
+    { .section = "train", .name = "deterministic", .type = JOB_KEY_BOOL,
+      .default_text = "false",
+      .doc = "Sum gradients in a fixed order (per tile, then per Gaussian) instead of with "
+             "atomic additions: the same run gives the same bits on one device; slower.",
+      FIELD(train.deterministic) },
     /* [output] */
     { .section = "output", .name = "bit_depth", .type = JOB_KEY_INT,
       .min = 8, .max = 16, .allowed = bit_depths, .nallowed = COUNT(bit_depths),

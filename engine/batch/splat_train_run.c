@@ -107,6 +107,7 @@ static void train_options(const job_train *c, splat_train_options *o)
     o->sh_degree = (uint32_t)c->sh_degree;
     o->max_gaussians = c->max_gaussians;
     o->seed = c->seed;
+    o->deterministic = c->deterministic;
 }
 
 /* Sample c of pixel p of an image, in 0..1. */

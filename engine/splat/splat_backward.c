@@ -82,6 +82,60 @@ static kiln_status blend_grads_clear(splat_renderer *r, size_t count)
     return st;
 }
 
+/* The deterministic blend backward: per-tile sums into per-instance
+ * slots, then a per-Gaussian gather in a fixed order, into the blend
+ * gradients. */
+static kiln_status blend_backward_deterministic(splat_renderer *r, const splat_scene_dev *s,
+                                                const splat_camera *cam,
+                                                const splat_render_options *opt,
+                                                const dev_image *dl)
+{
+    static const frame_buf bufs[4] = { FB_G_XY, FB_G_CONIC, FB_G_OPACITY, FB_G_RGB };
+    static const size_t floats[4] = { 2, 3, 1, 3 };
+    cl_uint tiles_x = (cam->width + 15) / 16, tiles_y = (cam->height + 15) / 16;
+    cl_uint4 size = { { cam->width, cam->height, tiles_x, tiles_y } };
+    int strict = opt->mode == SPLAT_MODE_INRIA;
+    cl_float4 blend = { { strict ? 0.99f : 0.999f, 1e-4f, 1.0f / 255.0f, strict ? 1.0f : 0.0f } };
+    cl_float4 bg = { { opt->background[0], opt->background[1], opt->background[2], 0.0f } };
+    size_t inst_bytes = (size_t)(r->kept_instances ? r->kept_instances : 1) * 9 * sizeof(float);
+    cl_uint count = (cl_uint)s->count;
+    cl_float zero = 0.0f;
+    kiln_status st = splat_frame_buffer(r, FB_G_INST, inst_bytes);
+
+    for (int i = 0; i < 4 && st == KILN_OK; i++)
+        st = splat_frame_buffer(r, bufs[i], s->count * floats[i] * sizeof(float));
+    if (st == KILN_OK)
+        st = dev_buffer_fill(r->dev, r->buf[FB_G_INST]->mem, &zero, sizeof(zero), 0, inst_bytes,
+                             "clearing splat instance gradients");
+    if (st == KILN_OK) {
+        size_t tiles[2] = { tiles_x, tiles_y };
+        const dev_kernel_arg args[] = {
+            DEV_ARG(r->buf[FB_RANGES]->mem), DEV_ARG(r->buf[FB_VALUES0 + r->values_half]->mem),
+            DEV_ARG(r->buf[FB_XY]->mem), DEV_ARG(r->buf[FB_CONIC]->mem),
+            DEV_ARG(r->buf[FB_RGB]->mem), DEV_ARG(r->buf[FB_FINAL_T]->mem),
+            DEV_ARG(r->buf[FB_LAST]->mem), DEV_ARG(dl->buf->mem), DEV_ARG(size), DEV_ARG(blend),
+            DEV_ARG(bg), DEV_ARG(r->buf[FB_G_INST]->mem),
+        };
+        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
+                               "splat_blend_backward_tiles", args, DEV_NARGS(args), 2, tiles,
+                               NULL);
+    }
+    if (st == KILN_OK) {
+        size_t global = s->count;
+        const dev_kernel_arg args[] = {
+            DEV_ARG(r->buf[FB_RECT]->mem), DEV_ARG(r->buf[FB_DEPTH]->mem),
+            DEV_ARG(r->buf[FB_RANGES]->mem), DEV_ARG(r->buf[FB_KEYS0 + r->values_half]->mem),
+            DEV_ARG(r->buf[FB_VALUES0 + r->values_half]->mem), DEV_ARG(r->buf[FB_G_INST]->mem),
+            DEV_ARG(count), DEV_ARG(tiles_x), DEV_ARG(r->buf[FB_G_XY]->mem),
+            DEV_ARG(r->buf[FB_G_CONIC]->mem), DEV_ARG(r->buf[FB_G_OPACITY]->mem),
+            DEV_ARG(r->buf[FB_G_RGB]->mem),
+        };
+        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
+                               "splat_gather_instances", args, DEV_NARGS(args), 1, &global, NULL);
+    }
+    return st;
+}
+
 /* Runs the two backward kernels. */
 kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
                                   const splat_camera *cam, const splat_render_options *opt,
@@ -95,9 +149,11 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
     size_t global = s->count;
     kiln_status st = backward_check(r, s, cam, opt, dl_drgb, grads);
 
-    if (st == KILN_OK)
+    if (st == KILN_OK && !opt->deterministic)
         st = blend_grads_clear(r, s->count);
-    if (st == KILN_OK) {
+    if (st == KILN_OK && opt->deterministic)
+        st = blend_backward_deterministic(r, s, cam, opt, dl_drgb);
+    else if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(r->buf[FB_RANGES]->mem), DEV_ARG(r->buf[FB_VALUES0 + r->values_half]->mem),
             DEV_ARG(r->buf[FB_XY]->mem), DEV_ARG(r->buf[FB_CONIC]->mem),

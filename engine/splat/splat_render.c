@@ -25,6 +25,7 @@ static const char *const frame_tags[FB_COUNT] = {
     "splat.hist", "splat.scan", "splat.total", "splat.ranges", "splat.radius", "splat.final_t",
     "splat.last",
     "splat.grad_xy", "splat.grad_conic", "splat.grad_opacity", "splat.grad_rgb",
+    "splat.grad_instances",
 };
 _Static_assert(sizeof(frame_tags) / sizeof(frame_tags[0]) == FB_COUNT, "a tag per frame buffer");
 
@@ -398,6 +399,7 @@ kiln_status splat_render(splat_renderer *r, const splat_scene_dev *s, const spla
         }
         if (st == KILN_OK)
             st = band_render(r, s, cam, opt, tiles_x, y0, y1, total, image);
+        r->kept_instances = total;
         stats->instances += total;
         stats->bands++;
         y0 = y1;

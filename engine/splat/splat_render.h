@@ -51,6 +51,9 @@ typedef struct splat_render_options {
                                    work-group kernel; 1: the row kernel */
     int keep_state;             /* keep what splat_render_backward needs (the
                                    frame in one band; rgb output) */
+    int deterministic;          /* splat_render_backward sums in a fixed order
+                                   (bit-reproducible; slower, 36 more bytes a
+                                   tile instance) */
     int profile_section;        /* >= 0: each step opens timer section
                                    profile_section + splat_step (launch.h) */
 } splat_render_options;

@@ -11,7 +11,7 @@
 typedef enum frame_buf {
     FB_XY = 0, FB_CONIC, FB_DEPTH, FB_RGB, FB_RECT, FB_COUNTS, FB_SUMS, FB_TOTAL,
     FB_KEYS0, FB_KEYS1, FB_VALUES0, FB_VALUES1, FB_HIST, FB_HIST_SUMS, FB_HIST_TOTAL,
-    FB_RANGES, FB_RADIUS, FB_FINAL_T, FB_LAST, FB_G_XY, FB_G_CONIC, FB_G_OPACITY, FB_G_RGB,
+    FB_RANGES, FB_RADIUS, FB_FINAL_T, FB_LAST, FB_G_XY, FB_G_CONIC, FB_G_OPACITY, FB_G_RGB, FB_G_INST,
     FB_COUNT
 } frame_buf;
 
@@ -25,6 +25,7 @@ struct splat_renderer {
     int kept;                   /* the last frame kept its state */
     uint32_t kept_width, kept_height;
     size_t kept_count;
+    uint32_t kept_instances;    /* tile instances of the kept frame */
     int values_half;            /* which of FB_VALUES0/1 holds the last band's
                                    sorted Gaussian indices */
 };

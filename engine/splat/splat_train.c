@@ -168,6 +168,7 @@ static void train_render_options(const splat_trainer *t, splat_render_options *o
     o->max_instances = t->opt.max_instances;
     o->blend_rows = -1;
     o->keep_state = 1;
+    o->deterministic = t->opt.deterministic;
     o->profile_section = -1;
 }
 

@@ -53,6 +53,7 @@ typedef struct splat_train_options {
     uint64_t max_gaussians;             /* 16M */
     uint64_t max_instances;             /* 32M */
     uint64_t seed;                      /* 0 */
+    int deterministic;                  /* 0; 1: bit-reproducible gradients */
 } splat_train_options;
 
 /* Fills *opt with the reference trainer's defaults. */
