@@ -23,9 +23,11 @@ static const char ckpt_magic[8] = { 'K', 'I', 'L', 'N', 'C', 'K', 'P', '1' };
 
 /* The float arrays of a checkpoint in file order, with their floats per
  * Gaussian (sh_coeffs * 3 for the SH groups). */
+#define CKPT_ARRAYS 18
+
 typedef struct ckpt_arrays {
-    float *ptr[15];
-    size_t per[15];
+    float *ptr[CKPT_ARRAYS];
+    size_t per[CKPT_ARRAYS];
 } ckpt_arrays;
 
 /* Fills the table of c's arrays in the file's order. */
@@ -33,22 +35,24 @@ static void arrays_list(const splat_checkpoint *c, ckpt_arrays *a)
 {
     const splat_scene *s = &c->scene;
     size_t sh = (size_t)s->sh_coeffs * 3;
-    float *const ptr[15] = {
+    float *const ptr[CKPT_ARRAYS] = {
         s->means, s->rotations, s->scales, s->opacity, s->sh,
         c->m_means, c->m_scales, c->m_rotations, c->m_opacity, c->m_sh,
         c->v_means, c->v_scales, c->v_rotations, c->v_opacity, c->v_sh,
+        c->grad_accum, c->denom, c->max_radius,
     };
-    const size_t per[15] = { 3, 4, 3, 1, sh, 3, 3, 4, 1, sh, 3, 3, 4, 1, sh };
+    const size_t per[CKPT_ARRAYS] = { 3, 4, 3, 1, sh, 3, 3, 4, 1, sh, 3, 3, 4, 1, sh, 1, 1, 1 };
 
     memcpy(a->ptr, ptr, sizeof(ptr));
     memcpy(a->per, per, sizeof(per));
 }
 
 /* The bytes one Gaussian takes in a file whose SH has `sh_coeffs`
- * coefficients: its parameters and two moments, float32. */
+ * coefficients: its parameters, two moments and three statistics,
+ * float32. */
 static size_t gaussian_bytes(uint32_t sh_coeffs)
 {
-    return 4u * 3u * (11u + 3u * (size_t)sh_coeffs);
+    return 4u * (3u * (11u + 3u * (size_t)sh_coeffs) + 3u);
 }
 
 /* Zeroed checkpoint arrays. */
@@ -72,8 +76,12 @@ kiln_status splat_checkpoint_alloc(splat_checkpoint *c, size_t count, uint32_t s
     c->v_rotations = kiln_calloc(n * 4, sizeof(float));
     c->v_opacity = kiln_calloc(n, sizeof(float));
     c->v_sh = kiln_calloc(n * sh, sizeof(float));
+    c->grad_accum = kiln_calloc(n, sizeof(float));
+    c->denom = kiln_calloc(n, sizeof(float));
+    c->max_radius = kiln_calloc(n, sizeof(float));
     if (!c->m_means || !c->m_scales || !c->m_rotations || !c->m_opacity || !c->m_sh ||
-        !c->v_means || !c->v_scales || !c->v_rotations || !c->v_opacity || !c->v_sh) {
+        !c->v_means || !c->v_scales || !c->v_rotations || !c->v_opacity || !c->v_sh ||
+        !c->grad_accum || !c->denom || !c->max_radius) {
         splat_checkpoint_free(c);
         return kiln_fail(KILN_E_HOSTMEM, "allocating a checkpoint of %zu Gaussians: out of host "
                          "memory", count);
@@ -95,6 +103,9 @@ void splat_checkpoint_free(splat_checkpoint *c)
     kiln_free(c->v_rotations);
     kiln_free(c->v_opacity);
     kiln_free(c->v_sh);
+    kiln_free(c->grad_accum);
+    kiln_free(c->denom);
+    kiln_free(c->max_radius);
     memset(c, 0, sizeof(*c));
 }
 
@@ -185,7 +196,7 @@ kiln_status splat_checkpoint_write(const char *path, const splat_checkpoint *c)
         return kiln_fail(KILN_E_INVAL, "%s: active SH degree %u is above the scene's %u", path,
                          c->sh_active_degree, s->sh_degree);
     arrays_list(c, &a);
-    for (size_t g = 0; g < 15; g++)
+    for (size_t g = 0; g < CKPT_ARRAYS; g++)
         if (!a.ptr[g] && s->count)
             return kiln_fail(KILN_E_INVAL, "%s: checkpoint array %zu is NULL", path, g);
     memcpy(head, ckpt_magic, 8);
@@ -203,7 +214,7 @@ kiln_status splat_checkpoint_write(const char *path, const splat_checkpoint *c)
     w.fp = af.fp;
     w.hash = FNV_OFFSET;
     bytes_put(&w, head, sizeof(head));
-    for (size_t g = 0; g < 15; g++) {
+    for (size_t g = 0; g < CKPT_ARRAYS; g++) {
         if (g == 5) {
             uint_store(word, c->adam_step, 8);
             bytes_put(&w, word, 8);
@@ -314,7 +325,7 @@ static kiln_status body_read(ckpt_reader *r, splat_checkpoint *c)
     uint64_t stored;
 
     arrays_list(c, &a);
-    for (size_t g = 0; g < 15; g++) {
+    for (size_t g = 0; g < CKPT_ARRAYS; g++) {
         if (g == 5) {
             if ((st = bytes_get(r, word, 8, 1)) != KILN_OK)
                 return st;

@@ -18,8 +18,11 @@
  *              first moments  m: means 3n, scales 3n, rotations 4n,
  *                opacity n, sh n * sh_coeffs * 3
  *              second moments v: the same
+ *              the densification statistics: grad_accum, denom,
+ *              max_radius                                      n f32 each
  *   end - 8    the 64-bit FNV-1a hash of every byte before it   u64
- * A file is therefore exactly 84 + 4 n (3 (11 + 3 sh_coeffs)) bytes,
+ * (Version 2; version 1 had no statistics.)
+ * A file is therefore exactly 84 + 4 n (3 (11 + 3 sh_coeffs) + 3) bytes,
  * which the reader checks against the file's size before allocating.
  * Every host block comes from the kiln_ allocator. */
 #ifndef KILN_SPLAT_CHECKPOINT_H
@@ -31,7 +34,7 @@
 #include "kiln.h"
 #include "splat_scene.h"
 
-#define SPLAT_CHECKPOINT_VERSION 1u
+#define SPLAT_CHECKPOINT_VERSION 2u
 
 /* A checkpoint in memory: the scene (its normals stay zero when read) and
  * the Adam state, moments in the scene's layout per group. */
@@ -43,6 +46,7 @@ typedef struct splat_checkpoint {
     uint64_t adam_step;
     float *m_means, *m_scales, *m_rotations, *m_opacity, *m_sh;
     float *v_means, *v_scales, *v_rotations, *v_opacity, *v_sh;
+    float *grad_accum, *denom, *max_radius; /* densification statistics, 1 each */
 } splat_checkpoint;
 
 /* Allocates a zeroed checkpoint of `count` Gaussians at SH degree

@@ -160,13 +160,14 @@ static void checkpoint_fill(splat_checkpoint *c)
 {
     const splat_scene *s = &c->scene;
     size_t n = s->count, sh = n * s->sh_coeffs * 3;
-    float *const arrays[15] = { s->means, s->rotations, s->scales, s->opacity, s->sh,
+    float *const arrays[18] = { s->means, s->rotations, s->scales, s->opacity, s->sh,
                                 c->m_means, c->m_scales, c->m_rotations, c->m_opacity, c->m_sh,
-                                c->v_means, c->v_scales, c->v_rotations, c->v_opacity, c->v_sh };
-    const size_t lens[15] = { 3 * n, 4 * n, 3 * n, n, sh, 3 * n, 3 * n, 4 * n, n, sh,
-                              3 * n, 3 * n, 4 * n, n, sh };
+                                c->v_means, c->v_scales, c->v_rotations, c->v_opacity, c->v_sh,
+                                c->grad_accum, c->denom, c->max_radius };
+    const size_t lens[18] = { 3 * n, 4 * n, 3 * n, n, sh, 3 * n, 3 * n, 4 * n, n, sh,
+                              3 * n, 3 * n, 4 * n, n, sh, n, n, n };
 
-    for (int g = 0; g < 15; g++)
+    for (int g = 0; g < 18; g++)
         for (size_t i = 0; i < lens[g]; i++) {
             uint32_t u = test_rng_next();
 
@@ -201,7 +202,9 @@ static int checkpoint_same(const splat_checkpoint *a, const splat_checkpoint *b)
            !memcmp(a->v_means, b->v_means, 3 * n * f) &&
            !memcmp(a->v_scales, b->v_scales, 3 * n * f) &&
            !memcmp(a->v_rotations, b->v_rotations, 4 * n * f) &&
-           !memcmp(a->v_opacity, b->v_opacity, n * f) && !memcmp(a->v_sh, b->v_sh, sh);
+           !memcmp(a->v_opacity, b->v_opacity, n * f) && !memcmp(a->v_sh, b->v_sh, sh) &&
+           !memcmp(a->grad_accum, b->grad_accum, n * f) && !memcmp(a->denom, b->denom, n * f) &&
+           !memcmp(a->max_radius, b->max_radius, n * f);
 }
 
 /* Writes a filled checkpoint of n Gaussians at `degree`, reads it back
@@ -220,7 +223,7 @@ static void checkpoint_round_trip(const char *tmp, size_t n, uint32_t degree)
     CHECK_OK(splat_checkpoint_read(path, &back));
     CHECK(checkpoint_same(&c, &back));
     data = test_read_whole(path, &len);
-    CHECK(data && len == 84 + 12 * (11 + 3 * coeffs) * n && memcmp(data, "KILNCKP1", 8) == 0);
+    CHECK(data && len == 84 + 4 * (3 * (11 + 3 * coeffs) + 3) * n && memcmp(data, "KILNCKP1", 8) == 0);
     free(data);
     splat_checkpoint_free(&back);
     splat_checkpoint_free(&c);
@@ -270,7 +273,7 @@ static void test_checkpoint_refusals(const char *tmp)
     CHECK_OK(splat_checkpoint_write(path, &c));
     splat_checkpoint_free(&c);
     data = test_read_whole(path, &len);
-    CHECK(data != NULL && len == 84 + 12 * 23 * 20);
+    CHECK(data != NULL && len == 84 + 4 * (3 * 23 + 3) * 20);
     if (!data)
         return;
 
@@ -281,7 +284,7 @@ static void test_checkpoint_refusals(const char *tmp)
     refusal_check(tmp, "cut.ckpt", data, len - 8, len, 0, "bytes where");
     refusal_check(tmp, "cut.ckpt", data, len - 1, len, 0, "bytes where");
     refusal_check(tmp, "magic.ckpt", data, len, 3, 0x20, "magic");
-    refusal_check(tmp, "version.ckpt", data, len, 8, 0x03, "version 2");
+    refusal_check(tmp, "version.ckpt", data, len, 8, 0x01, "version 3");
     /* bytes the header check does not read: only the checksum sees them */
     refusal_check(tmp, "flip.ckpt", data, len, 12, 0x01, "checksum");
     refusal_check(tmp, "flip.ckpt", data, len, 68 + 5, 0x80, "checksum");

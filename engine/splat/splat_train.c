@@ -350,9 +350,10 @@ static kiln_status groups_transfer(kiln_device *dev, const group_io *g, size_t n
     return st;
 }
 
-/* The moments' groups of a checkpoint against an Adam state. */
-static size_t moment_groups(const splat_adam *a, const splat_checkpoint *c, size_t n,
-                            uint32_t coeffs, group_io *g)
+/* The moments' groups of a checkpoint against an Adam state, then the
+ * densification statistics. */
+static size_t moment_groups(const splat_adam *a, const splat_densify_stats *stats,
+                            const splat_checkpoint *c, size_t n, uint32_t coeffs, group_io *g)
 {
     const splat_grads *mv[2] = { &a->m, &a->v };
     float *host[2][5] = { { c->m_means, c->m_scales, c->m_rotations, c->m_opacity, c->m_sh },
@@ -365,6 +366,9 @@ static size_t moment_groups(const splat_adam *a, const splat_checkpoint *c, size
         g[k++] = (group_io){ mv[i]->opacity, host[i][3], n };
         g[k++] = (group_io){ mv[i]->sh, host[i][4], n * coeffs * 3 };
     }
+    g[k++] = (group_io){ stats->grad_accum, c->grad_accum, n };
+    g[k++] = (group_io){ stats->denom, c->denom, n };
+    g[k++] = (group_io){ stats->max_radius, c->max_radius, n };
     return k;
 }
 
@@ -397,8 +401,8 @@ kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c)
         memcpy(c->scene.scales, params.scales, n * 3 * sizeof(float));
         memcpy(c->scene.opacity, params.opacity, n * sizeof(float));
         memcpy(c->scene.sh, params.sh, n * s->sh_coeffs * 3 * sizeof(float));
-        group_io g[10];
-        size_t ng = moment_groups(&t->adam, c, n, s->sh_coeffs, g);
+        group_io g[13];
+        size_t ng = moment_groups(&t->adam, &t->stats, c, n, s->sh_coeffs, g);
         splat_scene_free(&params);
         st = groups_transfer(t->dev, g, ng, 1);
     }
@@ -413,7 +417,7 @@ kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoi
                                           splat_trainer **out)
 {
     splat_trainer *t = NULL;
-    group_io g[10];
+    group_io g[13];
     size_t ng;
     kiln_status st = splat_trainer_init(dev, &c->scene, extent, opt, &t);
 
@@ -428,7 +432,7 @@ kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoi
     t->iteration = c->iteration;
     t->adam.step = c->adam_step;
     t->scene->sh_active = (c->sh_active_degree + 1) * (c->sh_active_degree + 1);
-    ng = moment_groups(&t->adam, c, c->scene.count, c->scene.sh_coeffs, g);
+    ng = moment_groups(&t->adam, &t->stats, c, c->scene.count, c->scene.sh_coeffs, g);
     st = groups_transfer(dev, g, ng, 0);
     if (st != KILN_OK) {
         splat_trainer_free(t);

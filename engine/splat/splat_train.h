@@ -113,7 +113,8 @@ kiln_status splat_trainer_download(splat_trainer *t, splat_scene *out);
 size_t splat_train_bytes_per_gaussian(uint32_t sh_degree, size_t parts[5]);
 
 /* A trainer's state as a checkpoint holds it (models/splat_checkpoint.h):
- * parameters, Adam moments and step, iteration and active SH degree. */
+ * parameters, Adam moments and step, densification statistics, iteration
+ * and active SH degree. */
 typedef struct splat_checkpoint splat_checkpoint;
 
 /* Copies the trainer's state into *c (allocated here with
@@ -121,8 +122,8 @@ typedef struct splat_checkpoint splat_checkpoint;
 kiln_status splat_trainer_save(splat_trainer *t, splat_checkpoint *c);
 
 /* Starts training from a checkpoint instead of an initial scene: the
- * parameters, moments, iteration and active degree as saved (gradients
- * and statistics fresh).  Same contract as splat_trainer_init. */
+ * parameters, moments, statistics, iteration and active degree as saved
+ * (gradients fresh).  Same contract as splat_trainer_init. */
 kiln_status splat_trainer_init_checkpoint(kiln_device *dev, const splat_checkpoint *c,
                                           double extent, const splat_train_options *opt,
                                           splat_trainer **out);
