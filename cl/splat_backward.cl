@@ -35,7 +35,20 @@
 
 #include "splat_common.h"
 
-/* *p += v for a float in global memory, atomically (compare and swap). */
+#ifdef SPLAT_ATOMIC_PTX
+/* *p += v for a float in global memory, atomically: the device's float
+ * atomic (NVIDIA's OpenCL takes PTX inline; the host builds this variant
+ * only where a test build succeeds). */
+static void atomic_add_float(volatile __global float *p, float v)
+{
+    float old;
+    if (v == 0.0f)
+        return;
+    asm volatile("atom.global.add.f32 %0, [%1], %2;" : "=f"(old) : "l"(p), "f"(v) : "memory");
+}
+#else
+/* *p += v for a float in global memory, atomically (compare and swap:
+ * OpenCL 1.2 has no float atomics). */
 static void atomic_add_float(volatile __global float *p, float v)
 {
     union {
@@ -49,6 +62,7 @@ static void atomic_add_float(volatile __global float *p, float v)
         next.f = old.f + v;
     } while (atomic_cmpxchg((volatile __global uint *)p, old.u, next.u) != old.u);
 }
+#endif
 
 /* Adds v to a gradient slot: atomically into the per-Gaussian sums, or,
  * in the deterministic kernels, plainly into a per-instance slot that

@@ -1,4 +1,5 @@
 /* The splat backward pass's host side (see splat_backward.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "launch.h"
@@ -7,6 +8,26 @@
 #include "status.h"
 
 #define BACKWARD_SOURCE "splat_backward.cl"
+
+/* Picks the float atomic of the backward once per renderer: the device's
+ * own (NVIDIA: PTX atom.add.f32) when its vendor has one and a build of
+ * that variant succeeds, else the compare-and-swap loop.  Writes the
+ * program options for the scene's SH storage into buf. */
+static const char *backward_options(splat_renderer *r, const splat_scene_dev *s, char *buf,
+                                    size_t len)
+{
+    if (!r->atomics_checked) {
+        cl_kernel k;
+        r->atomics_checked = 1;
+        r->atomics_native = strstr(r->dev->info.vendor, "NVIDIA") != NULL &&
+                            device_kernel(r->dev, BACKWARD_SOURCE, "-DSPLAT_ATOMIC_PTX",
+                                          "splat_blend_backward", &k) == KILN_OK;
+        kiln_clear_error();
+    }
+    snprintf(buf, len, "%s%s", s->sh_half ? "-DSPLAT_SH_HALF " : "",
+             r->atomics_native ? "-DSPLAT_ATOMIC_PTX" : "");
+    return buf;
+}
 
 /* Acquires the gradient buffers. */
 kiln_status splat_grads_acquire(kiln_device *dev, size_t count, uint32_t sh_coeffs,
@@ -149,6 +170,8 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
     size_t global = s->count;
     kiln_status st = backward_check(r, s, cam, opt, dl_drgb, grads);
 
+    char options[64];
+    backward_options(r, s, options, sizeof(options));
     if (st == KILN_OK && !opt->deterministic)
         st = blend_grads_clear(r, s->count);
     if (st == KILN_OK && opt->deterministic)
@@ -164,8 +187,8 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
             DEV_ARG(r->buf[FB_G_RGB]->mem),
         };
         size_t pixels[2] = { cam->width, cam->height };
-        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
-                               "splat_blend_backward", args, DEV_NARGS(args), 2, pixels, NULL);
+        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, options, "splat_blend_backward", args,
+                               DEV_NARGS(args), 2, pixels, NULL);
     }
     if (st == KILN_OK) {
         double c[3];
@@ -191,8 +214,8 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
             DEV_ARG(grads->means->mem), DEV_ARG(grads->scales->mem),
             DEV_ARG(grads->rotations->mem), DEV_ARG(grads->opacity->mem), DEV_ARG(grads->sh->mem),
         };
-        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, s->sh_half ? "-DSPLAT_SH_HALF" : NULL,
-                               "splat_project_backward", args, DEV_NARGS(args), 1, &global, NULL);
+        st = dev_kernel_launch(r->dev, BACKWARD_SOURCE, options, "splat_project_backward", args,
+                               DEV_NARGS(args), 1, &global, NULL);
     }
     if (st != KILN_OK)
         kiln_fail_context(st, "splat backward of view %s", cam->name);

@@ -28,6 +28,8 @@ struct splat_renderer {
     uint32_t kept_instances;    /* tile instances of the kept frame */
     int values_half;            /* which of FB_VALUES0/1 holds the last band's
                                    sorted Gaussian indices */
+    int atomics_checked;        /* the backward's float atomic was chosen */
+    int atomics_native;         /* 1: the device's own float atomic add */
 };
 
 /* Makes buffer `which` hold at least `bytes` (keeps a large enough one;
