@@ -137,6 +137,23 @@ int main(void)
                    (unsigned long long)it, res.loss, res.l1, res.ssim, res.count,
                    res.densified ? " (densified)" : "");
     }
+    if (t) {
+        /* a camera that sees nothing (turned away): the step runs, the
+         * gradients are zero, nothing changes size or turns non-finite */
+        splat_camera away = cams[1];
+        splat_step_result res;
+        /* turned half round its own y axis: rows 0 and 2 of R and t negated
+         * (the centre -R^T t stays) */
+        for (int k = 0; k < 3; k++) {
+            away.rotation[k] = -away.rotation[k];
+            away.rotation[6 + k] = -away.rotation[6 + k];
+        }
+        away.translation[0] = -away.translation[0];
+        away.translation[2] = -away.translation[2];
+        CHECK_OK(splat_trainer_step(t, &away, &targets[1], NULL, &res));
+        CHECK(isfinite(res.loss) && res.count == splat_trainer_scene(t)->count);
+        printf("a view that sees nothing: loss %.4f, %zu Gaussians\n", res.loss, res.count);
+    }
     for (int k = 0; t && k < VIEWS; k += TEST_EVERY) {
         dev_image img = { 0 };
         double psnr = 0.0;
