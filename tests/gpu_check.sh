@@ -29,10 +29,11 @@ step "device tests on $KILN_DEVICE"
 timeout 300 make -C "$build" -j4 check TESTS="tests/test_pool tests/test_devices tests/test_resident \
     tests/test_ops_image tests/test_matting_cf tests/test_matting_fg tests/test_guided_filter \
     tests/test_nn_ops tests/test_conv_tiled tests/test_onnx_device tests/test_nn_model \
-    tests/test_splat_render tests/test_splat_soak tests/cli_splat.sh tests/cli_segment.sh \
-    tests/stage_pixels.sh" >"$logs/check.log" 2>&1
+    tests/test_splat_render tests/test_splat_soak tests/test_splat_backward tests/test_splat_loss \
+    tests/test_splat_adam tests/test_splat_densify tests/test_splat_train tests/cli_splat.sh \
+    tests/cli_segment.sh tests/stage_pixels.sh" >"$logs/check.log" 2>&1
 grep -h -E '^(PASS|FAIL|SKIP|ERROR|XFAIL)' "$logs/check.log" | tee -a "$logs/summary.txt"
-for t in test_splat_render test_splat_soak; do
+for t in test_splat_render test_splat_soak test_splat_backward test_splat_train; do
     cp "$build/tests/$t.log" "$logs/" 2>/dev/null
 done
 grep -h -E '^(parity|oracle|splat soak)' "$build/tests/test_splat_render.log" \
@@ -41,6 +42,9 @@ grep -h -E '^(parity|oracle|splat soak)' "$build/tests/test_splat_render.log" \
 step "splat benchmark"
 timeout 150 "$src/tests/bench/splat_bench.sh" "$build" \
     "100000x648x420 1000000x1280x720 3000000x1920x1080" 2>&1 | tee -a "$logs/summary.txt"
+
+step "training speed"
+timeout 120 "$build/tests/splat_train_bench" 30 2>&1 | tee -a "$logs/summary.txt"
 
 step "segment and refine stage times (profiling events)"
 ref="$src/../shared/refdata"
