@@ -64,6 +64,16 @@ demo)
     build/kiln run conf/demo_refine.ini --report demo-out/refine-report.json
     build/kiln run conf/demo_splat.ini --report demo-out/splat-report.json
     build/kiln splat info conf/demo_splat/knot.ply
+    # training: the demo dataset's images drawn from the bundled scene, then
+    # a short fit of a new scene to them, scored on its held-out views
+    mkdir -p demo-out/train-data
+    cp -r conf/demo_train/sparse demo-out/train-data/
+    build/kiln splat render conf/demo_splat/knot.ply --cameras conf/demo_train/cameras.json \
+        -o demo-out/train-data/images >/dev/null
+    build/kiln splat train demo-out/train-data -o demo-out/trained --set train.iterations=500 \
+        --set train.test_iterations=500 --set train.save_iterations=500 \
+        --set train.densify_from=100 --set train.densify_until=400 --set train.sh_interval=150
+    build/kiln splat eval demo-out/trained
     if build/kiln model-info u2netp >/dev/null 2>&1; then
         build/kiln run conf/demo_segment.ini --report demo-out/segment-report.json
     else
@@ -75,7 +85,7 @@ demo)
             --set segment.input_size=8 --report demo-out/segment-report.json
     fi
     echo "demo outputs in $top/demo-out (reports: demo-out/report.json, demo-out/refine-report.json," \
-         "demo-out/splat-report.json, demo-out/segment-report.json)"
+         "demo-out/splat-report.json, demo-out/trained/report.json, demo-out/segment-report.json)"
     ;;
 check)
     packages="$packages $test_packages $fuzz_packages"
