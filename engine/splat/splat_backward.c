@@ -191,23 +191,15 @@ kiln_status splat_render_backward(splat_renderer *r, const splat_scene_dev *s,
                                DEV_NARGS(args), 2, pixels, NULL);
     }
     if (st == KILN_OK) {
-        double c[3];
-        cl_float4 row[3], intr, campos;
+        splat_camera_args ca;
         cl_uint coeffs = s->sh_coeffs, active = s->sh_active, count = (cl_uint)s->count;
         cl_int mode = opt->mode;
-        splat_camera_centre(cam, c);
-        for (int i = 0; i < 3; i++) {
-            for (int k = 0; k < 3; k++)
-                row[i].s[k] = (cl_float)cam->rotation[i * 3 + k];
-            row[i].s[3] = (cl_float)cam->translation[i];
-        }
-        intr = (cl_float4){ { (cl_float)cam->fx, (cl_float)cam->fy, (cl_float)cam->cx,
-                              (cl_float)cam->cy } };
-        campos = (cl_float4){ { (cl_float)c[0], (cl_float)c[1], (cl_float)c[2], 0.0f } };
+        splat_camera_pack(cam, &ca);
         const dev_kernel_arg args[] = {
             DEV_ARG(s->means->mem), DEV_ARG(s->rotations->mem), DEV_ARG(s->scales->mem),
             DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(active),
-            DEV_ARG(count), DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr), DEV_ARG(campos),
+            DEV_ARG(count), DEV_ARG(ca.row[0]), DEV_ARG(ca.row[1]), DEV_ARG(ca.row[2]),
+            DEV_ARG(ca.intr), DEV_ARG(ca.campos),
             DEV_ARG(size), DEV_ARG(mode), DEV_ARG(r->buf[FB_RECT]->mem),
             DEV_ARG(r->buf[FB_G_XY]->mem), DEV_ARG(r->buf[FB_G_CONIC]->mem),
             DEV_ARG(r->buf[FB_G_OPACITY]->mem), DEV_ARG(r->buf[FB_G_RGB]->mem),

@@ -131,35 +131,44 @@ static kiln_status render_check(const splat_camera *cam, const splat_render_opti
     return KILN_OK;
 }
 
+/* Packs a camera for the kernels (see splat_render_state.h). */
+void splat_camera_pack(const splat_camera *cam, splat_camera_args *out)
+{
+    double c[3];
+
+    splat_camera_centre(cam, c);
+    for (int i = 0; i < 3; i++) {
+        for (int k = 0; k < 3; k++)
+            out->row[i].s[k] = (cl_float)cam->rotation[i * 3 + k];
+        out->row[i].s[3] = (cl_float)cam->translation[i];
+    }
+    out->intr = (cl_float4){ { (cl_float)cam->fx, (cl_float)cam->fy, (cl_float)cam->cx,
+                               (cl_float)cam->cy } };
+    out->campos = (cl_float4){ { (cl_float)c[0], (cl_float)c[1], (cl_float)c[2], 0.0f } };
+}
+
 /* Enqueues the projection of every Gaussian. */
 static kiln_status render_project(splat_renderer *r, const splat_scene_dev *s,
                                   const splat_camera *cam, const splat_render_options *opt,
                                   cl_uint tiles_x, cl_uint tiles_y)
 {
-    double c[3];
-    cl_float4 row[3], intr, campos, clip;
+    splat_camera_args ca;
+    cl_float4 clip;
     cl_uint4 size;
     cl_uint coeffs = s->sh_coeffs, active = s->sh_active, count = (cl_uint)s->count;
     cl_int mode = opt->mode, aa = opt->antialiased;
     size_t global = s->count;
 
-    splat_camera_centre(cam, c);
-    for (int i = 0; i < 3; i++) {
-        for (int k = 0; k < 3; k++)
-            row[i].s[k] = (cl_float)cam->rotation[i * 3 + k];
-        row[i].s[3] = (cl_float)cam->translation[i];
-    }
-    intr = (cl_float4){ { (cl_float)cam->fx, (cl_float)cam->fy, (cl_float)cam->cx,
-                          (cl_float)cam->cy } };
-    campos = (cl_float4){ { (cl_float)c[0], (cl_float)c[1], (cl_float)c[2], 0.0f } };
+    splat_camera_pack(cam, &ca);
     size = (cl_uint4){ { cam->width, cam->height, tiles_x, tiles_y } };
     clip = (cl_float4){ { opt->mode == SPLAT_MODE_INRIA ? 0.2f : 0.01f, 1e12f, 1.0f / 255.0f,
                           0.0f } };
     const dev_kernel_arg args[] = {
         DEV_ARG(s->means->mem), DEV_ARG(s->rotations->mem), DEV_ARG(s->scales->mem),
         DEV_ARG(s->opacity->mem), DEV_ARG(s->sh->mem), DEV_ARG(coeffs), DEV_ARG(active),
-        DEV_ARG(count), DEV_ARG(row[0]), DEV_ARG(row[1]), DEV_ARG(row[2]), DEV_ARG(intr),
-        DEV_ARG(campos), DEV_ARG(size), DEV_ARG(clip), DEV_ARG(mode), DEV_ARG(aa),
+        DEV_ARG(count), DEV_ARG(ca.row[0]), DEV_ARG(ca.row[1]), DEV_ARG(ca.row[2]),
+        DEV_ARG(ca.intr), DEV_ARG(ca.campos), DEV_ARG(size), DEV_ARG(clip), DEV_ARG(mode),
+        DEV_ARG(aa),
         DEV_ARG(r->buf[FB_XY]->mem), DEV_ARG(r->buf[FB_CONIC]->mem),
         DEV_ARG(r->buf[FB_DEPTH]->mem), DEV_ARG(r->buf[FB_RGB]->mem),
         DEV_ARG(r->buf[FB_RECT]->mem), DEV_ARG(r->buf[FB_RADIUS]->mem),

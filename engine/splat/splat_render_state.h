@@ -32,6 +32,17 @@ struct splat_renderer {
     int atomics_native;         /* 1: the device's own float atomic add */
 };
 
+/* A camera as the kernels take it: the world-to-camera rows with the
+ * translation in .w, (fx, fy, cx, cy) and the camera centre. */
+typedef struct splat_camera_args {
+    cl_float4 row[3];
+    cl_float4 intr;
+    cl_float4 campos;
+} splat_camera_args;
+
+/* Packs `cam` for the kernels. */
+void splat_camera_pack(const splat_camera *cam, splat_camera_args *out);
+
 /* Makes buffer `which` hold at least `bytes` (keeps a large enough one;
  * KILN_E_NOMEM beyond the device's largest allocation). */
 kiln_status splat_frame_buffer(splat_renderer *r, frame_buf which, size_t bytes);
