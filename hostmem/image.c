@@ -70,3 +70,37 @@ void host_image_free(host_image *img)
     kiln_free(img->pixels);
     memset(img, 0, sizeof(*img));
 }
+
+/* Averages n x n blocks (see image.h). */
+kiln_status host_image_reduce(const host_image *in, uint32_t n, host_image *out)
+{
+    uint32_t w = n ? in->width / n : 0, h = n ? in->height / n : 0, ch = in->channels;
+    int wide = in->bit_depth == 16;
+    kiln_status st;
+
+    memset(out, 0, sizeof(*out));
+    if (w == 0 || h == 0)
+        return kiln_fail(KILN_E_INVAL, "reducing a %ux%u image %u times leaves nothing",
+                         in->width, in->height, n);
+    st = host_image_alloc(out, w, h, ch, in->bit_depth);
+    if (st != KILN_OK)
+        return st;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (uint32_t c = 0; c < ch; c++) {
+                uint64_t sum = 0;
+                for (uint32_t dy = 0; dy < n; dy++)
+                    for (uint32_t dx = 0; dx < n; dx++) {
+                        size_t i = ((size_t)(y * n + dy) * in->width + x * n + dx) * ch + c;
+                        sum += wide ? ((const uint16_t *)in->pixels)[i]
+                                    : ((const uint8_t *)in->pixels)[i];
+                    }
+                uint64_t v = (sum + (uint64_t)n * n / 2) / ((uint64_t)n * n);
+                size_t o = ((size_t)y * w + x) * ch + c;
+                if (wide)
+                    ((uint16_t *)out->pixels)[o] = (uint16_t)v;
+                else
+                    ((uint8_t *)out->pixels)[o] = (uint8_t)v;
+            }
+    return KILN_OK;
+}

@@ -24,6 +24,12 @@ size_t host_image_bytes(const host_image *img);
 kiln_status host_image_alloc(host_image *img, uint32_t width, uint32_t height,
                              uint32_t channels, uint32_t bit_depth);
 
+/* Averages n x n blocks of `in` into *out (allocated here; the same
+ * channels and bit depth; floor(width / n) x floor(height / n), the
+ * remainder cropped), rounding to nearest.  n >= 1; KILN_E_INVAL when
+ * the result would be empty; KILN_E_HOSTMEM. */
+kiln_status host_image_reduce(const host_image *in, uint32_t n, host_image *out);
+
 /* Frees the pixels and zeroes the struct.  Safe on a zeroed image. */
 void host_image_free(host_image *img);
 

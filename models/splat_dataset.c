@@ -160,20 +160,41 @@ static void views_split(splat_dataset *ds, int has_split, uint32_t test_every)
 }
 
 /* The folder of downscaled images: sets `folder` to DIR/images_N and
- * returns N when downscale N > 1 and it exists; 1 otherwise (with a
- * warning when it was asked for). */
+ * returns N when downscale N > 1 and it exists; 1 otherwise, then with
+ * *reduce = N when N > 1 was asked for (the full-size images are reduced
+ * on the fly, with a note). */
 static uint32_t scale_folder(splat_dataset *ds, const char *dir, uint32_t downscale,
-                             char *folder, size_t size)
+                             char *folder, size_t size, uint32_t *reduce)
 {
     char leaf[32];
 
+    *reduce = 1;
     if (downscale <= 1)
         return 1;
     snprintf(leaf, sizeof(leaf), "images_%u", downscale);
     if (path_join(folder, size, dir, leaf) == KILN_OK && path_kind(folder) == 'd')
         return downscale;
-    warning_add(ds, "%s/%s: no such folder: full-size images used", dir, leaf);
+    warning_add(ds, "%s/%s: no such folder: the full-size images are reduced %u times on the "
+                "fly", dir, leaf, downscale);
+    *reduce = downscale;
     return 1;
+}
+
+/* A view whose full-size image is reduced N times as it is read: its
+ * camera becomes the reduced image's (floor(W / N) x floor(H / N), the
+ * intrinsics divided by N; the cropped remainder does not move the
+ * principal point). */
+static void view_reduce(splat_dataset_view *v, uint32_t n)
+{
+    if (n <= 1)
+        return;
+    v->reduce = n;
+    v->camera.width /= n;
+    v->camera.height /= n;
+    v->camera.fx /= n;
+    v->camera.fy /= n;
+    v->camera.cx /= n;
+    v->camera.cy /= n;
 }
 
 /* Grows ds->views by the views of `set` (all with test flag `test`). */
@@ -189,6 +210,7 @@ static kiln_status views_append(splat_dataset *ds, const splat_camera_set *set, 
     for (size_t i = 0; i < set->count; i++) {
         memset(&v[ds->count + i], 0, sizeof(*v));
         v[ds->count + i].camera = set->cameras[i];
+        v[ds->count + i].reduce = 1;
         v[ds->count + i].test = test;
     }
     ds->count += set->count;
@@ -203,7 +225,7 @@ static kiln_status colmap_open(const char *dir, const splat_dataset_options *opt
 {
     char sparse[4096], images[4096], scaled[4096], points[4096];
     splat_camera_set set;
-    uint32_t scale;
+    uint32_t scale, reduce;
     kiln_status st;
 
     if ((st = path_join(sparse, sizeof(sparse), dir, "sparse/0")) != KILN_OK ||
@@ -218,7 +240,7 @@ static kiln_status colmap_open(const char *dir, const splat_dataset_options *opt
     splat_camera_set_free(&set);
     if (st != KILN_OK)
         return st;
-    scale = scale_folder(ds, dir, opt->downscale, scaled, sizeof(scaled));
+    scale = scale_folder(ds, dir, opt->downscale, scaled, sizeof(scaled), &reduce);
     for (size_t i = 0; i < ds->count; i++) {
         splat_dataset_view *v = &ds->views[i];
 
@@ -226,6 +248,7 @@ static kiln_status colmap_open(const char *dir, const splat_dataset_options *opt
                                            sparse)) != KILN_OK ||
             (st = splat_dataset_image_check(v, scale)) != KILN_OK)
             return st;
+        view_reduce(v, reduce);
     }
     views_split(ds, 0, opt->test_every);
     if ((st = path_join(points, sizeof(points), sparse, "points3D.bin")) != KILN_OK)
@@ -248,7 +271,7 @@ static kiln_status transforms_add(splat_dataset *ds, const char *dir, const char
     splat_transforms_paths paths;
     char scaled[4096];
     size_t first = ds->count;
-    uint32_t scale;
+    uint32_t scale, reduce;
     kiln_status st;
 
     if ((st = splat_transforms_read(file, &set, &paths)) != KILN_OK)
@@ -258,7 +281,7 @@ static kiln_status transforms_add(splat_dataset *ds, const char *dir, const char
     if (paths.ply_file_path && !ply[0] &&
         (st = path_join(ply, ply_size, dir, paths.ply_file_path)) != KILN_OK)
         goto out_free_paths;
-    scale = scale_folder(ds, dir, downscale, scaled, sizeof(scaled));
+    scale = scale_folder(ds, dir, downscale, scaled, sizeof(scaled), &reduce);
     for (size_t i = 0; i < set.count; i++) {
         splat_dataset_view *v = &ds->views[first + i];
         const char *rel = paths.file_paths[i], *base = strrchr(rel, '/');
@@ -269,6 +292,7 @@ static kiln_status transforms_add(splat_dataset *ds, const char *dir, const char
             st = splat_dataset_image_find(v, dir, rel, 1, file);
         if (st != KILN_OK || (st = splat_dataset_image_check(v, scale)) != KILN_OK)
             goto out_free_paths;
+        view_reduce(v, reduce);
     }
 out_free_paths:
     splat_transforms_paths_free(&paths);

@@ -55,6 +55,9 @@ typedef struct splat_dataset_view {
     splat_camera camera;
     char image[4096];           /* the image file */
     int test;                   /* 1: a test view */
+    uint32_t reduce;            /* 1; N: the image is N times the camera's size
+                                   (downscale without an images_N folder): the
+                                   trainer averages N x N blocks */
 } splat_dataset_view;
 
 /* A dataset: views and the initial point cloud. */

@@ -93,6 +93,12 @@ ok "a deterministic resume is bit-identical" cmp -s \
     "$d/det1/point_cloud/iteration_120/point_cloud.ply" \
     "$d/det3/point_cloud/iteration_120/point_cloud.ply"
 
+# downscale without an images_2 folder: the images are reduced on the fly
+run_kiln 0 "$d/reduce.log" splat train "$d/ds" -o "$d/halfsize" --set train.downscale=2 \
+    --set train.iterations=20 --set train.test_iterations=20
+expect_in "$d/reduce.log" "reduced 2 times on the fly"
+expect_in "$d/reduce.log" "iteration 20: 2 test views"
+
 # brush's minimal set (one view; fl_x wins over camera_angle_x, with a warning)
 run_kiln 0 "$d/brush.log" splat train "$BRUSH" -o "$d/brush" --set train.iterations=10 \
     --set train.test_every=0

@@ -305,8 +305,11 @@ static void test_colmap(const char *tmp, const char *ext)
     opt.downscale = 4;
     opt.test_every = 0;
     CHECK_OK(splat_dataset_open(dir, &opt, &ds));
-    CHECK(ds.count == VIEWS && ds.views[0].camera.fx == 20 && !ds.views[0].test);
-    CHECK(strstr(ds.warning, "images_4") != NULL);
+    /* no images_4: the full-size images are reduced on the fly */
+    CHECK(ds.count == VIEWS && ds.views[0].camera.fx == 5 && !ds.views[0].test);
+    CHECK(ds.views[0].reduce == 4 && ds.views[0].camera.width == W / 4 &&
+          ds.views[0].camera.height == H / 4);
+    CHECK(strstr(ds.warning, "images_4") != NULL && strstr(ds.warning, "on the fly") != NULL);
     splat_dataset_free(&ds);
     opt.downscale = 3;
     CHECK_STATUS(splat_dataset_open(dir, &opt, &ds), KILN_E_INVAL);

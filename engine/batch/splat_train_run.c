@@ -172,34 +172,57 @@ static kiln_status mask_read(const job_train *cfg, const char *image, const host
     return KILN_OK;
 }
 
-/* Writes the target (and mask) of the image of a view on the device. */
-static kiln_status target_upload(run_state *rs, const char *image_path, const host_image *img,
-                                 dev_image *target, dev_image *mask, int *has_mask)
+/* Writes the target (and mask) of the image of a view on the device;
+ * `reduce` > 1 averages reduce x reduce blocks of both first. */
+static kiln_status target_upload(run_state *rs, const char *image_path, const host_image *full,
+                                 uint32_t reduce, dev_image *target, dev_image *mask,
+                                 int *has_mask)
 {
-    size_t plane = (size_t)img->width * img->height;
-    host_image mask_img = { 0 };
+    host_image mask_img = { 0 }, small = { 0 };
+    const host_image *img = full;
+    uint32_t w, h;
+    size_t plane;
     float *rgb;
     kiln_status st;
 
     if (rs->cfg->masks[0]) {
-        st = mask_read(rs->cfg, image_path, img, &mask_img);
+        st = mask_read(rs->cfg, image_path, full, &mask_img);
         if (st != KILN_OK)
             return st;
     }
+    if (reduce > 1) {
+        host_image m = { 0 };
+        st = host_image_reduce(full, reduce, &small);
+        if (st == KILN_OK && mask_img.pixels)
+            st = host_image_reduce(&mask_img, reduce, &m);
+        host_image_free(&mask_img);
+        mask_img = m;
+        if (st != KILN_OK) {
+            host_image_free(&small);
+            host_image_free(&mask_img);
+            return kiln_fail_context(st, "%s", image_path);
+        }
+        img = &small;
+    }
+    plane = (size_t)img->width * img->height;
     rgb = kiln_malloc(plane * 4 * sizeof(float));
     if (!rgb) {
         host_image_free(&mask_img);
+        host_image_free(&small);
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     }
     image_to_target(img, mask_img.pixels ? &mask_img : NULL, rs->cfg, rs->background, rgb,
                     rgb + 3 * plane, has_mask);
+    w = img->width;
+    h = img->height;
     host_image_free(&mask_img);
-    st = dev_image_acquire(rs->dev, img->width, img->height, 3, "train.target", target);
+    host_image_free(&small);
+    st = dev_image_acquire(rs->dev, w, h, 3, "train.target", target);
     if (st == KILN_OK)
         st = dev_buffer_write(rs->dev, target->buf->mem, 0, plane * 3 * sizeof(float), rgb,
                               "uploading a training image");
     if (st == KILN_OK && *has_mask)
-        st = dev_image_acquire(rs->dev, img->width, img->height, 1, "train.mask", mask);
+        st = dev_image_acquire(rs->dev, w, h, 1, "train.mask", mask);
     if (st == KILN_OK && *has_mask)
         st = dev_buffer_write(rs->dev, mask->buf->mem, 0, plane * sizeof(float), rgb + 3 * plane,
                               "uploading a training mask");
@@ -308,7 +331,7 @@ static kiln_status run_tests(run_state *rs, uint64_t it)
             continue;
         }
         img = &held;
-        st = target_upload(rs, view->image, img, &target, &mask, &has_mask);
+        st = target_upload(rs, view->image, img, view->reduce, &target, &mask, &has_mask);
         host_image_free(&held);
         if (st == KILN_OK)
             st = splat_trainer_render(rs->trainer, &view->camera, &render);
@@ -352,7 +375,8 @@ static kiln_status run_iteration(run_state *rs, splat_step_result *res)
                     rs->ds.views[v].camera.name, kiln_last_error());
             continue;
         }
-        st = target_upload(rs, rs->ds.views[v].image, img, &target, &mask, &has_mask);
+        st = target_upload(rs, rs->ds.views[v].image, img, rs->ds.views[v].reduce, &target,
+                           &mask, &has_mask);
         train_images_release(rs->images, img);
         if (st == KILN_OK)
             st = splat_trainer_step(rs->trainer, &rs->ds.views[v].camera, &target,
@@ -626,7 +650,7 @@ static kiln_status eval_view(kiln_device *dev, splat_renderer *r, const splat_sc
     memcpy(fake.background, bg, sizeof(fake.background));
     st = test_image_read(view, &img);
     if (st == KILN_OK)
-        st = target_upload(&fake, view->image, &img, &target, &mask, &has_mask);
+        st = target_upload(&fake, view->image, &img, view->reduce, &target, &mask, &has_mask);
     host_image_free(&img);
     if (st == KILN_OK)
         st = splat_render(r, scene, &view->camera, &o, &render, &rs);
