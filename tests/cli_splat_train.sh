@@ -142,6 +142,34 @@ ok "nothing trained twice" test "$(grep -c 'dataset ' "$d/job2.log")" = 0
 run_kiln 2 "$d/jobmix.log" run "$d/train.ini" --set splat.enabled=yes --set splat.orbit_frames=2
 expect_in "$d/jobmix.log" "[train] trains datasets"
 
+# photos -> segment -> train in one job: each dataset's images are
+# segmented into <output>/masks first (a small test network), then trained
+# with those masks
+"$TOP_BUILDDIR/tests/make_model" mini_unet "$d/mini.onnx"
+mkdir -p "$d/segds"
+cp -r "$d/ds" "$d/segds/one"
+cat >"$d/segtrain.ini" <<INI
+[job]
+inputs = segds
+output_dir = segtrained
+[segment]
+enabled = true
+model = mini.onnx
+input_size = 8
+[train]
+enabled = true
+iterations = 30
+save_iterations = 30
+test_iterations = 30
+alpha = ignore
+densify = false
+INI
+run_kiln 0 "$d/segtrain.log" run "$d/segtrain.ini"
+ok "16 masks from the segment stage" test "$(count_png "$d/segtrained/one/masks")" = 16
+ok "trained with them" test -s "$d/segtrained/one/point_cloud/iteration_30/point_cloud.ply"
+run_kiln 2 "$d/segboth.log" run "$d/segtrain.ini" --set train.masks="$d/masks"
+expect_in "$d/segboth.log" "choose one"
+
 # host memory does not grow with the number of images: 60 and 600 views
 for n in 60 600; do
     $PY "$TOP_SRCDIR/tests/make_splat_dataset.py" "$SCENE" "$d/ds$n" "$n" 24 9 4

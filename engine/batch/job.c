@@ -757,10 +757,13 @@ static kiln_status job_finish(job_config *cfg, const unsigned char *from_set)
     if (cfg->segment.enabled && cfg->segment.model[0] == '\0')
         return kiln_fail(KILN_E_CONFIG, "%s: [segment] model is empty", cfg->path);
 
-    if (cfg->train.enabled && (cfg->splat.enabled || cfg->segment.enabled || cfg->refine.enabled ||
+    if (cfg->train.enabled && (cfg->splat.enabled || cfg->refine.enabled ||
                                cfg->resize.enabled || cfg->composite.enabled))
-        return kiln_fail(KILN_E_CONFIG, "%s: [train] trains datasets; the image and render "
-                         "stages cannot run in the same job", cfg->path);
+        return kiln_fail(KILN_E_CONFIG, "%s: [train] trains datasets; only [segment] (masks of "
+                         "their images) may run in the same job", cfg->path);
+    if (cfg->train.enabled && cfg->segment.enabled && cfg->train.masks[0])
+        return kiln_fail(KILN_E_CONFIG, "%s: [train] masks and [segment] enabled both give the "
+                         "masks: choose one", cfg->path);
     if (cfg->splat.enabled) {
         int sources = (cfg->splat.cameras[0] != '\0') + (cfg->splat.scene_cameras[0] != '\0') +
                       (cfg->splat.orbit_frames > 0);

@@ -4,7 +4,10 @@
  * Kubernetes indices, as batches of images are) and restartable: a
  * dataset whose final point_cloud/iteration_N/point_cloud.ply exists is
  * skipped, one that was interrupted resumes from its checkpoint when
- * [train] checkpoint_iterations wrote one. */
+ * [train] checkpoint_iterations wrote one.  With [segment] enabled too,
+ * each dataset's images are first segmented into output_dir/<name>/masks
+ * (the batch runner's [segment] stage, mask output) and the training uses
+ * them as [train] masks: photos -> segment -> train in one job. */
 #ifndef KILN_TRAIN_BATCH_H
 #define KILN_TRAIN_BATCH_H
 
