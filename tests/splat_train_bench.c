@@ -1,6 +1,6 @@
 /* Training speed (not a test): iterations per second and device
- * milliseconds per phase (render, loss, backward, optimizer,
- * densification; the device drained between phases) for
+ * milliseconds per kernel family from profiling events (the render's
+ * steps, loss, backward, optimizer, densification) for
  *   - the convergence scene of test_splat_train (2,000 Gaussians, 64x64);
  *   - a 100k-Gaussian synthetic scene (tests/splat_synth.h) at 640x420,
  *     trained towards renders of itself moved a little.
@@ -24,7 +24,7 @@ static void bench_case(kiln_device *dev, const char *name, const splat_scene *gt
     dev_image targets[4];
     splat_train_options opt;
     splat_trainer *t = NULL;
-    double ms[5] = { 0 }, t0 = 0.0;
+    double ms[SPLAT_TRAIN_SECTIONS] = { 0 }, t0 = 0.0;
 
     memset(targets, 0, sizeof(targets));
     for (uint32_t k = 0; k < 4; k++) {
@@ -64,15 +64,16 @@ static void bench_case(kiln_device *dev, const char *name, const splat_scene *gt
             t0 = kiln_clock_ms();
         }
         CHECK_OK(splat_trainer_step(t, &cams[it % 4], &targets[it % 4], NULL, &res));
-        for (int p = 0; it >= 5 && p < 5; p++)
+        for (int p = 0; it >= 5 && p < SPLAT_TRAIN_SECTIONS; p++)
             ms[p] += res.ms[p];
     }
     if (t) {
         double wall = kiln_clock_ms() - t0;
-        printf("%-28s %8zu %5ux%-4u %8.2f it/s  render %7.1f  loss %7.1f  backward %7.1f  "
-               "optimizer %6.1f  densify %5.1f ms/it\n", name, gt->count, w, h,
-               iterations * 1000.0 / wall, ms[0] / iterations, ms[1] / iterations,
-               ms[2] / iterations, ms[3] / iterations, ms[4] / iterations);
+        printf("%-26s %8zu %5ux%-4u %8.2f it/s; device ms an iteration:", name, gt->count, w,
+               h, iterations * 1000.0 / wall);
+        for (int p = 0; p < SPLAT_TRAIN_SECTIONS; p++)
+            printf(" %s %.2f", splat_train_section_name(p), ms[p] / iterations);
+        printf("\n");
     }
     splat_trainer_free(t);
     for (int k = 0; k < 4; k++)
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
     printf("%-28s %8s %10s\n", "case", "Gaussians", "size");
     bench_case(dev, "convergence-sized scene", &a, 64, 64, iterations);
     bench_case(dev, "synthetic 100k", &b, 640, 420, iterations);
-    printf("device: %s; the device is drained between phases\n", dev->info.name);
+    printf("device: %s; times from profiling events\n", dev->info.name);
     splat_scene_free(&a);
     splat_scene_free(&b);
     test_device_close(dev);

@@ -2,7 +2,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "clock.h"
 #include "host_alloc.h"
 #include "launch.h"
 #include "splat_checkpoint.h"
@@ -32,19 +31,21 @@ void splat_trainer_profile(splat_trainer *t, int on)
     t->profile = on;
 }
 
-/* With profiling on, drains the device and adds the milliseconds since
- * *t0 to ms[phase], restarting *t0. */
-static kiln_status phase_done(splat_trainer *t, double *ms, int phase, double *t0)
+/* With profiling on, opens the device timer section of a kernel family
+ * (launch.h): work enqueued from now on is timed in it. */
+static void section_open(splat_trainer *t, int section)
 {
-    kiln_status st;
-    double now;
-    if (!t->profile)
-        return KILN_OK;
-    st = device_finish(t->dev);
-    now = kiln_clock_ms();
-    ms[phase] += now - *t0;
-    *t0 = now;
-    return st;
+    if (t->profile)
+        dev_timer_section(t->dev, section);
+}
+
+/* Name of a training timing section. */
+const char *splat_train_section_name(int i)
+{
+    static const char *const extra[4] = { "loss", "backward", "optimizer", "densify" };
+    if (i < 0 || i >= SPLAT_TRAIN_SECTIONS)
+        return "unknown";
+    return i < SPLAT_STEP_COUNT ? splat_step_name((splat_step)i) : extra[i - SPLAT_STEP_COUNT];
 }
 
 /* The reference trainer's defaults. */
@@ -229,7 +230,6 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     splat_loss_result lr = { 0.0, 0.0, 0.0 };
     splat_adam_rates rates;
     dev_image img = { 0 }, grad = { 0 };
-    double t0;
     kiln_status st;
 
     memset(res, 0, sizeof(*res));
@@ -242,39 +242,43 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
         t->scene->sh_active = (d + 2) * (d + 2);
     }
     train_render_options(t, &ro);
-    t0 = kiln_clock_ms();
+    ro.profile_section = t->profile ? 0 : -1;
     st = splat_render(t->renderer, t->scene, cam, &ro, &img, &rs);
-    if (st == KILN_OK)
-        st = phase_done(t, res->ms, 0, &t0);
+    section_open(t, SPLAT_STEP_COUNT);
     if (st == KILN_OK)
         st = splat_loss(t->dev, &img, target, mask, o->lambda_dssim, &lr, &grad);
     if (st == KILN_OK)
         st = splat_psnr(t->dev, &img, target, &res->psnr);
-    if (st == KILN_OK)
-        st = phase_done(t, res->ms, 1, &t0);
+    section_open(t, SPLAT_STEP_COUNT + 1);
     if (st == KILN_OK)
         st = splat_render_backward(t->renderer, t->scene, cam, &ro, &grad, &t->grads);
-    if (st == KILN_OK)
-        st = phase_done(t, res->ms, 2, &t0);
+    section_open(t, SPLAT_STEP_COUNT + 2);
     if (st == KILN_OK && o->densify && t->iteration < o->densify_until)
         st = train_stats(t, cam);
     dev_image_release(t->dev, &grad);
     dev_image_release(t->dev, &img);
+    section_open(t, SPLAT_STEP_COUNT + 3);
     if (st == KILN_OK)
         st = train_densify(t, res);
     if (st == KILN_OK && o->densify && o->opacity_reset_interval &&
         t->iteration < o->densify_until && t->iteration % o->opacity_reset_interval == 0)
         st = splat_opacity_reset(t->dev, t->scene, &t->adam);
-    if (st == KILN_OK)
-        st = phase_done(t, res->ms, 4, &t0);
+    section_open(t, SPLAT_STEP_COUNT + 2);
     if (st == KILN_OK && !res->densified) {
         train_rates(t, &rates);
         st = splat_adam_step(t->dev, t->scene, &t->grads, &rates, &t->adam);
     }
-    if (st == KILN_OK)
-        st = phase_done(t, res->ms, 3, &t0);
+    if (t->profile)
+        dev_timer_stop(t->dev);
     if (st == KILN_OK)
         st = device_finish(t->dev);
+    if (t->profile) {
+        double ms[DEV_TIMER_SECTIONS] = { 0 };
+        if (st == KILN_OK && dev_timer_collect(t->dev, ms, NULL) == KILN_OK)
+            memcpy(res->ms, ms, sizeof(res->ms));
+        else
+            device_timer_clear(t->dev);
+    }
     res->loss = lr.loss;
     res->l1 = lr.l1;
     res->ssim = lr.ssim;

@@ -59,16 +59,24 @@ typedef struct splat_train_options {
 /* Fills *opt with the reference trainer's defaults. */
 void splat_train_options_default(splat_train_options *opt);
 
+/* The kernel families an iteration is timed in: the render's steps
+ * (splat_step), then the loss, the backward, the optimizer (statistics
+ * and Adam) and densification. */
+#define SPLAT_TRAIN_SECTIONS (SPLAT_STEP_COUNT + 4)
+
+/* Name of timing section i of a training iteration ("sort", "loss"...). */
+const char *splat_train_section_name(int i);
+
 /* What one iteration did. */
 typedef struct splat_step_result {
     double loss, l1, ssim;
     double psnr;                        /* of the training view's render */
     size_t count;                       /* Gaussians after the iteration */
     int densified;                      /* clone/split/prune ran */
-    double ms[5];                       /* with splat_trainer_profile on: device
-                                           milliseconds of render, loss, backward,
-                                           optimizer (statistics, Adam) and
-                                           densification; else 0 */
+    double ms[SPLAT_TRAIN_SECTIONS];    /* with splat_trainer_profile on: device
+                                           milliseconds of each kernel family
+                                           (splat_train_section_name), from
+                                           profiling events; else 0 */
     splat_densify_result densify;       /* its figures when it ran */
 } splat_step_result;
 
@@ -89,8 +97,8 @@ kiln_status splat_trainer_init(kiln_device *dev, const splat_scene *init, double
 kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const dev_image *target,
                                const dev_image *mask, splat_step_result *res);
 
-/* Turns per-phase timing on (the device is drained after each phase, so
- * an iteration is slower; for benchmarks) or off. */
+/* Turns per-kernel-family timing on (profiling events in the device
+ * timer's sections; for benchmarks) or off. */
 void splat_trainer_profile(splat_trainer *t, int on);
 
 /* Renders the current scene (all active SH) into *out (rgb over the
