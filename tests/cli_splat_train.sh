@@ -93,6 +93,22 @@ ok "a deterministic resume is bit-identical" cmp -s \
     "$d/det1/point_cloud/iteration_120/point_cloud.ply" \
     "$d/det3/point_cloud/iteration_120/point_cloud.ply"
 
+# JPEG images (capture datasets mostly are): the same dataset re-encoded
+mkdir -p "$d/dsjpg/images"
+cp -r "$d/ds/sparse" "$d/dsjpg/"
+$PY - "$d/ds/images" "$d/dsjpg/images" <<'PYEOF'
+import os, sys
+from PIL import Image
+src, dst = sys.argv[1], sys.argv[2]
+for name in os.listdir(src):
+    Image.open(os.path.join(src, name)).convert("RGB").save(
+        os.path.join(dst, name[:-4] + ".jpg"), quality=95)
+PYEOF
+sed -i 's/\.png$/.jpg/' "$d/dsjpg/sparse/0/images.txt"
+run_kiln 0 "$d/jpg.log" splat train "$d/dsjpg" -o "$d/jpgout" --set train.iterations=40 \
+    --set train.test_iterations=40
+expect_in "$d/jpg.log" "iteration 40: 2 test views"
+
 # downscale without an images_2 folder: the images are reduced on the fly
 run_kiln 0 "$d/reduce.log" splat train "$d/ds" -o "$d/halfsize" --set train.downscale=2 \
     --set train.iterations=20 --set train.test_iterations=20
