@@ -3,6 +3,7 @@
 
 #include "host_alloc.h"
 #include "batch.h"
+#include "train_batch.h"
 #include "job.h"
 #include "status.h"
 
@@ -22,7 +23,7 @@ kiln_status kiln_run_job(const char *job_path, const char *const *sets,
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
     st = job_load(job_path, sets, nsets, job);
     if (st == KILN_OK)
-        st = batch_run(job, &options, &result);
+        st = job_run(job, &options, &result);
     if (st == KILN_OK && failed)
         *failed = result.failed;
     kiln_free(job);

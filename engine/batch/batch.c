@@ -20,7 +20,6 @@
 #include "prefetch.h"
 #include "prefetch_loaders.h"
 #include "splat_items.h"
-#include "train_batch.h"
 #include "program_disk.h"
 #include "progress.h"
 #include "report.h"
@@ -583,8 +582,6 @@ kiln_status batch_run(const job_config *job, const batch_options *options, batch
     memset(result, 0, sizeof(*result));
     if (!options)
         options = &no_options;
-    if (job->train.enabled)
-        return train_batch_run(job, options, result);
     b = kiln_calloc(1, sizeof(*b));
     if (!b)
         return kiln_fail(KILN_E_HOSTMEM, "out of host memory");

@@ -161,3 +161,10 @@ kiln_status train_batch_run(const job_config *job, const batch_options *options,
     inputs_free(&list);
     return st;
 }
+
+/* Runs a job by its kind (see train_batch.h). */
+kiln_status job_run(const job_config *job, const batch_options *options, batch_result *result)
+{
+    return job->train.enabled ? train_batch_run(job, options, result)
+                              : batch_run(job, options, result);
+}

@@ -13,10 +13,14 @@
 
 #include "batch.h"
 
-/* Runs a [train] job (batch_run calls it for one).  A dataset that fails
+/* Runs a [train] job (job_run calls it for one).  A dataset that fails
  * is counted in result->failed with its message on stderr; the others
  * go on.  Errors only for a job that cannot run at all. */
 kiln_status train_batch_run(const job_config *job, const batch_options *options,
                             batch_result *result);
+
+/* Runs any job: a [train] job through train_batch_run, every other one
+ * through batch_run (batch.h), which knows nothing of training. */
+kiln_status job_run(const job_config *job, const batch_options *options, batch_result *result);
 
 #endif

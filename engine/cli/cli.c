@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "train_batch.h"
 #include "cli.h"
 #include "host_alloc.h"
 #include "job.h"
@@ -82,7 +83,7 @@ static int cli_run(int argc, char **argv)
     }
     st = job_load(job_path, sets, nsets, job);
     if (st == KILN_OK)
-        st = batch_run(job, &options, &result);
+        st = job_run(job, &options, &result);
     kiln_free(job);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln: error: %s\n", kiln_last_error());
