@@ -230,6 +230,18 @@ static kiln_status images_bin_read(const void *data, size_t len, const colmap_ca
     return KILN_OK;
 }
 
+/* Ends a model's parse: the views sorted on success, freed on error; the
+ * cameras freed either way.  Returns st. */
+static kiln_status model_finish(kiln_status st, colmap_camera *cams, splat_camera_set *set)
+{
+    if (st != KILN_OK)
+        splat_camera_set_free(set);
+    else
+        splat_camera_set_sort(set);
+    kiln_free(cams);
+    return st;
+}
+
 /* Parses a binary model: cameras, then images against them, sorted. */
 kiln_status splat_cameras_parse_colmap_bin(const void *cameras_bin, size_t cameras_len,
                                            const void *images_bin, size_t images_len,
@@ -246,12 +258,7 @@ kiln_status splat_cameras_parse_colmap_bin(const void *cameras_bin, size_t camer
     if (st != KILN_OK)
         return st;
     st = images_bin_read(images_bin, images_len, cams, ncams, &names, set);
-    if (st != KILN_OK)
-        splat_camera_set_free(set);
-    else
-        splat_camera_set_sort(set);
-    kiln_free(cams);
-    return st;
+    return model_finish(st, cams, set);
 }
 
 /* ---- text ---- */
@@ -433,10 +440,5 @@ kiln_status splat_cameras_parse_colmap_text(const char *cameras_txt, size_t came
     if (st != KILN_OK)
         return st;
     st = images_text_read(images_txt, images_len, cams, ncams, &names, set);
-    if (st != KILN_OK)
-        splat_camera_set_free(set);
-    else
-        splat_camera_set_sort(set);
-    kiln_free(cams);
-    return st;
+    return model_finish(st, cams, set);
 }

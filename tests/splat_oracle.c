@@ -40,25 +40,12 @@ static int tile_clamp(double v, int hi)
     return v >= (double)hi ? hi : (int)v;
 }
 
-/* Writes the SH colour max(0, SH(dir) + 0.5) of Gaussian i, dir the unit
- * vector from the camera centre to the mean, evaluated over the scene's
- * degree in the reference rasterizer's order (computeColorFromSH). */
-static void sh_colour(const splat_scene *scene, size_t i, const double centre[3], double rgb[3])
+/* Writes the SH basis at unit direction d (see splat_oracle.h). */
+void splat_oracle_sh_basis(const double d[3], double basis[16])
 {
-    const float *m = scene->means + i * 3;
-    const float *sh = scene->sh + i * scene->sh_coeffs * 3;
-    double d[3] = {m[0] - centre[0], m[1] - centre[1], m[2] - centre[2]};
-    double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-    double x, y, z, xx, yy, zz, xy, yz, xz, basis[16];
-    uint32_t k, n = scene->sh_coeffs;
+    double x = d[0], y = d[1], z = d[2];
+    double xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
 
-    if (len > 0.0) {
-        d[0] /= len;
-        d[1] /= len;
-        d[2] /= len;
-    }
-    x = d[0], y = d[1], z = d[2];
-    xx = x * x, yy = y * y, zz = z * z, xy = x * y, yz = y * z, xz = x * z;
     basis[0] = SH_C0;
     basis[1] = -SH_C1 * y;
     basis[2] = SH_C1 * z;
@@ -75,6 +62,26 @@ static void sh_colour(const splat_scene *scene, size_t i, const double centre[3]
     basis[13] = SH_C3[4] * x * (4.0 * zz - xx - yy);
     basis[14] = SH_C3[5] * z * (xx - yy);
     basis[15] = SH_C3[6] * x * (xx - 3.0 * yy);
+}
+
+/* Writes the SH colour max(0, SH(dir) + 0.5) of Gaussian i, dir the unit
+ * vector from the camera centre to the mean, evaluated over the scene's
+ * degree in the reference rasterizer's order (computeColorFromSH). */
+static void sh_colour(const splat_scene *scene, size_t i, const double centre[3], double rgb[3])
+{
+    const float *m = scene->means + i * 3;
+    const float *sh = scene->sh + i * scene->sh_coeffs * 3;
+    double d[3] = {m[0] - centre[0], m[1] - centre[1], m[2] - centre[2]};
+    double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+    double basis[16];
+    uint32_t k, n = scene->sh_coeffs;
+
+    if (len > 0.0) {
+        d[0] /= len;
+        d[1] /= len;
+        d[2] /= len;
+    }
+    splat_oracle_sh_basis(d, basis);
     for (int c = 0; c < 3; c++) {
         double v = 0.0;
         for (k = 0; k < n && k < 16; k++)

@@ -97,6 +97,10 @@ typedef struct splat_oracle_hit {
     int clamped;            /* alpha is the clamp value, not o exp(-s) */
 } splat_oracle_hit;
 
+/* Writes the 16 SH basis values at unit direction d, in the reference
+ * rasterizer's order (computeColorFromSH): colour = sum basis_k sh_k. */
+void splat_oracle_sh_basis(const double d[3], double basis[16]);
+
 /* Projects, sorts and bins the scene into *frame (zeroed first).
  * Returns 0, or -1 when host memory runs out (nothing stays allocated). */
 int splat_oracle_frame_build(const splat_scene *scene, const splat_camera *cam,

@@ -10,7 +10,6 @@
 
 #include "splat_oracle_grad.h"
 
-static const double SH_C0 = 0.28209479177387814;
 static const double SH_C1 = 0.4886025119029199;
 static const double SH_C2[5] = {1.0925484305920792, -1.0925484305920792, 0.31539156525252005,
                                 -1.0925484305920792, 0.5462742152960396};
@@ -91,22 +90,7 @@ static void sh_basis_eval(const double d[3], double basis[16], double grad[48])
         SH_C3[6] * 3.0 * (xx - yy), -6.0 * SH_C3[6] * xy, 0.0,
     };
 
-    basis[0] = SH_C0;
-    basis[1] = -SH_C1 * y;
-    basis[2] = SH_C1 * z;
-    basis[3] = -SH_C1 * x;
-    basis[4] = SH_C2[0] * xy;
-    basis[5] = SH_C2[1] * yz;
-    basis[6] = SH_C2[2] * (2.0 * zz - xx - yy);
-    basis[7] = SH_C2[3] * xz;
-    basis[8] = SH_C2[4] * (xx - yy);
-    basis[9] = SH_C3[0] * y * (3.0 * xx - yy);
-    basis[10] = SH_C3[1] * xy * z;
-    basis[11] = SH_C3[2] * y * (4.0 * zz - xx - yy);
-    basis[12] = SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy);
-    basis[13] = SH_C3[4] * x * (4.0 * zz - xx - yy);
-    basis[14] = SH_C3[5] * z * (xx - yy);
-    basis[15] = SH_C3[6] * x * (xx - 3.0 * yy);
+    splat_oracle_sh_basis(d, basis);
     memcpy(grad, g, sizeof(g));
 }
 
