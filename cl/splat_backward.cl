@@ -194,8 +194,8 @@ __kernel void splat_gather_instances(__global const uint2 *rect, __global const 
     if (g >= count)
         return;
     float sum[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-    uint2 rc = rect[g];
-    uint xmin = rc.x & 0xFFFFu, ymin = rc.x >> 16, xmax = rc.y & 0xFFFFu, ymax = rc.y >> 16;
+    uint4 rb = rect_in_band(rect[g], (uint2)(0u, 0xFFFFu));
+    uint xmin = rb.x, ymin = rb.y, xmax = rb.z, ymax = rb.w;
     ulong dbits = (ulong)as_uint(depth[g]);
     for (uint ty = ymin; ty < ymax; ty++)
         for (uint tx = xmin; tx < xmax; tx++) {

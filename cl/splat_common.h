@@ -4,6 +4,16 @@
 
 #define SPLAT_TILE 16
 
+/* The tile rectangle packed by splat_project ((xmin | ymin << 16, xmax |
+ * ymax << 16), max exclusive) as uint4 (xmin, ymin, xmax, ymax), its rows
+ * clipped to the band [band.x, band.y); empty when xmax <= xmin or
+ * ymax <= ymin. */
+static uint4 rect_in_band(uint2 rc, uint2 band)
+{
+    return (uint4)(rc.x & 0xFFFFu, max(rc.x >> 16, band.x), rc.y & 0xFFFFu,
+                   min(rc.y >> 16, band.y));
+}
+
 #define SH_C0 0.28209479177387814f
 #define SH_C1 0.4886025119029199f
 #define SH_C2_0 1.0925484305920792f

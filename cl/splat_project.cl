@@ -203,11 +203,8 @@ __kernel void splat_count_tiles(__global const uint2 *rect, uint count, uint2 ba
     uint g = get_global_id(0);
     if (g >= count)
         return;
-    uint2 rc = rect[g];
-    uint xmin = rc.x & 0xFFFFu, ymin = rc.x >> 16, xmax = rc.y & 0xFFFFu, ymax = rc.y >> 16;
-    ymin = max(ymin, band.x);
-    ymax = min(ymax, band.y);
-    counts[g] = (xmax > xmin && ymax > ymin) ? (xmax - xmin) * (ymax - ymin) : 0u;
+    uint4 r = rect_in_band(rect[g], band);
+    counts[g] = (r.z > r.x && r.w > r.y) ? (r.z - r.x) * (r.w - r.y) : 0u;
 }
 
 /* Writes each Gaussian's (tile, depth) keys and its index at its offset
@@ -222,10 +219,8 @@ __kernel void splat_write_keys(__global const uint2 *rect, __global const float 
     uint g = get_global_id(0);
     if (g >= count)
         return;
-    uint2 rc = rect[g];
-    uint xmin = rc.x & 0xFFFFu, ymin = rc.x >> 16, xmax = rc.y & 0xFFFFu, ymax = rc.y >> 16;
-    ymin = max(ymin, band.x);
-    ymax = min(ymax, band.y);
+    uint4 r = rect_in_band(rect[g], band);
+    uint xmin = r.x, ymin = r.y, xmax = r.z, ymax = r.w;
     if (xmax <= xmin || ymax <= ymin)
         return;
     uint o = offsets[g];

@@ -108,6 +108,7 @@ static void train_options(const job_train *c, splat_train_options *o)
     o->max_gaussians = c->max_gaussians;
     o->seed = c->seed;
     o->deterministic = c->deterministic;
+    o->psnr_every = CURVE_EVERY;    /* the curve's and the progress line's iterations */
 }
 
 /* Sample c of pixel p of an image, in 0..1. */

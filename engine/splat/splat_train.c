@@ -74,6 +74,7 @@ void splat_train_options_default(splat_train_options *opt)
     opt->sh_degree = 3;
     opt->max_gaussians = (uint64_t)16 << 20;
     opt->max_instances = (uint64_t)32 << 20;
+    opt->psnr_every = 1;
 }
 
 /* Device bytes a Gaussian costs while training. */
@@ -247,7 +248,8 @@ kiln_status splat_trainer_step(splat_trainer *t, const splat_camera *cam, const 
     section_open(t, SPLAT_STEP_COUNT);
     if (st == KILN_OK)
         st = splat_loss(t->dev, &img, target, mask, o->lambda_dssim, &lr, &grad);
-    if (st == KILN_OK)
+    if (st == KILN_OK && o->psnr_every &&
+        (t->iteration % o->psnr_every == 0 || t->iteration == 1 || t->iteration == o->iterations))
         st = splat_psnr(t->dev, &img, target, &res->psnr);
     section_open(t, SPLAT_STEP_COUNT + 1);
     if (st == KILN_OK)

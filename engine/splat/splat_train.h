@@ -54,6 +54,9 @@ typedef struct splat_train_options {
     uint64_t max_instances;             /* 32M */
     uint64_t seed;                      /* 0 */
     int deterministic;                  /* 0; 1: bit-reproducible gradients */
+    uint64_t psnr_every;                /* 1: the step's PSNR at iterations that are
+                                           multiples of it, the first and the last
+                                           (an extra reduction); 0: never */
 } splat_train_options;
 
 /* Fills *opt with the reference trainer's defaults. */
@@ -70,7 +73,8 @@ const char *splat_train_section_name(int i);
 /* What one iteration did. */
 typedef struct splat_step_result {
     double loss, l1, ssim;
-    double psnr;                        /* of the training view's render */
+    double psnr;                        /* of the training view's render, when
+                                           psnr_every asks for it; else 0 */
     size_t count;                       /* Gaussians after the iteration */
     int densified;                      /* clone/split/prune ran */
     double ms[SPLAT_TRAIN_SECTIONS];    /* with splat_trainer_profile on: device
