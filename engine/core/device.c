@@ -1,4 +1,5 @@
 /* Device enumeration and the opened-device lifecycle. */
+#include <clblast_c.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -268,6 +269,9 @@ kiln_status device_close(kiln_device *dev)
     if (!dev)
         return KILN_OK;
     clFinish(dev->queue);
+    /* CLBlast caches programs by context: none may outlive this one */
+    if (dev->used_clblast)
+        CLBlastClearCache();
     device_timer_clear(dev);
     resident_st = resident_cache_free(dev->resident);
     program_cache_free(dev->programs);

@@ -79,6 +79,8 @@ struct kiln_device {
     program_cache *programs;
     resident_cache *resident;    /* objects kept across items (resident.h) */
     device_timer timer;          /* launch.h's profiling brackets */
+    int used_clblast;            /* CLBlast ran on this context: its
+                                    program cache is cleared at close */
 };
 
 /* Opens `info`'s device with a pool capped at `budget` bytes (0: the

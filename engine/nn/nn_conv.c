@@ -1,20 +1,216 @@
-/* Conv on the device: the implementation each Conv node was planned for.
- *
- * The network executor (nn_model.c) decides per node when it uploads the
- * weights: a Conv that nn_conv_tiled_fits gets its weights packed for the
- * register-tiled kernel and ctx->conv_tiled[node] set; every other Conv
- * (groups, 1D/3D) keeps plain OIHW weights and runs the direct kernel.
- * The weight layout and the kernel must agree, so the choice is read
- * from ctx->conv_tiled, never re-derived here. */
-#include "nn_conv_tiled.h"
-#include "nn_ops.h"
+/* Conv on the device: the algorithm of each node (see nn_conv_algo.h). */
+#include <stdlib.h>
+#include <string.h>
 
-/* Enqueues Conv node n on the kernel its weights were laid out for. */
+#include "nn_conv_algo.h"
+#include "nn_conv_gemm.h"
+#include "nn_conv_winograd.h"
+#include "nn_ops.h"
+#include "status.h"
+
+static const char *const algo_names[NN_CONV_ALGOS] = {
+    [NN_CONV_ALGO_DIRECT] = "direct", [NN_CONV_ALGO_TILED] = "tiled",
+    [NN_CONV_ALGO_WINO2] = "winograd2", [NN_CONV_ALGO_WINO4] = "winograd4",
+    [NN_CONV_ALGO_GEMM] = "gemm",
+};
+
+/* The algorithm's name (see nn_conv_algo.h). */
+const char *nn_conv_algo_name(int algo)
+{
+    return algo >= 0 && algo < NN_CONV_ALGOS ? algo_names[algo] : "?";
+}
+
+/* Parses an algorithm name or "auto" (see nn_conv_algo.h). */
+int nn_conv_algo_parse(const char *name, int *algo)
+{
+    if (!name)
+        return 0;
+    if (strcmp(name, "auto") == 0) {
+        *algo = NN_CONV_ALGO_AUTO;
+        return 1;
+    }
+    for (int a = 0; a < NN_CONV_ALGOS; a++)
+        if (strcmp(name, algo_names[a]) == 0) {
+            *algo = a;
+            return 1;
+        }
+    return 0;
+}
+
+/* KILN_CONV_ALGO (see nn_conv_algo.h). */
+int nn_conv_algo_forced(void)
+{
+    const char *v = getenv("KILN_CONV_ALGO");
+    int algo = NN_CONV_ALGO_AUTO;
+
+    if (!v || !*v || !nn_conv_algo_parse(v, &algo))
+        return NN_CONV_ALGO_AUTO;
+    return algo;
+}
+
+/* Checks the optional residual input (see nn_conv_algo.h). */
+int nn_conv_residual_fits(const kiln_graph *g, const graph_node *n)
+{
+    const graph_tensor *r, *y;
+
+    if (n->ninputs <= 3 || n->inputs[3] < 0)
+        return 1;
+    if ((size_t)n->inputs[3] >= g->ntensors || n->noutputs < 1)
+        return 0;
+    r = &g->tensors[n->inputs[3]];
+    y = &g->tensors[n->outputs[0]];
+    return graph_dtype_is_float(r->dtype) && graph_tensor_elements(r) == graph_tensor_elements(y);
+}
+
+/* Whether an algorithm runs node n (see nn_conv_algo.h). */
+int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo)
+{
+    if (!g || !n || n->op != GRAPH_OP_CONV)
+        return 0;
+    switch (algo) {
+    case NN_CONV_ALGO_DIRECT:
+        return 1;
+    case NN_CONV_ALGO_TILED:
+        return nn_conv_tiled_fits(g, n);
+    case NN_CONV_ALGO_WINO2:
+    case NN_CONV_ALGO_WINO4:
+        return nn_conv_winograd_fits(g, n);
+    case NN_CONV_ALGO_GEMM:
+        return nn_conv_gemm_fits(g, n);
+    default:
+        return 0;
+    }
+}
+
+/* The node's shape as a tuning key (see nn_conv_algo.h). */
+void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape *s)
+{
+    const graph_tensor *x = &g->tensors[n->inputs[0]], *w = &g->tensors[n->inputs[1]];
+    const graph_tensor *y = &g->tensors[n->outputs[0]];
+    const graph_window *win = &n->attr.conv.win;
+
+    *s = (nn_conv_shape){
+        (int)x->dims[1], (int)x->dims[2], (int)x->dims[3], (int)y->dims[1], (int)y->dims[2],
+        (int)y->dims[3], (int)w->dims[2], (int)w->dims[3], (int)win->strides[0],
+        (int)win->strides[1], (int)win->dilations[0], (int)win->dilations[1],
+        (int)win->pads[0], (int)win->pads[1], 0, 0
+    };
+}
+
+/* The default for an untuned shape (see nn_conv_algo.h). */
+int nn_conv_algo_default(const nn_conv_shape *s)
+{
+    int wino = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == 1 && s->dx == 1;
+
+    if (wino && s->c >= 16 && s->oc >= 16)
+        return NN_CONV_ALGO_WINO4;
+    return NN_CONV_ALGO_TILED;
+}
+
+/* Chooses node n's algorithm (see nn_conv_algo.h). */
+int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_tuning *t,
+                        int forced)
+{
+    nn_conv_shape s;
+    int algo;
+
+    if (forced >= 0 && forced < NN_CONV_ALGOS && nn_conv_algo_fits(g, n, forced))
+        return forced;
+    if (!nn_conv_tiled_fits(g, n))
+        return NN_CONV_ALGO_DIRECT;
+    nn_conv_node_shape(g, n, &s);
+    algo = t ? nn_conv_tuning_lookup(t, &s) : NN_CONV_ALGO_AUTO;
+    if (algo >= 0 && nn_conv_algo_fits(g, n, algo))
+        return algo;
+    algo = nn_conv_algo_default(&s);
+    return nn_conv_algo_fits(g, n, algo) ? algo : NN_CONV_ALGO_TILED;
+}
+
+/* Whether the algorithm packs its weights (see nn_conv_algo.h). */
+int nn_conv_algo_packs(int algo)
+{
+    return algo == NN_CONV_ALGO_TILED || algo == NN_CONV_ALGO_WINO2 || algo == NN_CONV_ALGO_WINO4;
+}
+
+/* Packed weight floats (see nn_conv_algo.h). */
+size_t nn_conv_algo_packed_elements(const kiln_graph *g, const graph_node *n, int algo,
+                                    const nn_conv_tuning *t)
+{
+    switch (algo) {
+    case NN_CONV_ALGO_TILED:
+        return nn_conv_tiled_packed_elements(g, n, t);
+    case NN_CONV_ALGO_WINO2:
+        return nn_conv_winograd_packed_elements(g, n, 2, t);
+    case NN_CONV_ALGO_WINO4:
+        return nn_conv_winograd_packed_elements(g, n, 4, t);
+    default:
+        return (size_t)graph_tensor_elements(&g->tensors[n->inputs[1]]);
+    }
+}
+
+/* Packs the weights (see nn_conv_algo.h). */
+void nn_conv_algo_pack(const kiln_graph *g, const graph_node *n, int algo,
+                       const nn_conv_tuning *t, float *dst)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+
+    switch (algo) {
+    case NN_CONV_ALGO_TILED:
+        nn_conv_tiled_pack(g, n, t, dst);
+        break;
+    case NN_CONV_ALGO_WINO2:
+        nn_conv_winograd_pack(g, n, 2, t, dst);
+        break;
+    case NN_CONV_ALGO_WINO4:
+        nn_conv_winograd_pack(g, n, 4, t, dst);
+        break;
+    default:
+        memcpy(dst, w->f32, (size_t)graph_tensor_elements(w) * sizeof(float));
+        break;
+    }
+}
+
+/* Scratch floats (see nn_conv_algo.h). */
+size_t nn_conv_algo_scratch_floats(const kiln_graph *g, const graph_node *n, int algo,
+                                   const nn_conv_tuning *t)
+{
+    switch (algo) {
+    case NN_CONV_ALGO_WINO2:
+        return nn_conv_winograd_scratch_floats(g, n, 2, t);
+    case NN_CONV_ALGO_WINO4:
+        return nn_conv_winograd_scratch_floats(g, n, 4, t);
+    case NN_CONV_ALGO_GEMM:
+        return nn_conv_gemm_scratch_floats(g, n);
+    default:
+        return 0;
+    }
+}
+
+/* Enqueues node n with an algorithm (see nn_conv_algo.h). */
+kiln_status nn_conv_algo_launch(const nn_launch *ctx, const graph_node *n, int algo)
+{
+    switch (algo) {
+    case NN_CONV_ALGO_TILED:
+        return nn_launch_conv_tiled(ctx, n);
+    case NN_CONV_ALGO_WINO2:
+        return nn_launch_conv_winograd(ctx, n, 2);
+    case NN_CONV_ALGO_WINO4:
+        return nn_launch_conv_winograd(ctx, n, 4);
+    case NN_CONV_ALGO_GEMM:
+        return nn_launch_conv_gemm(ctx, n);
+    default:
+        return nn_launch_conv_direct(ctx, n);
+    }
+}
+
+/* Enqueues Conv node n on the algorithm its weights were laid out for
+ * (ctx->conv_algo; none: direct). */
 kiln_status nn_launch_conv(const nn_launch *ctx, const graph_node *n)
 {
     size_t index = (size_t)(n - ctx->g->nodes);
+    int algo = NN_CONV_ALGO_DIRECT;
 
-    if (ctx->conv_tiled && index < ctx->g->nnodes && ctx->conv_tiled[index])
-        return nn_launch_conv_tiled(ctx, n);
-    return nn_launch_conv_direct(ctx, n);
+    if (ctx->conv_algo && index < ctx->g->nnodes)
+        algo = ctx->conv_algo[index];
+    return nn_conv_algo_launch(ctx, n, algo);
 }

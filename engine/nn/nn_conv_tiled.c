@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nn_conv_algo.h"
 #include "nn_conv_tiled.h"
 #include "nn_kernel.h"
 #include "status.h"
@@ -51,6 +52,46 @@ int nn_conv_tuning_valid(const nn_conv_tuning *t)
         if (k->lx < 1 || k->ly < 1 || k->lx * k->ly > 1024)
             return 0;
     }
+    if (t->nchoices < 0 || t->nchoices > NN_CONV_CHOICES_MAX)
+        return 0;
+    for (int i = 0; i < t->nchoices; i++)
+        if (t->choice[i].algo < 0 || t->choice[i].algo >= NN_CONV_ALGOS)
+            return 0;
+    return 1;
+}
+
+/* Whether two shapes key the same record (act and half_out aside). */
+static int shape_same(const nn_conv_shape *a, const nn_conv_shape *b)
+{
+    nn_conv_shape x = *a, y = *b;
+
+    x.act = y.act = x.half_out = y.half_out = 0;
+    return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* Finds a shape's record (see nn_conv_tiled.h). */
+int nn_conv_tuning_lookup(const nn_conv_tuning *t, const nn_conv_shape *s)
+{
+    for (int i = 0; t && i < t->nchoices && i < NN_CONV_CHOICES_MAX; i++)
+        if (shape_same(&t->choice[i].s, s))
+            return t->choice[i].algo;
+    return -1;
+}
+
+/* Adds or replaces a shape's record (see nn_conv_tiled.h). */
+int nn_conv_tuning_record(nn_conv_tuning *t, const nn_conv_shape *s, int algo)
+{
+    int i = 0;
+
+    while (i < t->nchoices && !shape_same(&t->choice[i].s, s))
+        i++;
+    if (i == NN_CONV_CHOICES_MAX)
+        return 0;
+    t->choice[i].s = *s;
+    t->choice[i].s.act = t->choice[i].s.half_out = 0;
+    t->choice[i].algo = algo;
+    if (i == t->nchoices)
+        t->nchoices++;
     return 1;
 }
 

@@ -41,13 +41,41 @@ typedef struct nn_conv_tile {
                      work-group size, and its own choice can be huge */
 } nn_conv_tile;
 
-/* Per-device parameters of the tiled convolution. */
+/* Explicit shapes of one conv (N = 1): input C x H x W, output OC x OH
+ * x OW, kernel, strides, dilations, begin pads; act is NN_ACT_NONE,
+ * NN_ACT_RELU or NN_ACT_SIGMOID (cl/nn_opcodes.h); half_out rounds
+ * results to half precision. */
+typedef struct nn_conv_shape {
+    int c, h, w, oc, oh, ow, kh, kw, sy, sx, dy, dx, py, px, act, half_out;
+} nn_conv_shape;
+
+/* Per-shape algorithm records a tuning holds at most. */
+#define NN_CONV_CHOICES_MAX 128
+
+/* The algorithm (NN_CONV_ALGO_*, nn_conv_algo.h) measured fastest for one
+ * conv shape (act and half_out zero: they do not key a record). */
+typedef struct nn_conv_choice {
+    nn_conv_shape s;
+    int algo;
+} nn_conv_choice;
+
+/* Per-device parameters of the convolutions. */
 typedef struct nn_conv_tuning {
     int oc_first;                         /* 1: dim 0 walks output-channel
                                              blocks (CPUs); 0: pixel tiles */
     nn_conv_tile cls[NN_CONV_CLASSES];
     int origin;                           /* NN_TUNING_* */
+    int nchoices;                         /* per-shape algorithm records */
+    nn_conv_choice choice[NN_CONV_CHOICES_MAX];
 } nn_conv_tuning;
+
+/* The algorithm recorded for shape s (act and half_out ignored), or -1
+ * when the tuning holds no record of it. */
+int nn_conv_tuning_lookup(const nn_conv_tuning *t, const nn_conv_shape *s);
+
+/* Records `algo` for shape s (replacing a record of the same shape);
+ * returns 0 when the table is full. */
+int nn_conv_tuning_record(nn_conv_tuning *t, const nn_conv_shape *s, int algo);
 
 /* Fills *t with the defaults for the device type of `info` (NULL: CPU). */
 void nn_conv_tuning_default(const device_info *info, nn_conv_tuning *t);
@@ -90,12 +118,7 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n);
 
 /* Enqueues the tiled kernel for explicit shapes and places, with tile
  * `tile` and dimension order `oc_first` (weights packed for tile.toc).
- * act is NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (cl/nn_opcodes.h);
- * half_out rounds results to half precision.  Used by the launcher and the tuning
- * search.  Does not wait. */
-typedef struct nn_conv_shape {
-    int c, h, w, oc, oh, ow, kh, kw, sy, sx, dy, dx, py, px, act, half_out;
-} nn_conv_shape;
+ * Used by the launcher and the tuning search.  Does not wait. */
 kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
                                   const nn_conv_tile *tile, int oc_first, nn_place x,
                                   nn_place w, nn_place b, nn_place y);

@@ -9,7 +9,7 @@
 #include "graph_fold.h"
 #include "launch.h"
 #include "host_alloc.h"
-#include "nn_conv_tiled.h"
+#include "nn_conv_algo.h"
 #include "nn_model.h"
 #include "nn_tune.h"
 #include "onnx_load.h"
@@ -26,9 +26,11 @@ struct nn_model {
     size_t nshapes;
     kiln_graph *g;
     nn_place *places;               /* per tensor */
-    unsigned char *conv_tiled;      /* per node */
+    unsigned char *conv_algo;       /* per node: NN_CONV_ALGO_* of a Conv */
     pool_buffer *weights;
     pool_buffer *arena;
+    pool_buffer *scratch;           /* Conv temporaries; NULL: none needed */
+    size_t scratch_floats;
     nn_model_facts facts;
     nn_conv_tuning tuning;          /* the device's conv tuning at build */
 };
@@ -41,11 +43,12 @@ static void model_free(void *object)
 
     if (!m)
         return;
+    pool_release(m->dev->pool, m->scratch);
     pool_release(m->dev->pool, m->arena);
     pool_release(m->dev->pool, m->weights);
     graph_free(m->g);
     kiln_free(m->places);
-    kiln_free(m->conv_tiled);
+    kiln_free(m->conv_algo);
     kiln_free(m->path);
     kiln_free(m);
 }
@@ -106,7 +109,7 @@ static kiln_status model_plan(nn_model *m)
 
 /* Whether tensor t is a constant some runtime node reads as data; sets
  * *packed_node to the Conv whose packed weights it is (or -1). */
-static int weight_use(const kiln_graph *g, const unsigned char *tiled, int t, int *packed_node)
+static int weight_use(const kiln_graph *g, const unsigned char *algo, int t, int *packed_node)
 {
     int used = 0;
     *packed_node = -1;
@@ -116,7 +119,7 @@ static int weight_use(const kiln_graph *g, const unsigned char *tiled, int t, in
             if (n->inputs[k] != t || k >= nn_op_data_inputs(n))
                 continue;
             used = 1;
-            if (n->op == GRAPH_OP_CONV && k == 1 && tiled[i])
+            if (n->op == GRAPH_OP_CONV && k == 1 && nn_conv_algo_packs(algo[i]))
                 *packed_node = (int)i;
         }
     }
@@ -124,7 +127,7 @@ static int weight_use(const kiln_graph *g, const unsigned char *tiled, int t, in
 }
 
 /* Lays out, packs and uploads every constant runtime nodes read; then
- * drops their host copies.  A weight both packed for a tiled Conv and read
+ * drops their host copies.  A weight both packed for a Conv and read
  * plainly elsewhere is refused (the file would need two copies). */
 static kiln_status model_upload_weights(nn_model *m)
 {
@@ -143,7 +146,7 @@ static kiln_status model_upload_weights(nn_model *m)
         const graph_tensor *x = &g->tensors[t];
         size_t n;
         at[t] = SIZE_MAX;
-        if (x->kind != GRAPH_TENSOR_CONSTANT || !weight_use(g, m->conv_tiled, (int)t, &packed[t]))
+        if (x->kind != GRAPH_TENSOR_CONSTANT || !weight_use(g, m->conv_algo, (int)t, &packed[t]))
             continue;
         if (!graph_dtype_is_float(x->dtype) || !x->f32) {
             st = kiln_fail(KILN_E_FORMAT, "%s: constant '%s' of type %s is read as data on the "
@@ -151,7 +154,8 @@ static kiln_status model_upload_weights(nn_model *m)
             goto out_free;
         }
         n = packed[t] >= 0
-            ? nn_conv_tiled_packed_elements(g, &g->nodes[packed[t]], &m->tuning)
+            ? nn_conv_algo_packed_elements(g, &g->nodes[packed[t]],
+                                           m->conv_algo[packed[t]], &m->tuning)
             : (size_t)graph_tensor_elements(x);
         at[t] = total;
         total += (n + NN_WEIGHT_ALIGN - 1) / NN_WEIGHT_ALIGN * NN_WEIGHT_ALIGN;
@@ -173,7 +177,8 @@ static kiln_status model_upload_weights(nn_model *m)
         if (at[t] == SIZE_MAX)
             continue;
         if (packed[t] >= 0)
-            nn_conv_tiled_pack(g, &g->nodes[packed[t]], &m->tuning, host + at[t]);
+            nn_conv_algo_pack(g, &g->nodes[packed[t]], m->conv_algo[packed[t]], &m->tuning,
+                              host + at[t]);
         else
             memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
     }
@@ -199,6 +204,62 @@ out_free:
     kiln_free(packed);
     kiln_free(at);
     return st;
+}
+
+/* Whether Conv node i's weight tensor is read by another node too. */
+static int weight_shared(const kiln_graph *g, size_t i)
+{
+    int w = g->nodes[i].inputs[1];
+
+    for (size_t j = 0; j < g->nnodes; j++)
+        for (size_t k = 0; j != i && k < g->nodes[j].ninputs; k++)
+            if (g->nodes[j].inputs[k] == w)
+                return 1;
+    return 0;
+}
+
+/* Chooses each Conv's algorithm (nn_conv_algo_choose with the device's
+ * tuning and KILN_CONV_ALGO), counts them in the facts and sizes the
+ * scratch.  Convs sharing their weights with another node run tiled (one
+ * packing serves every user of the same shape) or, when that does not
+ * fit, direct. */
+static void model_choose_algos(nn_model *m)
+{
+    const kiln_graph *g = m->g;
+    int forced = nn_conv_algo_forced();
+
+    m->scratch_floats = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const graph_node *n = &g->nodes[i];
+        size_t need;
+        int algo;
+        if (n->op != GRAPH_OP_CONV)
+            continue;
+        if (n->ninputs > 1 && weight_shared(g, i))
+            algo = nn_conv_tiled_fits(g, n) ? NN_CONV_ALGO_TILED : NN_CONV_ALGO_DIRECT;
+        else
+            algo = nn_conv_algo_choose(g, n, &m->tuning, forced);
+        m->conv_algo[i] = (unsigned char)algo;
+        m->facts.conv_algo[algo]++;
+        if (algo == NN_CONV_ALGO_TILED)
+            m->facts.conv_tiled++;
+        need = nn_conv_algo_scratch_floats(g, n, algo, &m->tuning);
+        if (need > m->scratch_floats)
+            m->scratch_floats = need;
+    }
+    m->facts.scratch_bytes = m->scratch_floats * sizeof(float);
+}
+
+/* The launch context of a run. */
+static nn_launch model_launch_ctx(const nn_model *m)
+{
+    nn_launch ctx = { m->dev, m->g, m->places, &m->tuning, m->conv_algo, { NULL, 0 }, 0 };
+
+    if (m->scratch) {
+        ctx.scratch.mem = m->scratch->mem;
+        ctx.scratch_floats = m->scratch_floats;
+    }
+    return ctx;
 }
 
 /* What model_build needs: the file and its input shapes. */
@@ -237,19 +298,13 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     if (st != KILN_OK)
         goto out_free;
     m->places = kiln_calloc(m->g->ntensors ? m->g->ntensors : 1, sizeof(*m->places));
-    m->conv_tiled = kiln_calloc(m->g->nnodes ? m->g->nnodes : 1, 1);
-    if (!m->places || !m->conv_tiled) {
+    m->conv_algo = kiln_calloc(m->g->nnodes ? m->g->nnodes : 1, 1);
+    if (!m->places || !m->conv_algo) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
         goto out_free;
     }
     m->facts.nodes = m->g->nnodes;
-    for (size_t i = 0; i < m->g->nnodes; i++) {
-        const graph_node *n = &m->g->nodes[i];
-        if (n->op == GRAPH_OP_CONV && nn_conv_tiled_fits(m->g, n)) {
-            m->conv_tiled[i] = 1;
-            m->facts.conv_tiled++;
-        }
-    }
+    model_choose_algos(m);
     st = model_plan(m);
     if (st != KILN_OK)
         goto out_free;
@@ -261,6 +316,14 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     if (st != KILN_OK) {
         st = kiln_fail_context(st, "%s: activation arena", path);
         goto out_free;
+    }
+    if (m->scratch_floats) {
+        st = pool_acquire(dev->pool, m->scratch_floats * sizeof(float), "model.conv_scratch",
+                          &m->scratch);
+        if (st != KILN_OK) {
+            st = kiln_fail_context(st, "%s: convolution scratch", path);
+            goto out_free;
+        }
     }
     for (size_t t = 0; t < m->g->ntensors; t++) {
         if (m->g->tensors[t].kind != GRAPH_TENSOR_CONSTANT)
@@ -341,8 +404,7 @@ nn_place nn_model_output(const nn_model *model, size_t i)
 /* Enqueues every node. */
 kiln_status nn_model_run(nn_model *model)
 {
-    nn_launch ctx = { model->dev, model->g, model->places, &model->tuning,
-                      model->conv_tiled };
+    nn_launch ctx = model_launch_ctx(model);
     for (size_t i = 0; i < model->g->nnodes; i++) {
         kiln_status st = nn_op_launch(&ctx, (int)i);
         if (st != KILN_OK)
@@ -354,8 +416,7 @@ kiln_status nn_model_run(nn_model *model)
 /* Runs every node, waiting for each, and sums their times. */
 kiln_status nn_model_run_profiled(nn_model *model, double *node_ms)
 {
-    nn_launch ctx = { model->dev, model->g, model->places, &model->tuning,
-                      model->conv_tiled };
+    nn_launch ctx = model_launch_ctx(model);
     for (size_t i = 0; i < model->g->nnodes; i++) {
         double t0 = kiln_clock_ms();
         kiln_status st = nn_op_launch(&ctx, (int)i);

@@ -21,6 +21,7 @@
 #include "device.h"
 #include "graph.h"
 #include "memory_plan.h"
+#include "nn_conv_algo.h"
 #include "nn_ops.h"
 #include "onnx_load.h"
 
@@ -30,6 +31,8 @@ typedef struct nn_model nn_model;
 typedef struct nn_model_facts {
     size_t nodes;                   /* runtime nodes after folding */
     size_t conv_tiled;              /* Convs run by the tiled kernel */
+    size_t conv_algo[NN_CONV_ALGOS]; /* Convs per algorithm (NN_CONV_ALGO_*) */
+    size_t scratch_bytes;           /* the Conv scratch buffer (0: none) */
     size_t weight_bytes;            /* the weight buffer */
     size_t arena_bytes;             /* the planned activation arena */
     size_t lower_bound;             /* liveness lower bound of the plan */

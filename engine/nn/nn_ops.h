@@ -36,8 +36,13 @@ typedef struct nn_launch {
     const kiln_graph *g;
     const nn_place *places;
     const struct nn_conv_tuning *conv_tuning;  /* NULL: defaults */
-    const unsigned char *conv_tiled;  /* per node: 1 = Conv weights packed
-                                         for nn_launch_conv_tiled; NULL: none */
+    const unsigned char *conv_algo;   /* per node: the NN_CONV_ALGO_* its
+                                         Conv weights were packed for
+                                         (nn_conv_algo.h); NULL: all direct */
+    nn_place scratch;                 /* temporaries of a Conv launch
+                                         (Winograd V and M, im2col columns);
+                                         mem NULL: none */
+    size_t scratch_floats;            /* floats of scratch from its offset */
 } nn_launch;
 
 /* One row of the engine's operator table (nn_ops.c), indexed by

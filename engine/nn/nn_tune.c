@@ -15,12 +15,17 @@
 #include "nn_opcodes.h"
 #include "host_alloc.h"
 #include "nn_ops.h"
+#include "nn_conv_algo.h"
+#include "graph_fold.h"
+#include "onnx_load.h"
+#include "pool.h"
 #include "nn_tune.h"
+#include "nn_tune_internal.h"
 #include "program.h"
 #include "program_disk.h"
 #include "status.h"
 
-#define TUNE_FILE_MAX 4096
+#define TUNE_FILE_MAX 32768
 #define TUNE_MIN_SAMPLE_MS 5.0   /* a timed sample repeats launches up to this */
 #define TUNE_SAMPLES 3           /* the best of this many samples counts */
 
@@ -151,27 +156,41 @@ static kiln_status run_gemm(const tune_op *op)
     return KILN_OK;
 }
 
+/* Runs one tune_op (the nn_tune_fn of op_time). */
+static kiln_status op_run(void *user)
+{
+    const tune_op *op = user;
+
+    return op->run(op);
+}
+
+/* Times a tune_op (nn_tune_time). */
+static kiln_status op_time(const tune_op *op, double *ms)
+{
+    return nn_tune_time(op->dev, op_run, (void *)op, ms);
+}
+
 /* Times an operation: one untimed run (builds the program), then the best
  * of TUNE_SAMPLES samples of enough back-to-back runs to last
  * TUNE_MIN_SAMPLE_MS (a first run slower than 40 ms counts alone).
  * Writes milliseconds per run to *ms. */
-static kiln_status op_time(const tune_op *op, double *ms)
+kiln_status nn_tune_time(kiln_device *dev, nn_tune_fn run, void *user, double *ms)
 {
-    /* a run this slow is timed once: only the reference paths get there */
+    /* a run this slow is timed once */
     const double slow_ms = 40.0;
     kiln_status st;
     double t0, best;
     int reps;
 
-    st = op->run(op);
+    st = run(user);
     if (st == KILN_OK)
-        st = device_finish(op->dev);
+        st = device_finish(dev);
     if (st != KILN_OK)
         return st;
     t0 = kiln_clock_ms();
-    st = op->run(op);
+    st = run(user);
     if (st == KILN_OK)
-        st = device_finish(op->dev);
+        st = device_finish(dev);
     if (st != KILN_OK)
         return st;
     best = kiln_clock_ms() - t0;
@@ -185,9 +204,9 @@ static kiln_status op_time(const tune_op *op, double *ms)
     for (int k = 0; k < TUNE_SAMPLES; k++) {
         t0 = kiln_clock_ms();
         for (int r = 0; r < reps && st == KILN_OK; r++)
-            st = op->run(op);
+            st = run(user);
         if (st == KILN_OK)
-            st = device_finish(op->dev);
+            st = device_finish(dev);
         if (st != KILN_OK)
             return st;
         double t = (kiln_clock_ms() - t0) / reps;
@@ -272,9 +291,8 @@ static void bufs_release(kiln_device *dev, tune_bufs *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* Builds a one-node graph (tensors x, w, b, y; node 0 the Conv) for the
- * direct launcher.  *out NULL on error. */
-static kiln_status direct_graph(const nn_conv_shape *s, kiln_graph **out)
+/* Builds a one-Conv graph (see nn_tune_internal.h). */
+kiln_status nn_tune_conv_graph(const nn_conv_shape *s, kiln_graph **out)
 {
     static const char *const names[4] = { "x", "w", "b", "y" };
     kiln_graph *g = NULL;
@@ -337,7 +355,7 @@ static kiln_status time_direct(kiln_device *dev, FILE *log, const tune_bufs *b)
         nn_launch ctx;
         tune_op op;
         double ms = 0.0;
-        kiln_status st = direct_graph(&shapes[i].s, &g);
+        kiln_status st = nn_tune_conv_graph(&shapes[i].s, &g);
 
         if (st != KILN_OK)
             return st;
@@ -345,7 +363,7 @@ static kiln_status time_direct(kiln_device *dev, FILE *log, const tune_bufs *b)
         places[1] = b->wplain;
         places[2] = b->bias;
         places[3] = b->y;
-        ctx = (nn_launch){ dev, g, places, NULL, NULL };
+        ctx = (nn_launch){ dev, g, places, NULL, NULL, { NULL, 0 }, 0 };
         op = (tune_op){ run_direct, dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, &ctx };
         st = op_time(&op, &ms);
         graph_free(g);
@@ -495,6 +513,12 @@ kiln_status nn_tune_run(kiln_device *dev, FILE *log, nn_conv_tuning *out)
                 dev->info.platform_name, dev->info.driver_version);
     for (int c = 0; c < NN_CONV_CLASSES && st == KILN_OK; c++)
         st = search_class(dev, log, &b, c, cands[c], t.oc_first, &t.cls[c]);
+    if (st == KILN_OK && log)
+        fprintf(log, "algorithms per shape (with the chosen tiles):\n");
+    for (size_t i = 0; i < NSHAPES && st == KILN_OK; i++) {
+        nn_tune_shape_result r;
+        st = nn_tune_shape(dev, log, shapes[i].name, &shapes[i].s, &t, &r);
+    }
     if (st == KILN_OK && log) {
         fprintf(log, "reference paths:\n");
         st = time_direct(dev, log, &b);
@@ -563,6 +587,12 @@ kiln_status nn_tune_save(const kiln_device *dev, const nn_conv_tuning *t)
     for (int c = 0; c < NN_CONV_CLASSES; c++)
         fprintf(af.fp, "class %s %d %d %d %d %d\n", class_names[c], t->cls[c].toc, t->cls[c].nv,
                 t->cls[c].vw, t->cls[c].lx, t->cls[c].ly);
+    for (int i = 0; i < t->nchoices; i++) {
+        const nn_conv_shape *s = &t->choice[i].s;
+        fprintf(af.fp, "shape %d %d %d %d %d %d %d %d %d %d %d %d %d %d %s\n", s->c, s->h, s->w,
+                s->oc, s->oh, s->ow, s->kh, s->kw, s->sy, s->sx, s->dy, s->dx, s->py, s->px,
+                nn_conv_algo_name(t->choice[i].algo));
+    }
     fprintf(af.fp, "end\n");
     return atomic_file_commit(&af);
 }
@@ -578,6 +608,7 @@ static int tune_parse(char *text, const char *key, nn_conv_tuning *t)
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char word[64], extra[2];
         int v[5], version;
+        nn_conv_shape s = { 0 };
         if (have_end)
             return 0;
         if (sscanf(line, "kiln-conv-tuning %d %1s", &version, extra) == 1 && !have_header) {
@@ -602,6 +633,13 @@ static int tune_parse(char *text, const char *key, nn_conv_tuning *t)
                 return 0;
             t->cls[c] = (nn_conv_tile){ v[0], v[1], v[2], v[3], v[4] };
             have_cls[c] = 1;
+        } else if (sscanf(line, "shape %d %d %d %d %d %d %d %d %d %d %d %d %d %d %63s %1s", &s.c,
+                          &s.h, &s.w, &s.oc, &s.oh, &s.ow, &s.kh, &s.kw, &s.sy, &s.sx, &s.dy,
+                          &s.dx, &s.py, &s.px, word, extra) == 15) {
+            int algo;
+            if (!nn_conv_algo_parse(word, &algo) || algo < 0 ||
+                nn_conv_tuning_lookup(t, &s) >= 0 || !nn_conv_tuning_record(t, &s, algo))
+                return 0;
         } else if (strcmp(line, "end") == 0) {
             have_end = 1;
         } else {

@@ -14,11 +14,41 @@
 #include <stdio.h>
 
 #include "device.h"
+#include "nn_conv_algo.h"
 #include "nn_conv_tiled.h"
+#include "onnx_load.h"
 
 /* Version of the tuning file's layout; a file of another version is
  * ignored (defaults). */
-#define NN_TUNE_FORMAT 1
+#define NN_TUNE_FORMAT 2
+
+/* What nn_tune_shape measured of one shape. */
+typedef struct nn_tune_shape_result {
+    int algo;                         /* the fastest (NN_CONV_ALGO_*) */
+    double best_ms;                   /* its time */
+    double ms[NN_CONV_ALGOS];         /* per algorithm; 0: not run */
+    double err[NN_CONV_ALGOS];        /* max |y - y_tiled| per algorithm */
+    double magnitude;                 /* max |y_tiled| */
+} nn_tune_shape_result;
+
+/* Times every algorithm that fits conv shape s (tiled with t's tiles,
+ * Winograd F(2,3) and F(4,3), CLBlast GEMM; a GEMM CLBlast refuses is
+ * skipped) on random data, prints one line per algorithm (`name`, time,
+ * GFLOP/s, max difference from the tiled result) to `log` (may be NULL),
+ * records the fastest for s in *t (an earlier algorithm of that list
+ * keeps the choice unless a later one is 3% faster) and fills *r.
+ * Every buffer is released on every path.  KILN_E_LIMIT when t's record
+ * table is full. */
+kiln_status nn_tune_shape(kiln_device *dev, FILE *log, const char *name, const nn_conv_shape *s,
+                          nn_conv_tuning *t, nn_tune_shape_result *r);
+
+/* Loads the ONNX model at `path` with its input fixed to *shape (NULL:
+ * the model's own), folds it, and runs nn_tune_shape on each distinct
+ * shape of its Convs that the tiled kernel fits, recording the winners
+ * in *t; prints a summary with the largest Winograd differences.  Errors
+ * name the file. */
+kiln_status nn_tune_model(kiln_device *dev, FILE *log, const char *path,
+                          const onnx_input_shape *shape, nn_conv_tuning *t);
 
 /* Runs the search on `dev` (a few program builds and timed launches; a
  * minute or two on a CPU), printing one line per candidate with its

@@ -1,0 +1,244 @@
+/* Winograd convolution F(m x m, 3 x 3) (see nn_conv_winograd.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "nn_conv_algo.h"
+#include "nn_conv_winograd.h"
+#include "nn_kernel.h"
+#include "status.h"
+
+#define WINO_SOURCE "nn_conv_winograd.cl"
+
+/* G of F(2,3) (4 x 3) and F(4,3) (6 x 3). */
+static const double g2[4][3] = {
+    { 1.0, 0.0, 0.0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0.0, 0.0, 1.0 }
+};
+static const double g4[6][3] = {
+    { 1.0 / 4, 0.0, 0.0 },           { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+    { -1.0 / 6, 1.0 / 6, -1.0 / 6 }, { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+    { 1.0 / 24, -1.0 / 12, 1.0 / 6 }, { 0.0, 0.0, 1.0 }
+};
+
+/* Checks the conv and its optional residual (see nn_conv_winograd.h). */
+int nn_conv_winograd_fits(const kiln_graph *g, const graph_node *n)
+{
+    const graph_conv_attr *a;
+
+    if (!nn_conv_tiled_fits(g, n))
+        return 0;
+    a = &n->attr.conv;
+    if (a->win.kernel[0] != 3 || a->win.kernel[1] != 3 || a->win.strides[0] != 1 ||
+        a->win.strides[1] != 1 || a->win.dilations[0] != 1 || a->win.dilations[1] != 1)
+        return 0;
+    return nn_conv_residual_fits(g, n);
+}
+
+/* The product's tile (see nn_conv_winograd.h). */
+nn_conv_tile nn_conv_winograd_tile(const nn_conv_tuning *t, int64_t c, int64_t oc)
+{
+    nn_conv_tuning def;
+    nn_conv_tile k;
+
+    if (!t || !nn_conv_tuning_valid(t)) {
+        nn_conv_tuning_default(NULL, &def);
+        t = &def;
+    }
+    k = t->cls[nn_conv_tiled_class(c, oc)];
+    if (oc >= 1 && k.toc > oc)
+        k.toc = (int)oc;
+    return k;
+}
+
+/* The geometry of one launch: tiles, padded counts. */
+typedef struct wino_geom {
+    size_t c, oc, ocpad, tiles_x, p, ppad, a2;
+} wino_geom;
+
+/* Fills *gm for node n (which fits) with m and tile k. */
+static void wino_geometry(const kiln_graph *g, const graph_node *n, int m, const nn_conv_tile *k,
+                          wino_geom *gm)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]], *y = &g->tensors[n->outputs[0]];
+    size_t tp = (size_t)k->nv * (size_t)k->vw, toc = (size_t)k->toc;
+    size_t tiles_y = ((size_t)y->dims[2] + (size_t)m - 1) / (size_t)m;
+
+    gm->c = (size_t)w->dims[1];
+    gm->oc = (size_t)w->dims[0];
+    gm->ocpad = (gm->oc + toc - 1) / toc * toc;
+    gm->tiles_x = ((size_t)y->dims[3] + (size_t)m - 1) / (size_t)m;
+    gm->p = tiles_y * gm->tiles_x;
+    gm->ppad = (gm->p + tp - 1) / tp * tp;
+    gm->a2 = (size_t)(m + 2) * (size_t)(m + 2);
+}
+
+/* Transformed weight floats (see nn_conv_winograd.h). */
+size_t nn_conv_winograd_packed_elements(const kiln_graph *g, const graph_node *n, int m,
+                                        const nn_conv_tuning *t)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+    nn_conv_tile k = nn_conv_winograd_tile(t, w->dims[1], w->dims[0]);
+    wino_geom gm;
+
+    wino_geometry(g, n, m, &k, &gm);
+    return gm.a2 * gm.ocpad * gm.c;
+}
+
+/* U = G g G^T per (oc, c), packed [a][OCpad/toc][C][toc] (see
+ * nn_conv_winograd.h). */
+void nn_conv_winograd_pack(const kiln_graph *g, const graph_node *n, int m,
+                           const nn_conv_tuning *t, float *dst)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+    nn_conv_tile k = nn_conv_winograd_tile(t, w->dims[1], w->dims[0]);
+    const double (*gmat)[3] = m == 2 ? g2 : g4;
+    const size_t alpha = (size_t)m + 2, toc = (size_t)k.toc;
+    wino_geom gm;
+
+    wino_geometry(g, n, m, &k, &gm);
+    memset(dst, 0, gm.a2 * gm.ocpad * gm.c * sizeof(float));
+    for (size_t o = 0; o < gm.oc; o++)
+        for (size_t c = 0; c < gm.c; c++) {
+            const float *f = w->f32 + (o * gm.c + c) * 9;
+            double tmp[6][3];
+            for (size_t i = 0; i < alpha; i++)
+                for (size_t j = 0; j < 3; j++)
+                    tmp[i][j] = gmat[i][0] * f[j] + gmat[i][1] * f[3 + j] + gmat[i][2] * f[6 + j];
+            for (size_t i = 0; i < alpha; i++)
+                for (size_t j = 0; j < alpha; j++) {
+                    double u = tmp[i][0] * gmat[j][0] + tmp[i][1] * gmat[j][1] +
+                               tmp[i][2] * gmat[j][2];
+                    size_t a = i * alpha + j;
+                    size_t at = ((a * (gm.ocpad / toc) + o / toc) * gm.c + c) * toc + o % toc;
+                    dst[at] = (float)u;
+                }
+        }
+}
+
+/* Scratch floats (see nn_conv_winograd.h). */
+size_t nn_conv_winograd_scratch_floats(const kiln_graph *g, const graph_node *n, int m,
+                                       const nn_conv_tuning *t)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+    nn_conv_tile k = nn_conv_winograd_tile(t, w->dims[1], w->dims[0]);
+    wino_geom gm;
+
+    wino_geometry(g, n, m, &k, &gm);
+    return gm.a2 * gm.ppad * (gm.c + gm.ocpad);
+}
+
+/* The three kernels of one image: x, y, res at their places; v and mm in
+ * the scratch. */
+static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_conv_tile *k,
+                                int m, const graph_tensor *x, const graph_tensor *y,
+                                const int *pads, int act, int half_out, nn_place px,
+                                nn_place pw, nn_place pb, nn_place pres, nn_place py,
+                                nn_place v, nn_place mm)
+{
+    char options[96];
+    cl_int ci = (cl_int)gm->c, hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
+    cl_int pyi = pads[0], pxi = pads[1], tx = (cl_int)gm->tiles_x, pi = (cl_int)gm->p;
+    cl_int ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc, ocp = (cl_int)gm->ocpad;
+    cl_int ohi = (cl_int)y->dims[2], owi = (cl_int)y->dims[3], acti = act, halfi = half_out;
+    cl_int has_bias = pb.mem != NULL, has_res = pres.mem != NULL;
+    cl_mem bmem = pb.mem ? pb.mem : pw.mem, rmem = pres.mem ? pres.mem : py.mem;
+    size_t tp = (size_t)k->nv * (size_t)k->vw;
+    kiln_status st;
+
+    snprintf(options, sizeof(options), "-D WM=%d -D TOC=%d -D NV=%d -D VW=%d", m, k->toc, k->nv,
+             k->vw);
+    {
+        const dev_kernel_arg args[] = {
+            DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(v.mem), DEV_ARG(v.offset), DEV_ARG(ci),
+            DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(tx), DEV_ARG(pi),
+            DEV_ARG(ppi)
+        };
+        size_t global[2] = { gm->ppad, gm->c }, local[2] = { 16, 1 };
+        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_input", args, DEV_NARGS(args), 2,
+                               global, local);
+    }
+    if (st == KILN_OK) {
+        const dev_kernel_arg args[] = {
+            DEV_ARG(pw.mem), DEV_ARG(pw.offset), DEV_ARG(v.mem), DEV_ARG(v.offset),
+            DEV_ARG(mm.mem), DEV_ARG(mm.offset), DEV_ARG(ci), DEV_ARG(ocp), DEV_ARG(ppi)
+        };
+        size_t global[3] = { gm->ocpad / (size_t)k->toc, gm->ppad / tp, gm->a2 };
+        size_t local[3] = { (size_t)k->lx, (size_t)k->ly, 1 };
+        while (local[0] * local[1] > dev->info.max_work_group && local[0] * local[1] > 1) {
+            if (local[1] > 1)
+                local[1] /= 2;
+            else
+                local[0] /= 2;
+        }
+        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_gemm", args, DEV_NARGS(args), 3,
+                               global, local);
+    }
+    if (st == KILN_OK) {
+        const dev_kernel_arg args[] = {
+            DEV_ARG(mm.mem), DEV_ARG(mm.offset), DEV_ARG(bmem), DEV_ARG(pb.offset),
+            DEV_ARG(has_bias), DEV_ARG(rmem), DEV_ARG(pres.offset), DEV_ARG(has_res),
+            DEV_ARG(py.mem), DEV_ARG(py.offset), DEV_ARG(oci), DEV_ARG(ocp), DEV_ARG(ohi),
+            DEV_ARG(owi), DEV_ARG(tx), DEV_ARG(pi), DEV_ARG(ppi), DEV_ARG(acti), DEV_ARG(halfi)
+        };
+        size_t global[2] = { (gm->p + 15) / 16 * 16, gm->oc }, local[2] = { 16, 1 };
+        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_output", args, DEV_NARGS(args), 2,
+                               global, local);
+    }
+    return st;
+}
+
+/* Enqueues node n, one pass per batch image (see nn_conv_winograd.h). */
+kiln_status nn_launch_conv_winograd(const nn_launch *ctx, const graph_node *n, int m)
+{
+    const kiln_graph *g = ctx->g;
+    const graph_tensor *x, *w, *y;
+    nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 }, v, mm;
+    nn_conv_tile k;
+    wino_geom gm;
+    char label[NN_LABEL_MAX];
+    int pads[2];
+    uint64_t in_plane, out_plane;
+    kiln_status st;
+
+    graph_node_label(n, label, sizeof(label));
+    if ((m != 2 && m != 4) || !nn_conv_winograd_fits(g, n))
+        return kiln_fail(KILN_E_INVAL, "%s: not a conv the Winograd F(%d,3) path runs", label, m);
+    x = &g->tensors[n->inputs[0]];
+    w = &g->tensors[n->inputs[1]];
+    y = &g->tensors[n->outputs[0]];
+    k = nn_conv_winograd_tile(ctx->conv_tuning, w->dims[1], w->dims[0]);
+    wino_geometry(g, n, m, &k, &gm);
+    if (!ctx->scratch.mem || ctx->scratch_floats < gm.a2 * gm.ppad * (gm.c + gm.ocpad))
+        return kiln_fail(KILN_E_INVAL, "%s: the Winograd scratch holds %zu floats, not %zu",
+                         label, ctx->scratch.mem ? ctx->scratch_floats : 0,
+                         gm.a2 * gm.ppad * (gm.c + gm.ocpad));
+    if ((uint64_t)ctx->scratch.offset + gm.a2 * gm.ppad * (gm.c + gm.ocpad) > UINT32_MAX)
+        return kiln_fail(KILN_E_LIMIT, "%s: the Winograd scratch ends past 2^32 floats", label);
+    st = nn_place_of(ctx, n->inputs[0], label, &px);
+    if (st == KILN_OK)
+        st = nn_place_of(ctx, n->outputs[0], label, &py);
+    if (st == KILN_OK && !(pw = ctx->places[n->inputs[1]]).mem)
+        st = kiln_fail(KILN_E_INVAL, "%s: the weights have no device place", label);
+    if (st == KILN_OK && n->ninputs > 2 && n->inputs[2] >= 0)
+        st = nn_place_of(ctx, n->inputs[2], label, &pb);
+    if (st == KILN_OK && n->ninputs > 3 && n->inputs[3] >= 0)
+        st = nn_place_of(ctx, n->inputs[3], label, &pres);
+    if (st != KILN_OK)
+        return st;
+    v = ctx->scratch;
+    mm = (nn_place){ ctx->scratch.mem, (cl_uint)(ctx->scratch.offset + gm.a2 * gm.ppad * gm.c) };
+    pads[0] = (int)n->attr.conv.win.pads[0];
+    pads[1] = (int)n->attr.conv.win.pads[1];
+    in_plane = (uint64_t)x->dims[1] * (uint64_t)x->dims[2] * (uint64_t)x->dims[3];
+    out_plane = (uint64_t)y->dims[1] * (uint64_t)y->dims[2] * (uint64_t)y->dims[3];
+    for (int64_t bi = 0; bi < x->dims[0]; bi++) {
+        nn_place xb = { px.mem, (cl_uint)(px.offset + in_plane * (uint64_t)bi) };
+        nn_place yb = { py.mem, (cl_uint)(py.offset + out_plane * (uint64_t)bi) };
+        nn_place rb = { pres.mem, pres.mem ? (cl_uint)(pres.offset + out_plane * (uint64_t)bi)
+                                           : 0 };
+        st = wino_enqueue(ctx->dev, &gm, &k, m, x, y, pads, nn_act_code(n->attr.conv.activation),
+                          y->dtype == GRAPH_DT_FLOAT16, xb, pw, pb, rb, yb, v, mm);
+        if (st != KILN_OK)
+            return kiln_fail_context(st, "%s", label);
+    }
+    return KILN_OK;
+}
