@@ -3,9 +3,10 @@
  *
  * Three kernels, run in order by nn_conv_winograd.c:
  *   wino_input   V[a][c][p] = (B^T d B)[a] for input tile p of channel c
- *                (tiles are m x m output blocks in row-major order; the
- *                alpha x alpha input patch reads zero outside the image);
- *                columns p >= P up to Ppad are written as zero.
+ *                (tiles are m x m output blocks, p = ty * tiles_xp + tx
+ *                with tiles_xp the tiles of a row rounded up to NT; the
+ *                alpha x alpha input patch reads zero outside the image,
+ *                so tiles past it are zero); NT tiles per work-item.
  *   wino_gemm    M[a][o][p] = sum_c U[a][o][c] V[a][c][p], a batched
  *                product over the alpha^2 points, register-tiled: each
  *                work-item holds TOC output channels x NV vectors of VW
@@ -13,11 +14,14 @@
  *                loop over c is NV vector loads and TOC * NV fused
  *                multiply-adds with TOC consecutive weights.  U is packed
  *                (nn_conv_winograd_pack) as [a][OCpad/TOC][C][TOC], M has
- *                OCpad rows of Ppad (a multiple of NV * VW) columns.
+ *                OCpad rows of Ppad (a multiple of NV * VW and of NT)
+ *                columns.
  *   wino_output  y = act((A^T M A) + bias) (+ residual), the m x m block
- *                of each tile clipped to the output.
+ *                of each tile clipped to the output; NT tiles per
+ *                work-item.
  *
- * Build options: -D WM=2|4 (m), and for wino_gemm -D TOC, NV, VW. */
+ * Build options: -D WM=2|4 (m), -D NT=2|4|8|16 (tiles per work-item of
+ * the transforms), and for wino_gemm -D TOC, NV, VW. */
 
 #include "nn_opcodes.h"
 
@@ -39,8 +43,25 @@
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
 
-/* The 1D input transform B^T d of ALPHA values (in place into t). */
-static inline void wino_bt(const float *d, float *t)
+/* Transforms run on NT tiles side by side, one per lane of a tvec: the
+ * NT tiles of a strip along a tile row. */
+#ifndef NT
+#define NT 4
+#endif
+typedef CAT(float, NT) tvec;
+#define TLOAD(p) CAT(vload, NT)(0, (p))
+#define TSTORE(v, p) CAT(vstore, NT)((v), 0, (p))
+#define SPAN (NT * WM + 2)
+
+/* Lane access through a private union (the compiler turns it into
+ * shuffles). */
+typedef union tvec_lanes {
+    tvec v;
+    float f[NT];
+} tvec_lanes;
+
+/* The 1D input transform t = B^T d of ALPHA values. */
+static inline void wino_bt(const tvec *d, tvec *t)
 {
 #if WM == 2
     t[0] = d[0] - d[2];
@@ -57,15 +78,15 @@ static inline void wino_bt(const float *d, float *t)
 #endif
 }
 
-/* The 1D output transform A^T m of ALPHA values into WM values. */
-static inline void wino_at(const float *m, float *o)
+/* The 1D output transform o = A^T m of ALPHA values into WM values. */
+static inline void wino_at(const tvec *m, tvec *o)
 {
 #if WM == 2
     o[0] = m[0] + m[1] + m[2];
     o[1] = m[1] - m[2] - m[3];
 #else
-    const float s12 = m[1] + m[2], d12 = m[1] - m[2];
-    const float s34 = m[3] + m[4], d34 = m[3] - m[4];
+    const tvec s12 = m[1] + m[2], d12 = m[1] - m[2];
+    const tvec s34 = m[3] + m[4], d34 = m[3] - m[4];
     o[0] = m[0] + s12 + s34;
     o[1] = d12 + 2.0f * d34;
     o[2] = s12 + 4.0f * s34;
@@ -73,54 +94,68 @@ static inline void wino_at(const float *m, float *o)
 #endif
 }
 
-/* One work-item per (tile p of Ppad, channel c): global (Ppad, C). */
+/* One work-item per strip of NT tiles of one tile row of one channel:
+ * global (tiles_xp / NT, ceil(Ppad / tiles_xp), C).  Tile p = ty *
+ * tiles_xp + tx; tiles past the image (tx >= tiles_x, ty >= tiles_y) read
+ * zeros, so every column of V below Ppad is written. */
 __kernel void wino_input(__global const float *x, uint x_off, __global float *v, uint v_off,
-                         int C, int H, int W, int py, int px, int tiles_x, int P, int Ppad)
+                         int C, int H, int W, int py, int px, int tiles_xp, int Ppad)
 {
-    const int p = get_global_id(0), c = get_global_id(1);
+    const int sx = get_global_id(0), ty = get_global_id(1), c = get_global_id(2);
+    const int p0 = ty * tiles_xp + sx * NT;
 
-    if (p >= Ppad || c >= C)
+    if (sx * NT >= tiles_xp || p0 >= Ppad || c >= C)
         return;
-    __global float *vp = v + v_off + (size_t)c * Ppad + p;
-    const size_t vstride = (size_t)C * Ppad;
-    if (p >= P) {
-        for (int a = 0; a < A2; a++)
-            vp[a * vstride] = 0.0f;
-        return;
-    }
-    const int iy0 = (p / tiles_x) * WM - py, ix0 = (p % tiles_x) * WM - px;
+    const int iy0 = ty * WM - py, ix0 = sx * NT * WM - px;
+    const int inner = ix0 >= 0 && ix0 + SPAN <= W;
     __global const float *xc = x + x_off + (size_t)c * H * W;
-    float d[ALPHA][ALPHA], r[ALPHA][ALPHA];
+    tvec d[ALPHA][ALPHA], r[ALPHA][ALPHA];
 
-    if (iy0 >= 0 && ix0 >= 0 && iy0 + ALPHA <= H && ix0 + ALPHA <= W) {
 #pragma unroll
-        for (int i = 0; i < ALPHA; i++)
+    for (int i = 0; i < ALPHA; i++) {
+        const int iy = iy0 + i;
+        float buf[SPAN];
+        if (iy < 0 || iy >= H) {
 #pragma unroll
-            for (int j = 0; j < ALPHA; j++)
-                d[i][j] = xc[(iy0 + i) * W + ix0 + j];
-    } else {
+            for (int k = 0; k < SPAN; k++)
+                buf[k] = 0.0f;
+        } else if (inner) {
+            __global const float *row = xc + (size_t)iy * W + ix0;
 #pragma unroll
-        for (int i = 0; i < ALPHA; i++)
+            for (int k = 0; k < SPAN; k++)
+                buf[k] = row[k];
+        } else {
+            __global const float *row = xc + (size_t)iy * W;
 #pragma unroll
-            for (int j = 0; j < ALPHA; j++) {
-                const int iy = iy0 + i, ix = ix0 + j;
-                d[i][j] = iy >= 0 && iy < H && ix >= 0 && ix < W ? xc[iy * W + ix] : 0.0f;
+            for (int k = 0; k < SPAN; k++) {
+                const int ix = ix0 + k;
+                buf[k] = ix >= 0 && ix < W ? row[ix] : 0.0f;
             }
+        }
+#pragma unroll
+        for (int j = 0; j < ALPHA; j++) {
+            tvec_lanes u;
+#pragma unroll
+            for (int l = 0; l < NT; l++)
+                u.f[l] = buf[l * WM + j];
+            d[i][j] = u.v;
+        }
     }
-    /* rows: r[i] = B^T applied along each row, then columns */
 #pragma unroll
     for (int i = 0; i < ALPHA; i++)
         wino_bt(d[i], r[i]);
+    __global float *vp = v + v_off + (size_t)c * Ppad + p0;
+    const size_t vstride = (size_t)C * Ppad;
 #pragma unroll
     for (int j = 0; j < ALPHA; j++) {
-        float col[ALPHA], t[ALPHA];
+        tvec col[ALPHA], t[ALPHA];
 #pragma unroll
         for (int i = 0; i < ALPHA; i++)
             col[i] = r[i][j];
         wino_bt(col, t);
 #pragma unroll
         for (int i = 0; i < ALPHA; i++)
-            vp[(i * ALPHA + j) * vstride] = t[i];
+            TSTORE(t[i], vp + (i * ALPHA + j) * vstride);
     }
 }
 
@@ -174,68 +209,86 @@ __kernel void wino_gemm(__global const float *u, uint u_off, __global const floa
             VSTORE(acc[j][k], mp + (size_t)j * Ppad + k * VW);
 }
 
-/* One work-item per (tile p < P, output channel o): global (P, OC).
- * has_res: add res (the output's shape, at res_off) after the
- * activation; half_out: results rounded to half precision. */
+/* One work-item per strip of NT tiles of one tile row of one output
+ * channel o: global (tiles_xp / NT, tiles_y, OC).  has_res: add res (the
+ * output's shape, at res_off) after the activation; half_out: results
+ * rounded to half precision. */
 __kernel void wino_output(__global const float *m, uint m_off, __global const float *b,
                           uint b_off, int has_bias, __global const float *res, uint res_off,
                           int has_res, __global float *y, uint y_off, int OC, int OCpad,
-                          int OH, int OW, int tiles_x, int P, int Ppad, int act, int half_out)
+                          int OH, int OW, int tiles_xp, int tiles_y, int Ppad, int act,
+                          int half_out)
 {
-    const int p = get_global_id(0), o = get_global_id(1);
+    const int sx = get_global_id(0), ty = get_global_id(1), o = get_global_id(2);
+    const int ox0 = sx * NT * WM;
 
-    if (p >= P || o >= OC)
+    if (sx * NT >= tiles_xp || ty >= tiles_y || o >= OC || ox0 >= OW)
         return;
-    __global const float *mp = m + m_off + (size_t)o * Ppad + p;
+    __global const float *mp = m + m_off + (size_t)o * Ppad + ty * tiles_xp + sx * NT;
     const size_t mstride = (size_t)OCpad * Ppad;
-    float t[ALPHA][WM], out[WM][WM];
+    tvec t[ALPHA][WM], out[WM][WM];
 
 #pragma unroll
     for (int i = 0; i < ALPHA; i++) {
-        float row[ALPHA];
+        tvec row[ALPHA];
 #pragma unroll
         for (int j = 0; j < ALPHA; j++)
-            row[j] = mp[(i * ALPHA + j) * mstride];
+            row[j] = TLOAD(mp + (i * ALPHA + j) * mstride);
         wino_at(row, t[i]);
     }
+    const tvec bias = (tvec)(has_bias ? b[b_off + o] : 0.0f);
 #pragma unroll
     for (int j = 0; j < WM; j++) {
-        float col[ALPHA], o4[WM];
+        tvec col[ALPHA], oj[WM];
 #pragma unroll
         for (int i = 0; i < ALPHA; i++)
             col[i] = t[i][j];
-        wino_at(col, o4);
+        wino_at(col, oj);
 #pragma unroll
-        for (int i = 0; i < WM; i++)
-            out[i][j] = o4[i];
+        for (int i = 0; i < WM; i++) {
+            tvec r = oj[i] + bias;
+            if (act == NN_ACT_RELU)
+                r = fmax(r, (tvec)(0.0f));
+            else if (act == NN_ACT_SIGMOID)
+                r = (tvec)(1.0f) / ((tvec)(1.0f) + exp(-r));
+            out[i][j] = r;
+        }
     }
-    const float bias = has_bias ? b[b_off + o] : 0.0f;
-    const int oy0 = (p / tiles_x) * WM, ox0 = (p % tiles_x) * WM;
-    const size_t plane = (size_t)o * OH * OW;
+    const int n = min(NT * WM, OW - ox0);
 #pragma unroll
     for (int i = 0; i < WM; i++) {
-        const int oy = oy0 + i;
+        const int oy = ty * WM + i;
         if (oy >= OH)
             break;
+        const size_t at = ((size_t)o * OH + oy) * OW + ox0;
+        float vals[NT * WM];
 #pragma unroll
         for (int j = 0; j < WM; j++) {
-            const int ox = ox0 + j;
-            if (ox >= OW)
-                break;
-            const size_t at = plane + (size_t)oy * OW + ox;
-            float r = out[i][j] + bias;
-            if (act == NN_ACT_RELU)
-                r = fmax(r, 0.0f);
-            else if (act == NN_ACT_SIGMOID)
-                r = 1.0f / (1.0f + exp(-r));
-            if (has_res)
-                r += res[res_off + at];
-            if (half_out) {
+            tvec_lanes u;
+            u.v = out[i][j];
+#pragma unroll
+            for (int l = 0; l < NT; l++)
+                vals[l * WM + j] = u.f[l];
+        }
+        if (has_res) {
+            for (int k = 0; k < n; k++)
+                vals[k] += res[res_off + at + k];
+        }
+        if (half_out) {
+            for (int k = 0; k < n; k++) {
                 ushort h;
-                vstore_half_rte(r, 0, (__private half *)&h);
-                r = vload_half(0, (const __private half *)&h);
+                vstore_half_rte(vals[k], 0, (__private half *)&h);
+                vals[k] = vload_half(0, (const __private half *)&h);
             }
-            y[y_off + at] = r;
+        }
+        __global float *yp = y + y_off + at;
+        if (n == NT * WM) {
+#pragma unroll
+            for (int k = 0; k < NT * WM; k++)
+                yp[k] = vals[k];
+        } else {
+            for (int k = 0; k < n; k++)
+                yp[k] = vals[k];
         }
     }
 }

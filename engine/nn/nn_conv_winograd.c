@@ -49,25 +49,47 @@ nn_conv_tile nn_conv_winograd_tile(const nn_conv_tuning *t, int64_t c, int64_t o
     return k;
 }
 
+/* Tiles per work-item of the transforms (the kernel's NT): 4 of F(4,3)
+ * (18 input floats a row), 8 of F(2,3) (18 too). */
+static size_t wino_nt(int m)
+{
+    return m == 4 ? 4 : 8;
+}
+
 /* The geometry of one launch: tiles, padded counts. */
 typedef struct wino_geom {
-    size_t c, oc, ocpad, tiles_x, p, ppad, a2;
+    size_t c, oc, ocpad, tiles_xp, tiles_y, ppad, a2, nt;
 } wino_geom;
 
-/* Fills *gm for node n (which fits) with m and tile k. */
+/* Greatest common divisor of two positive sizes. */
+static size_t gcd(size_t a, size_t b)
+{
+    while (b) {
+        size_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Fills *gm for node n (which fits) with m and tile k: tile rows padded
+ * to NT tiles, the tile count to a multiple of NT and of the product's
+ * NV * VW. */
 static void wino_geometry(const kiln_graph *g, const graph_node *n, int m, const nn_conv_tile *k,
                           wino_geom *gm)
 {
     const graph_tensor *w = &g->tensors[n->inputs[1]], *y = &g->tensors[n->outputs[0]];
-    size_t tp = (size_t)k->nv * (size_t)k->vw, toc = (size_t)k->toc;
-    size_t tiles_y = ((size_t)y->dims[2] + (size_t)m - 1) / (size_t)m;
+    size_t tp = (size_t)k->nv * (size_t)k->vw, toc = (size_t)k->toc, step;
+    size_t tiles_x = ((size_t)y->dims[3] + (size_t)m - 1) / (size_t)m;
 
+    gm->nt = wino_nt(m);
     gm->c = (size_t)w->dims[1];
     gm->oc = (size_t)w->dims[0];
     gm->ocpad = (gm->oc + toc - 1) / toc * toc;
-    gm->tiles_x = ((size_t)y->dims[3] + (size_t)m - 1) / (size_t)m;
-    gm->p = tiles_y * gm->tiles_x;
-    gm->ppad = (gm->p + tp - 1) / tp * tp;
+    gm->tiles_xp = (tiles_x + gm->nt - 1) / gm->nt * gm->nt;
+    gm->tiles_y = ((size_t)y->dims[2] + (size_t)m - 1) / (size_t)m;
+    step = tp / gcd(tp, gm->nt) * gm->nt;
+    gm->ppad = (gm->tiles_y * gm->tiles_xp + step - 1) / step * step;
     gm->a2 = (size_t)(m + 2) * (size_t)(m + 2);
 }
 
@@ -134,26 +156,27 @@ static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_
                                 nn_place pw, nn_place pb, nn_place pres, nn_place py,
                                 nn_place v, nn_place mm)
 {
-    char options[96];
+    char options[128];
     cl_int ci = (cl_int)gm->c, hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
-    cl_int pyi = pads[0], pxi = pads[1], tx = (cl_int)gm->tiles_x, pi = (cl_int)gm->p;
-    cl_int ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc, ocp = (cl_int)gm->ocpad;
-    cl_int ohi = (cl_int)y->dims[2], owi = (cl_int)y->dims[3], acti = act, halfi = half_out;
+    cl_int pyi = pads[0], pxi = pads[1], txp = (cl_int)gm->tiles_xp;
+    cl_int tyi = (cl_int)gm->tiles_y, ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc;
+    cl_int ocp = (cl_int)gm->ocpad, ohi = (cl_int)y->dims[2], owi = (cl_int)y->dims[3];
+    cl_int acti = act, halfi = half_out;
     cl_int has_bias = pb.mem != NULL, has_res = pres.mem != NULL;
     cl_mem bmem = pb.mem ? pb.mem : pw.mem, rmem = pres.mem ? pres.mem : py.mem;
-    size_t tp = (size_t)k->nv * (size_t)k->vw;
+    size_t tp = (size_t)k->nv * (size_t)k->vw, strips = gm->tiles_xp / gm->nt;
     kiln_status st;
 
-    snprintf(options, sizeof(options), "-D WM=%d -D TOC=%d -D NV=%d -D VW=%d", m, k->toc, k->nv,
-             k->vw);
+    snprintf(options, sizeof(options), "-D WM=%d -D NT=%zu -D TOC=%d -D NV=%d -D VW=%d", m,
+             gm->nt, k->toc, k->nv, k->vw);
     {
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(v.mem), DEV_ARG(v.offset), DEV_ARG(ci),
-            DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(tx), DEV_ARG(pi),
-            DEV_ARG(ppi)
+            DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(txp), DEV_ARG(ppi)
         };
-        size_t global[2] = { gm->ppad, gm->c }, local[2] = { 16, 1 };
-        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_input", args, DEV_NARGS(args), 2,
+        size_t global[3] = { strips, (gm->ppad + gm->tiles_xp - 1) / gm->tiles_xp, gm->c };
+        size_t local[3] = { 1, 1, 4 };
+        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_input", args, DEV_NARGS(args), 3,
                                global, local);
     }
     if (st == KILN_OK) {
@@ -177,10 +200,10 @@ static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_
             DEV_ARG(mm.mem), DEV_ARG(mm.offset), DEV_ARG(bmem), DEV_ARG(pb.offset),
             DEV_ARG(has_bias), DEV_ARG(rmem), DEV_ARG(pres.offset), DEV_ARG(has_res),
             DEV_ARG(py.mem), DEV_ARG(py.offset), DEV_ARG(oci), DEV_ARG(ocp), DEV_ARG(ohi),
-            DEV_ARG(owi), DEV_ARG(tx), DEV_ARG(pi), DEV_ARG(ppi), DEV_ARG(acti), DEV_ARG(halfi)
+            DEV_ARG(owi), DEV_ARG(txp), DEV_ARG(tyi), DEV_ARG(ppi), DEV_ARG(acti), DEV_ARG(halfi)
         };
-        size_t global[2] = { (gm->p + 15) / 16 * 16, gm->oc }, local[2] = { 16, 1 };
-        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_output", args, DEV_NARGS(args), 2,
+        size_t global[3] = { strips, gm->tiles_y, gm->oc }, local[3] = { 1, 1, 4 };
+        st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_output", args, DEV_NARGS(args), 3,
                                global, local);
     }
     return st;
