@@ -4,7 +4,8 @@
  * Three kernels, run in order by nn_conv_winograd.c:
  *   wino_input   V[a][c][p] = (B^T d B)[a] for input tile p of channel c
  *                (tiles are m x m output blocks, p = ty * tiles_xp + tx
- *                with tiles_xp the tiles of a row rounded up to NT; the
+ *                in a band of tile rows, with tiles_xp the tiles of a row
+ *                rounded up to NT; the
  *                alpha x alpha input patch reads zero outside the image,
  *                so tiles past it are zero); NT tiles per work-item.
  *   wino_gemm    M[a][o][p] = sum_c U[a][o][c] V[a][c][p], a batched
@@ -19,6 +20,9 @@
  *   wino_output  y = act((A^T M A) + bias) (+ residual), the m x m block
  *                of each tile clipped to the output; NT tiles per
  *                work-item.
+ *
+ * The host runs the three over bands of tile rows, so that V and M of a
+ * band stay in cache.
  *
  * Build options: -D WM=2|4 (m), -D NT=2|4|8|16 (tiles per work-item of
  * the transforms), and for wino_gemm -D TOC, NV, VW. */
@@ -94,15 +98,16 @@ static inline void wino_at(const tvec *m, tvec *o)
 #endif
 }
 
-/* One work-item per strip of NT tiles of one tile row of one channel:
- * global (tiles_xp / NT, ceil(Ppad / tiles_xp), C).  Tile p = ty *
- * tiles_xp + tx; tiles past the image (tx >= tiles_x, ty >= tiles_y) read
- * zeros, so every column of V below Ppad is written. */
+/* One work-item per strip of NT tiles of one tile row of one channel, in
+ * the band of tile rows from ty0: global (tiles_xp / NT, ceil(Ppad /
+ * tiles_xp), C).  Tile p = (ty - ty0) * tiles_xp + tx; tiles past the
+ * image (tx >= tiles_x, ty >= tiles_y) read zeros, so every column of V
+ * below Ppad is written. */
 __kernel void wino_input(__global const float *x, uint x_off, __global float *v, uint v_off,
-                         int C, int H, int W, int py, int px, int tiles_xp, int Ppad)
+                         int C, int H, int W, int py, int px, int tiles_xp, int ty0, int Ppad)
 {
-    const int sx = get_global_id(0), ty = get_global_id(1), c = get_global_id(2);
-    const int p0 = ty * tiles_xp + sx * NT;
+    const int sx = get_global_id(0), c = get_global_id(2);
+    const int p0 = get_global_id(1) * tiles_xp + sx * NT, ty = ty0 + get_global_id(1);
 
     if (sx * NT >= tiles_xp || p0 >= Ppad || c >= C)
         return;
@@ -209,22 +214,23 @@ __kernel void wino_gemm(__global const float *u, uint u_off, __global const floa
             VSTORE(acc[j][k], mp + (size_t)j * Ppad + k * VW);
 }
 
-/* One work-item per strip of NT tiles of one tile row of one output
- * channel o: global (tiles_xp / NT, tiles_y, OC).  has_res: add res (the
+/* One work-item per strip of NT tiles of one tile row (of the band from
+ * ty0 to tiles_y) of one output channel o: global (tiles_xp / NT,
+ * tiles_y - ty0, OC).  has_res: add res (the
  * output's shape, at res_off) after the activation; half_out: results
  * rounded to half precision. */
 __kernel void wino_output(__global const float *m, uint m_off, __global const float *b,
                           uint b_off, int has_bias, __global const float *res, uint res_off,
                           int has_res, __global float *y, uint y_off, int OC, int OCpad,
-                          int OH, int OW, int tiles_xp, int tiles_y, int Ppad, int act,
-                          int half_out)
+                          int OH, int OW, int tiles_xp, int ty0, int tiles_y, int Ppad,
+                          int act, int half_out)
 {
-    const int sx = get_global_id(0), ty = get_global_id(1), o = get_global_id(2);
+    const int sx = get_global_id(0), ty = ty0 + get_global_id(1), o = get_global_id(2);
     const int ox0 = sx * NT * WM;
 
     if (sx * NT >= tiles_xp || ty >= tiles_y || o >= OC || ox0 >= OW)
         return;
-    __global const float *mp = m + m_off + (size_t)o * Ppad + ty * tiles_xp + sx * NT;
+    __global const float *mp = m + m_off + (size_t)o * Ppad + (ty - ty0) * tiles_xp + sx * NT;
     const size_t mstride = (size_t)OCpad * Ppad;
     tvec t[ALPHA][WM], out[WM][WM];
 

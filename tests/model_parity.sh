@@ -7,7 +7,10 @@
 # U2-Netp is full size; U2-Net and IS-Net use reduced channel widths with
 # the same topology so that the test stays small.  Models are generated
 # into the build tree (not committed) and reused while export.py and
-# u2net_arch.py are unchanged.  Skipped when PyTorch is not installed.
+# u2net_arch.py are unchanged.  U2-Netp also runs with each conv
+# algorithm forced (KILN_CONV_ALGO: tiled, Winograd F(2,3) and F(4,3),
+# CLBlast GEMM) under the same bound.  Skipped when PyTorch is not
+# installed.
 . "$TOP_SRCDIR/tests/lib.sh"
 
 py=/usr/bin/python3
@@ -39,6 +42,15 @@ for spec in "u2netp 320 --full" "u2net 320" "isnet 288"; do
     mkdir -p "$TEST_TMPDIR"
     ok "$1: kiln matches PyTorch within 1e-4" \
         "$TOP_BUILDDIR/tests/test_onnx_device" --case "$dir" --atol 1e-4
+    if [ "$1" = u2netp ]; then
+        # every conv algorithm forced where it fits keeps the whole model
+        # within the same bound (Winograd F(4,3) has the largest error)
+        for algo in tiled winograd2 winograd4 gemm; do
+            ok "$1: kiln with every conv $algo matches PyTorch within 1e-4" \
+                env KILN_CONV_ALGO=$algo "$TOP_BUILDDIR/tests/test_onnx_device" --case "$dir" \
+                --atol 1e-4
+        done
+    fi
     run_kiln 0 "$log" model-info "$dir/model.onnx"
     expect_in "$log" "arena"
     grep -E "parameters|MACs|arena|lower bound|activation" "$log" | sed "s/^/  $1: /"

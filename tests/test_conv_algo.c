@@ -4,7 +4,8 @@
  * (double accumulation), on odd sizes, pads 0 / 1 / asymmetric, 1, 3
  * and 64+ channels, with and without bias, no activation / relu /
  * sigmoid, a FLOAT16 output, a residual input (inputs[3], added after
- * the activation), and a U^2-Net layer shape; the per-node choice
+ * the activation), a U^2-Net layer shape, and an image that the Winograd
+ * path runs in several bands of tile rows; the per-node choice
  * (forced, recorded, default); the tuning file's per-shape records; and
  * that every pool buffer is released.
  *
@@ -247,18 +248,23 @@ static void run_case(kiln_device *dev, const conv_case *cc, const nn_conv_tuning
 /* The per-node choice: forced, recorded, default, unfit. */
 static void test_choose(void)
 {
-    static const conv_case c3 = { 32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    static const conv_case c3 = { 64, 40, 40, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
                                   GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
+    static const conv_case small = { 64, 10, 10, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+                                     GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
     static const conv_case c3d = { 32, 20, 20, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
                                    GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
-    conv_graph a, b;
+    conv_graph a, b, c;
     nn_conv_tuning t;
     nn_conv_shape s;
     int algo = 99;
 
     graph_build(&c3, &a);
     graph_build(&c3d, &b);
+    graph_build(&small, &c);
     nn_conv_tuning_default(NULL, &t);
+    CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
+          NN_CONV_ALGO_TILED);
     CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
           NN_CONV_ALGO_WINO4);
     CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
@@ -278,6 +284,7 @@ static void test_choose(void)
     CHECK(!nn_conv_algo_parse("fft", &algo));
     graph_free(a.g);
     graph_free(b.g);
+    graph_free(c.g);
 }
 
 /* The tuning file keeps per-shape records; bad records make it corrupt. */
@@ -345,6 +352,8 @@ int main(void)
         { 18, 15, 34, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, GRAPH_ACT_SIGMOID, GRAPH_DT_FLOAT16 },
         /* a U^2-Net layer: RSU-4 at 1/8 of 320, 128 -> 64 */
         { 128, 40, 40, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
+        /* several bands of tile rows (the last one partial), with residual */
+        { 48, 131, 127, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         /* GEMM-only shapes: 1x1 (plain GEMM), dilated and strided (im2col) */
         { 40, 12, 36, 37, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         { 16, 33, 29, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },

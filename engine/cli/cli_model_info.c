@@ -174,9 +174,13 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
     }
     nn_model_facts_get(model, &facts);
     pool_ledger_get(dev->pool, &ledger);
-    printf("device: %s; weights %.1f MiB, arena %.1f MiB, %zu of the Convs on the tiled kernel "
-           "(tuning: %s), built in %.0f ms\n", dev->info.name, facts.weight_bytes / 1048576.0,
-           facts.arena_bytes / 1048576.0, facts.conv_tiled,
+    printf("device: %s; weights %.1f MiB, arena %.1f MiB, conv scratch %.1f MiB; Convs:",
+           dev->info.name, facts.weight_bytes / 1048576.0, facts.arena_bytes / 1048576.0,
+           facts.scratch_bytes / 1048576.0);
+    for (int a = 0; a < NN_CONV_ALGOS; a++)
+        if (facts.conv_algo[a])
+            printf(" %s %zu", nn_conv_algo_name(a), facts.conv_algo[a]);
+    printf(" (tuning: %s), built in %.0f ms\n",
            facts.tuning_origin == NN_TUNING_FILE ? "from kiln tune" :
            facts.tuning_origin == NN_TUNING_CORRUPT ? "defaults, the tuning file was unreadable" :
            "defaults", facts.build_ms);

@@ -97,12 +97,23 @@ void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape 
     };
 }
 
-/* The default for an untuned shape (see nn_conv_algo.h). */
+/* The default for an untuned shape (see nn_conv_algo.h): Winograd F(4,3)
+ * for 3x3 stride-1 dilation-1 convs of at least 32 input and output
+ * channels on outputs of at least 40x40 (20x20 from 128 input channels);
+ * the tiled kernel otherwise.  Measured under POCL on a 2-core AVX-512
+ * EPYC (shared, so ratios only; kiln tune --model on U^2-Net-p 320):
+ * F(4,3) / tiled time 0.5-0.7 on 128->64 at 40x40 to 320x320 and 64->64
+ * at 40x40 to 160x160, 0.56 on 128->64 at 20x20; but 1.3-1.7 on 64->64
+ * and 32->64 at 10x10 and 20x20, 1.5-2.7 with 16 output channels (the
+ * transforms cost as much as the smaller product saves), and 3-9 with
+ * one.  F(2,3) rarely beat F(4,3); CLBlast's GEMM ran at 1-5 GFLOP/s
+ * there (10-20x slower than tiled) and is left to the tuning. */
 int nn_conv_algo_default(const nn_conv_shape *s)
 {
     int wino = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == 1 && s->dx == 1;
+    long pixels = (long)s->oh * s->ow;
 
-    if (wino && s->c >= 16 && s->oc >= 16)
+    if (wino && s->c >= 32 && s->oc >= 32 && (pixels >= 1600 || (pixels >= 400 && s->c >= 128)))
         return NN_CONV_ALGO_WINO4;
     return NN_CONV_ALGO_TILED;
 }

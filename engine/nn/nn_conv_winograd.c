@@ -56,9 +56,15 @@ static size_t wino_nt(int m)
     return m == 4 ? 4 : 8;
 }
 
-/* The geometry of one launch: tiles, padded counts. */
+/* Floats of V and M one band of tile rows aims at: the transforms'
+ * output stays in cache for the product, the product's for the output
+ * transform. */
+#define WINO_BAND_FLOATS ((size_t)1 << 20)
+
+/* The geometry of one launch: tiles, the band of tile rows, padded
+ * counts (ppad: the columns of V and M of one band). */
 typedef struct wino_geom {
-    size_t c, oc, ocpad, tiles_xp, tiles_y, ppad, a2, nt;
+    size_t c, oc, ocpad, tiles_xp, tiles_y, band, ppad, a2, nt;
 } wino_geom;
 
 /* Greatest common divisor of two positive sizes. */
@@ -73,8 +79,9 @@ static size_t gcd(size_t a, size_t b)
 }
 
 /* Fills *gm for node n (which fits) with m and tile k: tile rows padded
- * to NT tiles, the tile count to a multiple of NT and of the product's
- * NV * VW. */
+ * to NT tiles, bands of as many tile rows as keep V and M of a band near
+ * WINO_BAND_FLOATS (at least one), a band's tile count rounded up to a
+ * multiple of NT and of the product's NV * VW. */
 static void wino_geometry(const kiln_graph *g, const graph_node *n, int m, const nn_conv_tile *k,
                           wino_geom *gm)
 {
@@ -88,9 +95,11 @@ static void wino_geometry(const kiln_graph *g, const graph_node *n, int m, const
     gm->ocpad = (gm->oc + toc - 1) / toc * toc;
     gm->tiles_xp = (tiles_x + gm->nt - 1) / gm->nt * gm->nt;
     gm->tiles_y = ((size_t)y->dims[2] + (size_t)m - 1) / (size_t)m;
-    step = tp / gcd(tp, gm->nt) * gm->nt;
-    gm->ppad = (gm->tiles_y * gm->tiles_xp + step - 1) / step * step;
     gm->a2 = (size_t)(m + 2) * (size_t)(m + 2);
+    gm->band = WINO_BAND_FLOATS / (gm->a2 * (gm->c + gm->ocpad) * gm->tiles_xp);
+    gm->band = gm->band < 1 ? 1 : gm->band > gm->tiles_y ? gm->tiles_y : gm->band;
+    step = tp / gcd(tp, gm->nt) * gm->nt;
+    gm->ppad = (gm->band * gm->tiles_xp + step - 1) / step * step;
 }
 
 /* Transformed weight floats (see nn_conv_winograd.h). */
@@ -148,18 +157,17 @@ size_t nn_conv_winograd_scratch_floats(const kiln_graph *g, const graph_node *n,
     return gm.a2 * gm.ppad * (gm.c + gm.ocpad);
 }
 
-/* The three kernels of one image: x, y, res at their places; v and mm in
- * the scratch. */
-static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_conv_tile *k,
-                                int m, const graph_tensor *x, const graph_tensor *y,
-                                const int *pads, int act, int half_out, nn_place px,
-                                nn_place pw, nn_place pb, nn_place pres, nn_place py,
-                                nn_place v, nn_place mm)
+/* The three kernels of one band of tile rows from ty0 of one image: x, y,
+ * res at their places; v and mm in the scratch. */
+static kiln_status wino_band(kiln_device *dev, const wino_geom *gm, const nn_conv_tile *k,
+                             int m, size_t ty0, const graph_tensor *x, const graph_tensor *y,
+                             const int *pads, int act, int half_out, nn_place px, nn_place pw,
+                             nn_place pb, nn_place pres, nn_place py, nn_place v, nn_place mm)
 {
     char options[128];
     cl_int ci = (cl_int)gm->c, hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
     cl_int pyi = pads[0], pxi = pads[1], txp = (cl_int)gm->tiles_xp;
-    cl_int tyi = (cl_int)gm->tiles_y, ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc;
+    cl_int ty0i = (cl_int)ty0, tyi = (cl_int)gm->tiles_y, ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc;
     cl_int ocp = (cl_int)gm->ocpad, ohi = (cl_int)y->dims[2], owi = (cl_int)y->dims[3];
     cl_int acti = act, halfi = half_out;
     cl_int has_bias = pb.mem != NULL, has_res = pres.mem != NULL;
@@ -172,7 +180,8 @@ static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_
     {
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(v.mem), DEV_ARG(v.offset), DEV_ARG(ci),
-            DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(txp), DEV_ARG(ppi)
+            DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(txp), DEV_ARG(ty0i),
+            DEV_ARG(ppi)
         };
         size_t global[3] = { strips, (gm->ppad + gm->tiles_xp - 1) / gm->tiles_xp, gm->c };
         size_t local[3] = { 1, 1, 4 };
@@ -200,9 +209,11 @@ static kiln_status wino_enqueue(kiln_device *dev, const wino_geom *gm, const nn_
             DEV_ARG(mm.mem), DEV_ARG(mm.offset), DEV_ARG(bmem), DEV_ARG(pb.offset),
             DEV_ARG(has_bias), DEV_ARG(rmem), DEV_ARG(pres.offset), DEV_ARG(has_res),
             DEV_ARG(py.mem), DEV_ARG(py.offset), DEV_ARG(oci), DEV_ARG(ocp), DEV_ARG(ohi),
-            DEV_ARG(owi), DEV_ARG(txp), DEV_ARG(tyi), DEV_ARG(ppi), DEV_ARG(acti), DEV_ARG(halfi)
+            DEV_ARG(owi), DEV_ARG(txp), DEV_ARG(ty0i), DEV_ARG(tyi), DEV_ARG(ppi), DEV_ARG(acti),
+            DEV_ARG(halfi)
         };
-        size_t global[3] = { strips, gm->tiles_y, gm->oc }, local[3] = { 1, 1, 4 };
+        size_t rows = gm->tiles_y - ty0 < gm->band ? gm->tiles_y - ty0 : gm->band;
+        size_t global[3] = { strips, rows, gm->oc }, local[3] = { 1, 1, 4 };
         st = dev_kernel_launch(dev, WINO_SOURCE, options, "wino_output", args, DEV_NARGS(args), 3,
                                global, local);
     }
@@ -258,8 +269,10 @@ kiln_status nn_launch_conv_winograd(const nn_launch *ctx, const graph_node *n, i
         nn_place yb = { py.mem, (cl_uint)(py.offset + out_plane * (uint64_t)bi) };
         nn_place rb = { pres.mem, pres.mem ? (cl_uint)(pres.offset + out_plane * (uint64_t)bi)
                                            : 0 };
-        st = wino_enqueue(ctx->dev, &gm, &k, m, x, y, pads, nn_act_code(n->attr.conv.activation),
-                          y->dtype == GRAPH_DT_FLOAT16, xb, pw, pb, rb, yb, v, mm);
+        for (size_t ty0 = 0; ty0 < gm.tiles_y && st == KILN_OK; ty0 += gm.band)
+            st = wino_band(ctx->dev, &gm, &k, m, ty0, x, y, pads,
+                           nn_act_code(n->attr.conv.activation), y->dtype == GRAPH_DT_FLOAT16,
+                           xb, pw, pb, rb, yb, v, mm);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", label);
     }

@@ -238,8 +238,9 @@ kiln_status nn_tune_model(kiln_device *dev, FILE *log, const char *path,
     kiln_status st = onnx_load(path, &opt, &g);
 
     fold.runtime_only = 1;
-    if (st == KILN_OK)
-        st = graph_fold(g, &fold, NULL);
+    if (st != KILN_OK)
+        return st;
+    st = graph_fold(g, &fold, NULL);
     if (st != KILN_OK) {
         graph_free(g);
         return kiln_fail_context(st, "%s", path);
