@@ -28,7 +28,7 @@ make -C "$build" -j"$jobs" >"$logs/make.log" 2>&1 || { step "build failed"; tail
 step "device tests on $KILN_DEVICE"
 timeout 300 make -C "$build" -j4 check TESTS="tests/test_pool tests/test_devices tests/test_resident \
     tests/test_ops_image tests/test_matting_cf tests/test_matting_fg tests/test_guided_filter \
-    tests/test_nn_ops tests/test_conv_tiled tests/test_onnx_device tests/test_nn_model \
+    tests/test_nn_ops tests/test_conv_tiled tests/test_conv_algo tests/test_onnx_device tests/test_nn_model \
     tests/test_splat_render tests/test_splat_soak tests/test_splat_backward tests/test_splat_loss \
     tests/test_splat_adam tests/test_splat_densify tests/test_splat_train tests/cli_splat.sh \
     tests/cli_segment.sh tests/stage_pixels.sh" >"$logs/check.log" 2>&1

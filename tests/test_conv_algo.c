@@ -181,7 +181,7 @@ static double run_algo(kiln_device *dev, const conv_graph *cg, const conv_case *
         st = put(dev, wts->mem, b_off, g->tensors[cg->b].f32, (size_t)cc->oc);
     if (st == KILN_OK) {
         unsigned char algos[1] = { (unsigned char)algo };
-        nn_launch ctx = { dev, g, places, t, algos, { NULL, 0 }, 0 };
+        nn_launch ctx;
         places[cg->x] = (nn_place){ act->mem, (cl_uint)x_off };
         places[cg->y] = (nn_place){ act->mem, (cl_uint)y_off };
         places[cg->w] = (nn_place){ wts->mem, (cl_uint)w_off };
@@ -189,6 +189,7 @@ static double run_algo(kiln_device *dev, const conv_graph *cg, const conv_case *
             places[cg->b] = (nn_place){ wts->mem, (cl_uint)b_off };
         if (cg->r >= 0)
             places[cg->r] = (nn_place){ act->mem, (cl_uint)r_off };
+        ctx = (nn_launch){ dev, g, places, t, algos, { NULL, 0 }, 0 };
         if (scratch) {
             ctx.scratch = (nn_place){ scratch->mem, 9 };
             ctx.scratch_floats = ns;
@@ -293,7 +294,7 @@ static void test_tune_records(kiln_device *dev)
     nn_conv_tuning t, back;
     nn_conv_shape s1 = { 64, 80, 80, 64, 80, 80, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0 };
     nn_conv_shape s2 = { 128, 20, 20, 64, 20, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
-    char path[4200], text[1024];
+    char path[4200];
 
     nn_tune_path(dev, path, sizeof(path));
     nn_conv_tuning_default(&dev->info, &t);
@@ -314,6 +315,7 @@ static void test_tune_records(kiln_device *dev)
 
     /* an unknown algorithm name, an older format: defaults */
     {
+        char text[1024];
         FILE *fp = fopen(path, "rb");
         size_t n = fp ? fread(text, 1, sizeof(text) - 1, fp) : 0;
         char *at;

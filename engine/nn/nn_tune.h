@@ -2,12 +2,17 @@
  *
  * nn_tune_run times a short list of tile candidates of the tiled
  * convolution (nn_conv_tiled.h) on representative U^2-Net conv shapes at
- * moderate sizes, class by class, and keeps the fastest; it also times the
- * reference paths (the direct conv when the engine has one, im2col +
- * CLBlast's direct GEMM) for the log.  The choice is kept in a small text
- * file in program_cache_dir() named by a hash of the device's name,
- * vendor, driver and platform, so that a later process loads it with
- * nn_tune_load. */
+ * moderate sizes, class by class, and keeps the fastest; then, with those
+ * tiles, it times each conv algorithm (nn_conv_algo.h) on each of those
+ * shapes and records the fastest per shape (nn_tune_shape; nn_tune_model
+ * does the same for each distinct conv shape of a model); it also times
+ * the reference paths (the direct conv, im2col + CLBlast's direct GEMM
+ * with a parameter override) for the log.  The choice (tiles and
+ * per-shape records) is kept in a small text file in program_cache_dir()
+ * named by a hash of the tuning format and the device's name, vendor,
+ * driver and platform, so that a later process loads it with
+ * nn_tune_load; a file of an older format has another name and is not
+ * read (defaults). */
 #ifndef KILN_NN_TUNE_H
 #define KILN_NN_TUNE_H
 
