@@ -26,6 +26,8 @@
  * group], rounded up to the work-group size.
  *
  * act: NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h).
+ * has_res: res (at roff, the output's shape) is added after the
+ * activation (a fused residual Add).
  * half_out: round results to half precision (a FLOAT16 output). */
 
 #ifndef NN_CO_BLOCK
@@ -37,7 +39,8 @@
 
 __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const float *w,
                              uint woff, __global const float *bias, uint boff, int has_bias,
-                             __global float *out, uint ooff, int4 in, int4 osz, int4 k,
+                             __global float *out, uint ooff, __global const float *res,
+                             uint roff, int has_res, int4 in, int4 osz, int4 k,
                              int4 s, int4 d, int4 pb, int cin, int cout, int cg, int mg,
                              int blocks, int groups, int batch, int act, int half_out)
 {
@@ -105,6 +108,9 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
             r = r < 0.0f ? 0.0f : r;
         else if (act == NN_ACT_SIGMOID)
             r = 1.0f / (1.0f + exp(-r));
-        out[ooff + ((uint)(bi * cout + m0 + j)) * plane_out + o] = nn_store_value(r, half_out);
+        uint at = ((uint)(bi * cout + m0 + j)) * plane_out + o;
+        if (has_res)
+            r += res[roff + at];
+        out[ooff + at] = nn_store_value(r, half_out);
     }
 }

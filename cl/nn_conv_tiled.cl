@@ -32,7 +32,9 @@
  * Arguments: x, y at element offsets; w packed; b with has_bias; shapes
  * C x H x W -> OC x OH x OW, kernel KH x KW, strides, dilations, begin
  * pads; act NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h);
- * half_out: results rounded to half precision (a FLOAT16 output). */
+ * half_out: results rounded to half precision (a FLOAT16 output);
+ * has_res: r (at r_off, the output's layout) is added after the
+ * activation (a fused residual Add). */
 
 #include "nn_opcodes.h"
 
@@ -87,6 +89,7 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
                          __global const float *w, uint w_off,
                          __global const float *b, uint b_off, int has_bias,
                          __global float *y, uint y_off,
+                         __global const float *r, uint r_off, int has_res,
                          int C, int H, int W, int OC, int OH, int OW,
                          int KH, int KW, int sy, int sx, int dy, int dx,
                          int py, int px, int act, int half_out)
@@ -219,6 +222,7 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
 
     const int full = ox0 + TPX <= OW;
     __global float *yb = y + y_off + (size_t)oy * OW + ox0;
+    __global const float *rb = r + r_off + (size_t)oy * OW + ox0;
 #pragma unroll
     for (int j = 0; j < TOC; j++) {
         const int oc = ocb * TOC + j;
@@ -226,22 +230,33 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
             break;
         const float bias = has_bias ? b[b_off + oc] : 0.0f;
         __global float *yp = yb + (size_t)oc * OH * OW;
+        __global const float *rp = rb + (size_t)oc * OH * OW;
 #pragma unroll
         for (int v = 0; v < NV; v++) {
-            vec r = acc[j][v] + (vec)(bias);
+            vec o = acc[j][v] + (vec)(bias);
             if (act == NN_ACT_RELU)
-                r = fmax(r, (vec)(0.0f));
+                o = fmax(o, (vec)(0.0f));
             else if (act == NN_ACT_SIGMOID)
-                r = (vec)(1.0f) / ((vec)(1.0f) + exp(-r));
+                o = (vec)(1.0f) / ((vec)(1.0f) + exp(-o));
+            if (has_res) {
+                if (full) {
+                    o += VLOAD(rp + v * VW);
+                } else {
+                    vec_lanes t;
+                    for (int l = 0; l < VW; l++)
+                        t.f[l] = ox0 + v * VW + l < OW ? rp[v * VW + l] : 0.0f;
+                    o += t.v;
+                }
+            }
             if (half_out) {
                 ushort hb[VW];
-                r = VROUND_HALF(r, (__private half *)hb);
+                o = VROUND_HALF(o, (__private half *)hb);
             }
             if (full) {
-                VSTORE(r, yp + v * VW);
+                VSTORE(o, yp + v * VW);
             } else {
                 vec_lanes t;
-                t.v = r;
+                t.v = o;
                 for (int l = 0; l < VW; l++)
                     if (ox0 + v * VW + l < OW)
                         yp[v * VW + l] = t.f[l];

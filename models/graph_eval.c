@@ -436,7 +436,8 @@ static kiln_status eval_batchnorm(const eval_ctx *c)
 /* Conv (graph_eval_spatial.c). */
 static kiln_status eval_conv(const eval_ctx *c)
 {
-    graph_eval_conv(c->n, in_tensor(c, 0), in_tensor(c, 1), in_tensor(c, 2), c->out);
+    graph_eval_conv(c->n, in_tensor(c, 0), in_tensor(c, 1), in_tensor(c, 2), in_tensor(c, 3),
+                    c->out);
     return KILN_OK;
 }
 

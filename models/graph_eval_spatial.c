@@ -51,7 +51,7 @@ static int64_t tap(const space3 *sp, int a, int64_t o, int64_t k)
 
 /* Direct convolution, one output element at a time. */
 void graph_eval_conv(const graph_node *n, const graph_tensor *x, const graph_tensor *w,
-                     const graph_tensor *b, graph_tensor *out)
+                     const graph_tensor *b, const graph_tensor *r, graph_tensor *out)
 {
     space3 sp;
     int64_t nb = x->dims[0], ch = x->dims[1], m_all = out->dims[1];
@@ -96,6 +96,8 @@ void graph_eval_conv(const graph_node *n, const graph_tensor *x, const graph_ten
                     acc = 0.0;
                 else if (n->attr.conv.activation == GRAPH_ACT_SIGMOID)
                     acc = 1.0 / (1.0 + exp(-acc));
+                if (r)
+                    acc += (double)r->f32[at];
                 out->f32[at] = float_store(out, acc);
             }
 }

@@ -8,10 +8,11 @@
 #include "graph.h"
 
 /* Conv with groups, dilations and explicit pads (resolved by inference),
- * accumulating in double; the fused activation, if any, is applied.
- * Inputs x, w, optional b; writes out's data. */
+ * accumulating in double; the fused activation, if any, is applied, then
+ * the optional residual r (out's shape) is added.  Inputs x, w, optional
+ * b and r; writes out's data. */
 void graph_eval_conv(const graph_node *n, const graph_tensor *x, const graph_tensor *w,
-                     const graph_tensor *b, graph_tensor *out);
+                     const graph_tensor *b, const graph_tensor *r, graph_tensor *out);
 
 /* MaxPool (padding never wins) and AveragePool (count_include_pad counts
  * the padding, never the ceil_mode overhang past it). */

@@ -138,6 +138,8 @@ kiln_status graph_fold(kiln_graph *g, const graph_fold_options *opt, graph_fold_
     if (st == KILN_OK)
         st = graph_fuse_activations(g, &stats->fused);
     if (st == KILN_OK)
+        st = graph_fuse_residual(g, &stats->residual_fused);
+    if (st == KILN_OK)
         st = graph_prune(g, &stats->removed);
     if (st == KILN_OK && opt && opt->runtime_only)
         st = runtime_check(g);

@@ -26,6 +26,7 @@ typedef struct graph_fold_stats {
     size_t folded;                  /* nodes evaluated into constants */
     size_t bn_folded;               /* BatchNormalizations folded into Convs */
     size_t fused;                   /* Relu/Sigmoid fused into Convs */
+    size_t residual_fused;          /* residual Adds fused into Convs */
     size_t rewritten;               /* nodes lowered (BN -> Mul+Add, -> Reshape) */
     size_t removed;                 /* nodes dropped (unneeded, Identity) */
 } graph_fold_stats;
@@ -36,7 +37,8 @@ typedef struct graph_fold_stats {
  * Unsqueeze, Squeeze, Concat, Cast, Reshape of shapes, arithmetic, and any
  * other node whose inputs are all constant, within the limits above),
  * folds BatchNormalization into the
- * preceding Conv, fuses Conv+Relu and Conv+Sigmoid, lowers what is left
+ * preceding Conv, fuses Conv+Relu and Conv+Sigmoid and then a residual
+ * Add into the Conv (graph_fuse_residual), lowers what is left
  * to runtime operators and compacts the graph.  stats may be NULL.
  * Errors name the node; on error the graph is partly rewritten and must
  * only be freed. */

@@ -170,7 +170,7 @@ static double run_case(kiln_device *dev, const conv_case *cc, const nn_conv_tuni
     w = &cg.g->tensors[cg.w];
     y = &cg.g->tensors[cg.y];
     CHECK(nn_conv_tiled_fits(cg.g, n));
-    graph_eval_conv(n, x, w, cc->bias ? &cg.g->tensors[cg.b] : NULL, &cg.g->tensors[cg.y]);
+    graph_eval_conv(n, x, w, cc->bias ? &cg.g->tensors[cg.b] : NULL, NULL, &cg.g->tensors[cg.y]);
     nx = (size_t)graph_tensor_elements(x);
     ny = (size_t)graph_tensor_elements(y);
     np = nn_conv_tiled_packed_elements(cg.g, n, t);
@@ -262,7 +262,7 @@ static void report_speed(kiln_device *dev)
         nn_place x = { act->mem, 0 }, y = { act->mem, (cl_uint)(nact / 2) };
         nn_place w = { wts->mem, 0 }, b = { wts->mem, (cl_uint)(nw - 64) };
         double t0 = test_now_ms(), ms;
-        st = nn_conv_tiled_enqueue(dev, &s, &tile, t.oc_first, x, w, b, y);
+        st = nn_conv_tiled_enqueue(dev, &s, &tile, t.oc_first, x, w, b, y, (nn_place){ NULL, 0 });
         if (st == KILN_OK)
             st = device_finish(dev);
         ms = test_now_ms() - t0;

@@ -61,8 +61,8 @@ static kiln_status print_facts(const char *path, const onnx_input_shape *shape)
     }
     printf("model: %s\n", path);
     printf("folded: %zu nodes evaluated, %zu BatchNormalizations folded into Conv, %zu "
-           "activations fused, %zu nodes lowered, %zu removed\n", stats.folded, stats.bn_folded,
-           stats.fused, stats.rewritten, stats.removed);
+           "activations and %zu residual Adds fused, %zu nodes lowered, %zu removed\n", stats.folded,
+           stats.bn_folded, stats.fused, stats.residual_fused, stats.rewritten, stats.removed);
     st = graph_print_info(stdout, g);
     if (st != KILN_OK)
         goto out_free;

@@ -1,6 +1,7 @@
 /* The direct Conv launcher (cl/nn_conv_direct.cl): any Conv the folded
  * graph allows (1 to 3 spatial dims, strides, pads, dilations, groups,
- * optional bias, fused activation) with plain OIHW float32 weights. */
+ * optional bias, fused activation, optional residual) with plain OIHW
+ * float32 weights. */
 #include <string.h>
 
 #include "nn_kernel.h"
@@ -69,14 +70,15 @@ static const char *block_options(cl_int block)
 kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
 {
     char label[NN_LABEL_MAX];
-    nn_place px, pw, pb, py;
+    nn_place px, pw, pb, py, pr;
     conv_geom geo;
-    cl_int has_bias, act, half_out, block, blocks;
+    cl_int has_bias, has_res, act, half_out, block, blocks;
     size_t global[2];
     kiln_status st;
 
     graph_node_label(n, label, sizeof(label));
     memset(&pb, 0, sizeof(pb));
+    memset(&pr, 0, sizeof(pr));
     st = conv_geom_init(ctx->g, n, label, &geo);
     if (st == KILN_OK)
         st = nn_place_of(ctx, n->inputs[0], label, &px);
@@ -87,10 +89,15 @@ kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
     has_bias = n->ninputs > 2 && n->inputs[2] >= 0;
     if (st == KILN_OK && has_bias)
         st = nn_place_of(ctx, n->inputs[2], label, &pb);
+    has_res = n->ninputs > 3 && n->inputs[3] >= 0;
+    if (st == KILN_OK && has_res)
+        st = nn_place_of(ctx, n->inputs[3], label, &pr);
     if (st != KILN_OK)
         return st;
     if (!has_bias)
         pb = pw;
+    if (!has_res)
+        pr = px;
     act = nn_act_code(n->attr.conv.activation);
     half_out = nn_half_out(ctx->g, n->outputs[0]);
     block = geo.mg % 8 == 0 ? 8 : geo.mg >= 4 ? 4 : 1;
@@ -101,7 +108,8 @@ kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(pw.mem), DEV_ARG(pw.offset),
             DEV_ARG(pb.mem), DEV_ARG(pb.offset), DEV_ARG(has_bias), DEV_ARG(py.mem),
-            DEV_ARG(py.offset), DEV_ARG(geo.in), DEV_ARG(geo.out), DEV_ARG(geo.k),
+            DEV_ARG(py.offset), DEV_ARG(pr.mem), DEV_ARG(pr.offset), DEV_ARG(has_res),
+            DEV_ARG(geo.in), DEV_ARG(geo.out), DEV_ARG(geo.k),
             DEV_ARG(geo.s), DEV_ARG(geo.d), DEV_ARG(geo.pb), DEV_ARG(geo.cin),
             DEV_ARG(geo.cout), DEV_ARG(geo.cg), DEV_ARG(geo.mg), DEV_ARG(blocks),
             DEV_ARG(geo.groups), DEV_ARG(geo.batch), DEV_ARG(act), DEV_ARG(half_out)

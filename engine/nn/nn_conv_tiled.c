@@ -231,13 +231,16 @@ void nn_conv_tiled_pack(const kiln_graph *g, const graph_node *n, const nn_conv_
 /* Enqueues the kernel for explicit shapes (see nn_conv_tiled.h). */
 kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
                                   const nn_conv_tile *tile, int oc_first, nn_place x,
-                                  nn_place w, nn_place b, nn_place y)
+                                  nn_place w, nn_place b, nn_place y, nn_place r)
 {
     char options[160];
     int sx_spec = s->sx == 1 || s->sx == 2 ? s->sx : 0;
     cl_int has_bias = b.mem != NULL;
     cl_mem bmem = b.mem ? b.mem : w.mem;
     cl_uint boff = b.mem ? b.offset : 0;
+    cl_int has_res = r.mem != NULL;
+    cl_mem rmem = r.mem ? r.mem : x.mem;
+    cl_uint roff = r.mem ? r.offset : 0;
     cl_int ci = s->c, hi = s->h, wi = s->w, oci = s->oc, ohi = s->oh, owi = s->ow;
     cl_int khi = s->kh, kwi = s->kw, syi = s->sy, sxi = s->sx, dyi = s->dy, dxi = s->dx;
     cl_int pyi = s->py, pxi = s->px, acti = s->act, halfi = s->half_out;
@@ -248,7 +251,7 @@ kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
     const dev_kernel_arg args[] = {
         DEV_ARG(x.mem), DEV_ARG(x.offset), DEV_ARG(w.mem), DEV_ARG(w.offset),
         DEV_ARG(bmem), DEV_ARG(boff), DEV_ARG(has_bias), DEV_ARG(y.mem), DEV_ARG(y.offset),
-        DEV_ARG(ci), DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(oci), DEV_ARG(ohi), DEV_ARG(owi),
+        DEV_ARG(rmem), DEV_ARG(roff), DEV_ARG(has_res), DEV_ARG(ci), DEV_ARG(hi), DEV_ARG(wi), DEV_ARG(oci), DEV_ARG(ohi), DEV_ARG(owi),
         DEV_ARG(khi), DEV_ARG(kwi), DEV_ARG(syi), DEV_ARG(sxi), DEV_ARG(dyi), DEV_ARG(dxi),
         DEV_ARG(pyi), DEV_ARG(pxi), DEV_ARG(acti), DEV_ARG(halfi)
     };
@@ -286,7 +289,8 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
     const nn_conv_tuning *t = ctx->conv_tuning;
     nn_conv_tile tile;
     nn_conv_shape s;
-    nn_place px, pw, pb = { NULL, 0 }, py;
+    nn_place px, pw, pb = { NULL, 0 }, py, pr = { NULL, 0 };
+    int has_res = n->ninputs > 3 && n->inputs[3] >= 0;
     char label[160];
     uint64_t in_plane, out_plane;
 
@@ -315,19 +319,25 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
     py = ctx->places[n->outputs[0]];
     if (n->ninputs > 2 && n->inputs[2] >= 0)
         pb = ctx->places[n->inputs[2]];
-    if (!px.mem || !pw.mem || !py.mem || (n->ninputs > 2 && n->inputs[2] >= 0 && !pb.mem))
+    if (has_res)
+        pr = ctx->places[n->inputs[3]];
+    if (!px.mem || !pw.mem || !py.mem || (n->ninputs > 2 && n->inputs[2] >= 0 && !pb.mem) ||
+        (has_res && !pr.mem))
         return kiln_fail(KILN_E_INVAL, "%s: a tensor has no device place",
                          graph_node_label(n, label, sizeof(label)));
     in_plane = (uint64_t)s.c * (uint64_t)s.h * (uint64_t)s.w;
     out_plane = (uint64_t)s.oc * (uint64_t)s.oh * (uint64_t)s.ow;
     if (px.offset + in_plane * (uint64_t)x->dims[0] > UINT32_MAX ||
-        py.offset + out_plane * (uint64_t)x->dims[0] > UINT32_MAX)
+        py.offset + out_plane * (uint64_t)x->dims[0] > UINT32_MAX ||
+        pr.offset + out_plane * (uint64_t)x->dims[0] > UINT32_MAX)
         return kiln_fail(KILN_E_LIMIT, "%s: tensor offsets past 2^32 floats",
                          graph_node_label(n, label, sizeof(label)));
     for (int64_t bi = 0; bi < x->dims[0]; bi++) {
         nn_place xb = { px.mem, (cl_uint)(px.offset + in_plane * (uint64_t)bi) };
         nn_place yb = { py.mem, (cl_uint)(py.offset + out_plane * (uint64_t)bi) };
-        kiln_status st = nn_conv_tiled_enqueue(ctx->dev, &s, &tile, t->oc_first, xb, pw, pb, yb);
+        nn_place rb = { pr.mem, (cl_uint)(pr.offset + out_plane * (uint64_t)bi) };
+        kiln_status st = nn_conv_tiled_enqueue(ctx->dev, &s, &tile, t->oc_first, xb, pw, pb, yb,
+                                               rb);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", graph_node_label(n, label, sizeof(label)));
     }

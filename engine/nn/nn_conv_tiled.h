@@ -113,14 +113,17 @@ void nn_conv_tiled_pack(const kiln_graph *g, const graph_node *n, const nn_conv_
  * defaults for ctx->dev), its vectors narrowed for rows narrower than the
  * tile.  Weights at places[inputs[1]] are packed by
  * nn_conv_tiled_pack with that tuning; bias plain at places[inputs[2]]
- * (absent when the input is -1).  Does not wait. */
+ * (absent when the input is -1); the residual (input 3, when present)
+ * plain at places[inputs[3]], added after the activation.  Does not
+ * wait. */
 kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n);
 
 /* Enqueues the tiled kernel for explicit shapes and places, with tile
  * `tile` and dimension order `oc_first` (weights packed for tile.toc).
- * Used by the launcher and the tuning search.  Does not wait. */
+ * r: the residual added after the activation, in y's layout (r.mem NULL:
+ * none).  Used by the launcher and the tuning search.  Does not wait. */
 kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
                                   const nn_conv_tile *tile, int oc_first, nn_place x,
-                                  nn_place w, nn_place b, nn_place y);
+                                  nn_place w, nn_place b, nn_place y, nn_place r);
 
 #endif

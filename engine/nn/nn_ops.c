@@ -48,7 +48,7 @@ static int window_supported(const kiln_graph *g, const graph_node *n, const grap
 }
 
 /* Conv: weights present, a supported window, a group that divides the
- * channels. */
+ * channels, a residual (input 3, when present) of the output's shape. */
 static int conv_supported(const kiln_graph *g, const graph_node *n, const char *label,
                           char *msg, size_t msg_len)
 {
@@ -64,6 +64,15 @@ static int conv_supported(const kiln_graph *g, const graph_node *n, const char *
         return refuse(msg, msg_len, label, "Conv group %lld does not divide its %lld "
                       "input and %lld output channels", (long long)group,
                       (long long)x->dims[1], (long long)y->dims[1]);
+    if (n->ninputs > 3 && n->inputs[3] >= 0) {
+        const graph_tensor *r = &g->tensors[n->inputs[3]];
+        int same = r->rank == y->rank;
+        for (int i = 0; same && i < r->rank; i++)
+            same = r->dims[i] == y->dims[i];
+        if (!same)
+            return refuse(msg, msg_len, label, "Conv residual '%.100s' does not have the "
+                          "output's shape", r->name);
+    }
     return 1;
 }
 
@@ -120,7 +129,8 @@ static int resize_supported(const kiln_graph *g, const graph_node *n, const char
 /* The operator table, one row per graph_op (see nn_op_def). */
 static const nn_op_def op_table[] = {
     [GRAPH_OP_NONE] = NOT_RUN,
-    [GRAPH_OP_CONV] = { .ndata = 3, .nrequired = 2, .supported = conv_supported,
+    /* Conv's data: X, W, optional bias, optional residual (graph_fuse.h) */
+    [GRAPH_OP_CONV] = { .ndata = 4, .nrequired = 2, .supported = conv_supported,
                         .launch = nn_launch_conv },
     [GRAPH_OP_MAXPOOL] = { .ndata = 1, .nrequired = 1, .supported = maxpool_supported,
                            .launch = nn_launch_pool, .code = NN_POOL_MAX },

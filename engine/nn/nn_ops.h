@@ -81,7 +81,8 @@ typedef struct nn_op_def {
 const nn_op_def *nn_op_def_of(graph_op op);
 
 /* How many leading inputs of node n its launcher reads as tensor data
- * (Concat: all; Conv: 2 or 3 as its bias is there or not). */
+ * (Concat: all; Conv: 2 to 4, as its optional bias and residual are
+ * there or not). */
 size_t nn_op_data_inputs(const graph_node *n);
 
 /* Whether the engine can run node n of a folded graph on a device, and if

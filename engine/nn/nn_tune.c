@@ -114,7 +114,7 @@ struct tune_op {
 static kiln_status run_tiled(const tune_op *op)
 {
     return nn_conv_tiled_enqueue(op->dev, op->s, &op->tile, op->oc_first, op->b->x,
-                                 op->b->wpacked, op->b->bias, op->b->y);
+                                 op->b->wpacked, op->b->bias, op->b->y, (nn_place){ NULL, 0 });
 }
 
 /* The direct launcher on node 0 of op->direct's one-Conv graph. */
