@@ -4,6 +4,7 @@
 
 #include "nn_conv_algo.h"
 #include "nn_conv_gemm.h"
+#include "nn_conv_narrow.h"
 #include "nn_conv_winograd.h"
 #include "nn_ops.h"
 #include "status.h"
@@ -11,7 +12,7 @@
 static const char *const algo_names[NN_CONV_ALGOS] = {
     [NN_CONV_ALGO_DIRECT] = "direct", [NN_CONV_ALGO_TILED] = "tiled",
     [NN_CONV_ALGO_WINO2] = "winograd2", [NN_CONV_ALGO_WINO4] = "winograd4",
-    [NN_CONV_ALGO_GEMM] = "gemm",
+    [NN_CONV_ALGO_GEMM] = "gemm", [NN_CONV_ALGO_NARROW] = "narrow",
 };
 
 /* The algorithm's name (see nn_conv_algo.h). */
@@ -77,6 +78,8 @@ int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo)
         return nn_conv_winograd_fits(g, n);
     case NN_CONV_ALGO_GEMM:
         return nn_conv_gemm_fits(g, n);
+    case NN_CONV_ALGO_NARROW:
+        return nn_conv_narrow_fits(g, n);
     default:
         return 0;
     }
@@ -133,6 +136,8 @@ int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_
     algo = t ? nn_conv_tuning_lookup(t, &s) : NN_CONV_ALGO_AUTO;
     if (algo >= 0 && nn_conv_algo_fits(g, n, algo))
         return algo;
+    if (nn_conv_narrow_fits(g, n))
+        return NN_CONV_ALGO_NARROW;
     algo = nn_conv_algo_default(&s);
     return nn_conv_algo_fits(g, n, algo) ? algo : NN_CONV_ALGO_TILED;
 }
@@ -209,6 +214,8 @@ kiln_status nn_conv_algo_launch(const nn_launch *ctx, const graph_node *n, int a
         return nn_launch_conv_winograd(ctx, n, 4);
     case NN_CONV_ALGO_GEMM:
         return nn_launch_conv_gemm(ctx, n);
+    case NN_CONV_ALGO_NARROW:
+        return nn_launch_conv_narrow(ctx, n);
     default:
         return nn_launch_conv_direct(ctx, n);
     }

@@ -24,6 +24,7 @@ enum {
     NN_CONV_ALGO_WINO2,        /* Winograd F(2,3) (nn_conv_winograd.h) */
     NN_CONV_ALGO_WINO4,        /* Winograd F(4,3) */
     NN_CONV_ALGO_GEMM,         /* im2col (1x1: none) + CLBlast (nn_conv_gemm.h) */
+    NN_CONV_ALGO_NARROW,       /* few output channels, plain OIHW (nn_conv_narrow.h) */
     NN_CONV_ALGOS
 };
 
@@ -31,7 +32,7 @@ enum {
 #define NN_CONV_ALGO_AUTO (-1)
 
 /* The name of an algorithm ("direct", "tiled", "winograd2", "winograd4",
- * "gemm"), or "?" for another value. */
+ * "gemm", "narrow"), or "?" for another value. */
 const char *nn_conv_algo_name(int algo);
 
 /* Parses a name of nn_conv_algo_name or "auto" (NN_CONV_ALGO_AUTO) into
