@@ -7,9 +7,10 @@
 #include "host_alloc.h"
 #include "status.h"
 
-/* Marks the inputs of Concat node n that can be written in place. */
+/* Marks the inputs of Concat node n that can be written in place; with
+ * `shared`, inputs other nodes read too (not yet inside a Concat). */
 static void concat_inplace(const kiln_graph *g, const graph_node *n, const size_t *uses,
-                           graph_lifetime *life)
+                           int shared, graph_lifetime *life)
 {
     int out = n->outputs[0];
     int axis = (int)n->attr.axis;
@@ -25,8 +26,10 @@ static void concat_inplace(const kiln_graph *g, const graph_node *n, const size_
         int in = n->inputs[k];
         const graph_tensor *t = &g->tensors[in];
         size_t bytes = life[in].bytes;
+        int alone = uses[in] == 1;
         if (life[in].planned && t->kind == GRAPH_TENSOR_VALUE && t->producer >= 0 &&
-            uses[in] == 1 && !graph_is_output(g, in) && t->dtype == o->dtype) {
+            (alone || shared) && life[in].parent < 0 && in != out &&
+            !graph_is_output(g, in) && t->dtype == o->dtype) {
             life[in].parent = out;
             life[in].parent_offset = at;
         }
@@ -72,7 +75,8 @@ kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifet
         graph_uses_count(g, uses);
         for (size_t s = 0; s < g->nnodes; s++)
             if (g->nodes[s].op == GRAPH_OP_CONCAT)
-                concat_inplace(g, &g->nodes[s], uses, life);
+                concat_inplace(g, &g->nodes[s], uses,
+                               inplace_concat == GRAPH_INPLACE_CONCAT_SHARED, life);
     }
     kiln_free(uses);
     *out = life;

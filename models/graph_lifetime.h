@@ -12,7 +12,13 @@
  * Concat's output when the Concat is its only reader (once), it is
  * produced by a node (not a runtime input), and it is not a graph output.
  * Its `parent` is then the Concat's output and `parent_offset` its byte
- * offset there; the engine's Concat skips the copy for such inputs. */
+ * offset there; the engine's Concat skips the copy for such inputs.
+ *
+ * GRAPH_INPLACE_CONCAT_SHARED also places an input that other nodes read
+ * as well (a U-Net skip tensor, read by a pool and by the decoder's
+ * Concat), at its first Concat only: the Concat's output then lives from
+ * that input's production on (more arena bytes), and the Concat copies
+ * nothing. */
 #ifndef KILN_GRAPH_LIFETIME_H
 #define KILN_GRAPH_LIFETIME_H
 
@@ -28,8 +34,16 @@ typedef struct graph_lifetime {
     size_t parent_offset;           /* byte offset inside the parent */
 } graph_lifetime;
 
+/* The in-place rules (graph_lifetimes' inplace_concat). */
+enum {
+    GRAPH_INPLACE_CONCAT_NONE = 0,
+    GRAPH_INPLACE_CONCAT_SINGLE = 1,    /* inputs the Concat alone reads */
+    GRAPH_INPLACE_CONCAT_SHARED = 2     /* and inputs other nodes read too */
+};
+
 /* Computes one graph_lifetime per tensor (g->ntensors of them, in a new
- * array in *out; kiln_free it).  inplace_concat enables the in-place rule. */
+ * array in *out; kiln_free it).  inplace_concat: GRAPH_INPLACE_CONCAT_*
+ * (any other nonzero value: SINGLE). */
 kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifetime **out);
 
 #endif

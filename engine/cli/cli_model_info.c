@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "graph_fold.h"
 #include "graph_info.h"
+#include "graph_lifetime.h"
 #include "host_alloc.h"
 #include "memory_plan.h"
 #include "model_registry.h"
@@ -66,7 +67,7 @@ static kiln_status print_facts(const char *path, const onnx_input_shape *shape)
     st = graph_print_info(stdout, g);
     if (st != KILN_OK)
         goto out_free;
-    st = memory_plan_graph(g, 1, &plan);
+    st = memory_plan_graph(g, GRAPH_INPLACE_CONCAT_SHARED, &plan);   /* as nn_model plans */
     if (st != KILN_OK)
         goto out_free;
     memory_plan_print(stdout, &plan);

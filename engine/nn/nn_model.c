@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "graph_fold.h"
+#include "graph_lifetime.h"
 #include "launch.h"
 #include "host_alloc.h"
 #include "nn_conv_algo.h"
@@ -85,7 +86,8 @@ static kiln_status model_load(nn_model *m)
 static kiln_status model_plan(nn_model *m)
 {
     memory_plan plan;
-    kiln_status st = memory_plan_graph(m->g, 1, &plan);
+    /* skip tensors too go in place: the decoders' Concats copy nothing */
+    kiln_status st = memory_plan_graph(m->g, GRAPH_INPLACE_CONCAT_SHARED, &plan);
 
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s: planning the activation arena", m->path);
