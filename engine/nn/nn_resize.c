@@ -1,6 +1,7 @@
 /* The Resize launcher (cl/nn_resize.cl): a per-axis tap table built on
  * the device in a temporary pool buffer, then one work-item per output
- * element. */
+ * element (per output pixel and block of planes when only the last two
+ * axes are resized). */
 #include <string.h>
 
 #include "nn_kernel.h"
@@ -34,6 +35,10 @@ _Static_assert(GRAPH_NEAREST_ROUND_PREFER_FLOOR == NN_NEAREST_ROUND_PREFER_FLOOR
  * weights). */
 #define TABLE_INTS 6
 #define TABLE_FLOATS 4
+
+/* Planes per work-item of nn_resize_planes: the pixel's taps, read once,
+ * serve them all. */
+#define RESIZE_PLANE_STEP 8
 
 /* Whether only the last two axes of node n are resized: every leading
  * axis keeps its size at scale 1 under a coordinate mode that then maps
@@ -122,14 +127,18 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
         cl_int oh = (cl_int)y->dims[rank - 2], ow = (cl_int)y->dims[rank - 1];
         cl_int ybase = (cl_int)bases[rank - 2], xbase = (cl_int)bases[rank - 1];
         cl_int planes = (cl_int)(count / ((cl_uint)oh * (cl_uint)ow));
+        cl_int pstep = RESIZE_PLANE_STEP;
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
             DEV_ARG(table->mem), DEV_ARG(table->mem), DEV_ARG(wtab_off), DEV_ARG(ih),
             DEV_ARG(iw), DEV_ARG(oh), DEV_ARG(ow), DEV_ARG(ybase), DEV_ARG(xbase),
-            DEV_ARG(planes), DEV_ARG(half_out)
+            DEV_ARG(planes), DEV_ARG(pstep), DEV_ARG(half_out)
         };
-        size_t global3[3] = { (size_t)ow, (size_t)oh, (size_t)planes };
-        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize_planes", args,
+        size_t global3[3] = { (size_t)ow, (size_t)oh,
+                              ((size_t)planes + (size_t)pstep - 1) / (size_t)pstep };
+        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE,
+                               a->mode == GRAPH_RESIZE_CUBIC ? "-DRESIZE_TAPS=4" : "-DRESIZE_TAPS=2",
+                               "nn_resize_planes", args,
                                DEV_NARGS(args), 3, global3, nn_local);
     } else {
         const dev_kernel_arg args[] = {
