@@ -15,14 +15,17 @@
  *
  * The pass's conditions are checked on folded graphs: a Conv output that
  * something else also reads, a broadcasting Add, and a residual produced
- * after the Conv are left alone.  Every case ends with an empty pool
- * ledger. */
+ * after the Conv are left alone; so is the choice of the few-output-
+ * channel kernel (nn_conv_narrow_fits: at most 4 outputs, rows at most
+ * NN_CONV_NARROW_MAX_WIDTH wide, group 1).  Every case ends with an
+ * empty pool ledger. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph_fold.h"
+#include "nn_conv_narrow.h"
 #include "nn_model.h"
 #include "onnx_build.h"
 #include "onnx_load.h"
@@ -207,6 +210,8 @@ static void test_device_cases(const char *dir)
         { "narrow 3x3 7->2 stride 2", 7, 15, 33, 2, 3, 2, 1, 1, NULL, 0 },
         { "narrow 3x3 3->1 one-pixel rows", 3, 9, 1, 1, 3, 1, 1, 1, NULL, 0 },
         { "narrow 5x5 9->2 narrow image", 9, 6, 5, 2, 5, 1, 1, 1, "Relu", 1 },
+        { "oc 1 rows too wide: tiled, residual", 2, 3, NN_CONV_NARROW_MAX_WIDTH + 1, 1, 3, 1, 1,
+          1, "Relu", 1 },
     };
     kiln_device *dev = test_device_open(0);
 
@@ -287,12 +292,37 @@ static void test_pass_conditions(void)
     }
 }
 
+/* Which Convs the few-output-channel kernel takes: at most 4 outputs,
+ * rows at most NN_CONV_NARROW_MAX_WIDTH wide, group 1. */
+static void test_narrow_choice(void)
+{
+    static const fused_case cases[] = {
+        { "oc 1", 8, 5, 45, 1, 3, 1, 1, 1, NULL, 0 },
+        { "oc 4", 8, 5, 45, 4, 3, 1, 1, 1, NULL, 0 },
+        { "oc 5", 8, 5, 45, 5, 3, 1, 1, 1, NULL, 0 },
+        { "wide rows", 2, 3, NN_CONV_NARROW_MAX_WIDTH + 1, 1, 3, 1, 1, 1, NULL, 0 },
+        { "groups 2", 8, 5, 45, 2, 3, 1, 1, 2, NULL, 0 },
+    };
+    static const int want[] = { 1, 1, 0, 0, 0 };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        onnx_build *b = case_model(&cases[i], NULL);
+        kiln_graph *g = load_folded(b, NULL);
+        onnx_build_free(b);
+        if (!g)
+            continue;
+        CHECK(g->nnodes == 1 && nn_conv_narrow_fits(g, &g->nodes[0]) == want[i]);
+        graph_free(g);
+    }
+}
+
 /* Fused residual and few-output-channel Conv cases. */
 int main(void)
 {
     const char *dir = test_tmpdir("test_conv_fused");
 
     test_pass_conditions();
+    test_narrow_choice();
     test_device_cases(dir);
     return test_summary("test_conv_fused");
 }

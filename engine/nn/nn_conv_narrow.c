@@ -14,7 +14,8 @@ int nn_conv_narrow_fits(const kiln_graph *g, const graph_node *n)
 {
     if (!nn_conv_tiled_fits(g, n))
         return 0;
-    return g->tensors[n->outputs[0]].dims[1] <= NN_CONV_NARROW_MAX_OC;
+    const graph_tensor *y = &g->tensors[n->outputs[0]];
+    return y->dims[1] <= NN_CONV_NARROW_MAX_OC && y->dims[3] <= NN_CONV_NARROW_MAX_WIDTH;
 }
 
 /* The launch shape of a conv with `oc` outputs and rows `out_width`

@@ -11,10 +11,16 @@
 #include "nn_ops.h"
 
 #define NN_CONV_NARROW_MAX_OC 4
+/* Output rows at most this wide: measured under POCL on a 2-core EPYC,
+ * the kernel beats the tiled kernel's narrow tile on 64 -> 1 3x3 at 160
+ * and 320 pixels square and loses at 512 and 1024 (where the tiled kernel
+ * keeps those convs). */
+#define NN_CONV_NARROW_MAX_WIDTH 384
 
 /* Whether node n of a folded graph runs on the few-output-channel
  * kernel: a Conv the tiled kernel could run (nn_conv_tiled_fits) with at
- * most NN_CONV_NARROW_MAX_OC output channels.  The network executor (nn_model.c) asks
+ * most NN_CONV_NARROW_MAX_OC output channels and output rows at most
+ * NN_CONV_NARROW_MAX_WIDTH wide.  The network executor (nn_model.c) asks
  * it before nn_conv_tiled_fits; its weights then stay plain OIHW. */
 int nn_conv_narrow_fits(const kiln_graph *g, const graph_node *n);
 
