@@ -127,12 +127,8 @@ static void graph_build(const conv_case *cc, conv_graph *cg)
     win->has_kernel = win->has_strides = win->has_dilations = win->has_pads = 1;
     win->auto_pad = GRAPH_PAD_NOTSET;
     graph_eval_conv(n, &g->tensors[cg->x], &g->tensors[cg->w],
-                    cg->b >= 0 ? &g->tensors[cg->b] : NULL, &g->tensors[cg->y]);
-    if (cg->r >= 0) {
-        graph_tensor *y = &g->tensors[cg->y];
-        for (int64_t i = 0; i < graph_tensor_elements(y); i++)
-            y->f32[i] += g->tensors[cg->r].f32[i];
-    }
+                    cg->b >= 0 ? &g->tensors[cg->b] : NULL,
+                    cg->r >= 0 ? &g->tensors[cg->r] : NULL, &g->tensors[cg->y]);
     cg->g = g;
 }
 
@@ -238,8 +234,6 @@ static void run_case(kiln_device *dev, const conv_case *cc, const nn_conv_tuning
         double d;
         if (!nn_conv_algo_fits(cg.g, &cg.g->nodes[0], a))
             continue;
-        if (cc->residual && a == NN_CONV_ALGO_TILED)
-            continue;   /* the tiled kernel's residual is another branch's */
         d = run_algo(dev, &cg, cc, a, t, label);
         worst[a] = fmax(worst[a], d);
     }
