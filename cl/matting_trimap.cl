@@ -23,61 +23,81 @@ float mask_level(float m)
     return fabs(v - r) < 1e-3f ? r : v;
 }
 
+/* Returns 1 when mask pixel xx of `row` (width pixels) is not
+ * foreground, counting outside the image as not foreground. */
+uint trimap_not_fg(__global const float *row, int xx, uint width, float fg_threshold)
+{
+    return xx < 0 || xx >= (int)width || !(mask_level(row[xx]) > fg_threshold);
+}
+
+/* Returns 1 when mask pixel xx of `row` is inside the image and not
+ * background (outside counts as background). */
+uint trimap_not_bg(__global const float *row, int xx, uint width, float bg_threshold)
+{
+    return xx >= 0 && xx < (int)width && !(mask_level(row[xx]) < bg_threshold);
+}
+
 /* Row pass: rows[p] holds TRIMAP_ALL_FG when every pixel at offsets lo..hi
  * along x is foreground (all inside the image), TRIMAP_ALL_BG when every
- * one inside the image is background.  One work-item per pixel over a 1-D
- * range of at least width * height items. */
+ * one inside the image is background.  One work-item per row, sliding
+ * counts of the failing pixels along it. */
 __kernel void trimap_rows(__global const float *mask, __global uchar *rows,
                           uint width, uint height, float fg_threshold,
                           float bg_threshold, int lo, int hi)
 {
-    uint p = get_global_id(0);
-    uint all_fg = 1, all_bg = 1;
-    int x, y;
+    uint y = get_global_id(0);
+    __global const float *row;
+    __global uchar *out;
+    uint not_fg = 0, not_bg = 0;
 
-    if (p >= width * height)
+    if (y >= height)
         return;
-    x = (int)(p % width);
-    y = (int)(p / width);
-    for (int d = lo; d <= hi && (all_fg || all_bg); d++) {
-        int xx = x + d;
-        float v;
-        if (xx < 0 || xx >= (int)width) {
-            all_fg = 0;
-            continue;
-        }
-        v = mask_level(mask[(size_t)y * width + (size_t)xx]);
-        if (!(v > fg_threshold))
-            all_fg = 0;
-        if (!(v < bg_threshold))
-            all_bg = 0;
+    row = mask + (size_t)y * width;
+    out = rows + (size_t)y * width;
+    for (int d = lo; d <= hi; d++) {
+        not_fg += trimap_not_fg(row, d, width, fg_threshold);
+        not_bg += trimap_not_bg(row, d, width, bg_threshold);
     }
-    rows[p] = (uchar)((all_fg ? TRIMAP_ALL_FG : 0u) | (all_bg ? TRIMAP_ALL_BG : 0u));
+    for (int x = 0; x < (int)width; x++) {
+        out[x] = (uchar)((not_fg == 0 ? TRIMAP_ALL_FG : 0u) | (not_bg == 0 ? TRIMAP_ALL_BG : 0u));
+        not_fg += trimap_not_fg(row, x + 1 + hi, width, fg_threshold) -
+                  trimap_not_fg(row, x + lo, width, fg_threshold);
+        not_bg += trimap_not_bg(row, x + 1 + hi, width, bg_threshold) -
+                  trimap_not_bg(row, x + lo, width, bg_threshold);
+    }
+}
+
+/* Returns the row pass's bits at (x, yy), outside the image: not
+ * foreground, background. */
+uint trimap_bits(__global const uchar *rows, uint x, int yy, uint width, uint height)
+{
+    return yy < 0 || yy >= (int)height ? TRIMAP_ALL_BG : rows[(size_t)yy * width + x];
 }
 
 /* Column pass: ANDs the row pass's bits over offsets lo..hi along y
  * (outside the image: not foreground, background) and writes the trimap
- * value.  One work-item per pixel. */
+ * value: 0 background (which wins), 1 foreground, 0.5 unknown.  One
+ * work-item per column, sliding counts of the failing rows down it. */
 __kernel void trimap_cols(__global const uchar *rows, __global float *trimap,
                           uint width, uint height, int lo, int hi)
 {
-    uint p = get_global_id(0);
-    uint bits = TRIMAP_ALL_FG | TRIMAP_ALL_BG;
-    int x, y;
+    uint x = get_global_id(0);
+    uint not_fg = 0, not_bg = 0;
 
-    if (p >= width * height)
+    if (x >= width)
         return;
-    x = (int)(p % width);
-    y = (int)(p / width);
-    for (int d = lo; d <= hi && bits; d++) {
-        int yy = y + d;
-        if (yy < 0 || yy >= (int)height) {
-            bits &= TRIMAP_ALL_BG;
-            continue;
-        }
-        bits &= rows[(size_t)yy * width + (size_t)x];
+    for (int d = lo; d <= hi; d++) {
+        uint b = trimap_bits(rows, x, d, width, height);
+        not_fg += (b & TRIMAP_ALL_FG) == 0;
+        not_bg += (b & TRIMAP_ALL_BG) == 0;
     }
-    trimap[p] = (bits & TRIMAP_ALL_BG) ? 0.0f : (bits & TRIMAP_ALL_FG) ? 1.0f : 0.5f;
+    for (int y = 0; y < (int)height; y++) {
+        uint add = trimap_bits(rows, x, y + 1 + hi, width, height);
+        uint drop = trimap_bits(rows, x, y + lo, width, height);
+        trimap[(size_t)y * width + x] = not_bg == 0 ? 0.0f : not_fg == 0 ? 1.0f : 0.5f;
+        not_fg += ((add & TRIMAP_ALL_FG) == 0) - ((drop & TRIMAP_ALL_FG) == 0);
+        not_bg += ((add & TRIMAP_ALL_BG) == 0) - ((drop & TRIMAP_ALL_BG) == 0);
+    }
 }
 
 /* Counts one row of a trimap: counts[3 * row] foreground (>= 0.9),

@@ -80,16 +80,18 @@ kiln_status op_trimap_from_mask(kiln_device *dev, const dev_image *mask,
             DEV_ARG(height), DEV_ARG(fg_threshold), DEV_ARG(bg_threshold),
             DEV_ARG(lo), DEV_ARG(hi)
         };
+        size_t items = height;
         st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_rows", args,
-                                       DEV_NARGS(args), 1, &global);
+                                       DEV_NARGS(args), 1, &items);
     }
     if (st == KILN_OK) {
         const dev_kernel_arg args[] = {
             DEV_ARG(rows->mem), DEV_ARG(trimap->buf->mem), DEV_ARG(width),
             DEV_ARG(height), DEV_ARG(lo), DEV_ARG(hi)
         };
+        size_t items = width;
         st = dev_kernel_launch_default(dev, TRIMAP_SOURCE, "trimap_cols", args,
-                                       DEV_NARGS(args), 1, &global);
+                                       DEV_NARGS(args), 1, &items);
     }
     /* In-order queue: the column pass has read the rows before any reuse. */
     pool_release(dev->pool, rows);
