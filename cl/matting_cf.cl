@@ -1,14 +1,13 @@
 /* Closed-form alpha matting (Levin, Lischinski, Weiss) as pymatting's
- * estimate_alpha_cf: solves (L + lambda C) x = lambda b by conjugate
+ * estimate_alpha_cf: solves L_UU x_U = -L_UK fg_K (U the unknown pixels,
+ * K the known ones, fixed at their labels) by conjugate
  * gradients preconditioned with an aggregation multigrid whose coarse
  * spaces are the functions affine in colour on square tiles (the local
  * null space of the matting Laplacian).
  *
  * Layouts.  Images are planar float (pixel p = y * width + x; colour
- * channel c at [c * npix + p]).  The solver works on the "active" pixels:
- * unknown pixels, and known pixels with an unknown pixel or a pixel of the
- * other known label within 2R (the reach of a Laplacian row); every other
- * pixel keeps its trimap value.  Active pixels are numbered tile by tile
+ * channel c at [c * npix + p]).  The solver works on the "active" pixels,
+ * the unknown ones; every other pixel keeps its trimap value.  Active pixels are numbered tile by tile
  * (level-1 tiles of CF_T x CF_T pixels in Morton order, pixels in raster
  * order inside a tile); map[p] is the number of active pixel p, or -1.
  * Row i of the matrix is stored as CF_KK floats (coef[i * CF_KK + k],
@@ -58,10 +57,11 @@
 #define LABEL_FG 1
 #define LABEL_UNKNOWN 2
 
-/* Active-flag bits of the neighbourhood scan. */
-#define NEAR_UNKNOWN 1u
-#define NEAR_FG 2u
-#define NEAR_BG 4u
+/* Pivots of a coarse diagonal block below this fraction of its largest
+ * diagonal entry are dropped (directions the tile's basis barely spans,
+ * as on tiles with few unknown pixels; keeping them makes the smoother
+ * diverge and the preconditioner indefinite). */
+#define CF_PIVOT 1e-3f
 
 /* Regulariser of the coarse basis scales (colours in [0,1]). */
 #define CF_BASIS_DELTA 1e-4f
@@ -82,8 +82,10 @@
 #if defined(cl_khr_fp64)
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 typedef double real_t;
+typedef double3 real_t3;
 #else
 typedef float real_t;
+typedef float3 real_t3;
 #endif
 
 /* Returns the label of trimap value t: foreground at >= 0.9, background
@@ -95,13 +97,6 @@ int cf_label(float t)
     if (t <= 0.1f)
         return LABEL_BG;
     return LABEL_UNKNOWN;
-}
-
-/* Returns the NEAR_* bit of trimap value t. */
-uint cf_near_bit(float t)
-{
-    int l = cf_label(t);
-    return l == LABEL_FG ? NEAR_FG : l == LABEL_BG ? NEAR_BG : NEAR_UNKNOWN;
 }
 
 /* Sums v over the work-group (power-of-two size) through `scratch` and
@@ -191,58 +186,30 @@ void cf_triple(float8 r1, __global const float *b, float8 r2, float *out)
 
 /* ---- active set ---- */
 
-/* Row scan of the active test: hspan[p] ORs the NEAR_* bits of the pixels
- * within CF_D along x.  One work-item per pixel. */
-__kernel void cf_hspan(__global const float *trimap, __global uchar *hspan,
-                       uint width, uint height)
-{
-    uint p = get_global_id(0);
-    int x, lo, hi;
-    uint bits = 0;
-    __global const float *row;
-
-    if (p >= width * height)
-        return;
-    x = (int)(p % width);
-    row = trimap + (size_t)(p / width) * width;
-    lo = max(x - CF_D, 0);
-    hi = min(x + CF_D, (int)width - 1);
-    for (int xx = lo; xx <= hi; xx++)
-        bits |= cf_near_bit(row[xx]);
-    hspan[p] = (uchar)bits;
-}
-
-/* Column scan and count per grid tile of CF_T x CF_T pixels: a pixel is
- * active when an unknown pixel, or both a foreground and a background
- * pixel, lie within CF_D on each axis; map[p] = 0 for active pixels (the
- * number is set by cf_scatter) and -1 otherwise; counts[tile] = (active,
- * unknown).  One work-item per grid tile (grid_w x grid_h). */
-__kernel void cf_tile_flags(__global const uchar *hspan, __global const float *trimap,
-                            __global int *map, __global uint2 *counts, uint width,
-                            uint height, uint grid_w, uint grid_h)
+/* Flags and counts the active (unknown) pixels per grid tile of CF_T x
+ * CF_T pixels: map[p] = 0 for unknown pixels (the number is set by
+ * cf_scatter) and -1 otherwise; counts[tile] = unknown pixels.  One
+ * work-item per grid tile (grid_w x grid_h). */
+__kernel void cf_tile_flags(__global const float *trimap, __global int *map,
+                            __global uint *counts, uint width, uint height, uint grid_w,
+                            uint grid_h)
 {
     uint t = get_global_id(0);
-    uint tx, ty, active = 0, unknown = 0;
+    uint tx, ty, unknown = 0;
 
     if (t >= grid_w * grid_h)
         return;
     tx = t % grid_w;
     ty = t / grid_w;
     for (uint y = ty * CF_T; y < min(ty * CF_T + CF_T, height); y++) {
-        int lo = max((int)y - CF_D, 0), hi = min((int)y + CF_D, (int)height - 1);
         for (uint x = tx * CF_T; x < min(tx * CF_T + CF_T, width); x++) {
             size_t p = (size_t)y * width + x;
-            uint bits = 0;
-            int on;
-            for (int yy = lo; yy <= hi; yy++)
-                bits |= hspan[(size_t)yy * width + x];
-            on = (bits & NEAR_UNKNOWN) || (bits & (NEAR_FG | NEAR_BG)) == (NEAR_FG | NEAR_BG);
+            int on = cf_label(trimap[p]) == LABEL_UNKNOWN;
             map[p] = on ? 0 : -1;
-            active += on ? 1u : 0u;
-            unknown += cf_label(trimap[p]) == LABEL_UNKNOWN ? 1u : 0u;
+            unknown += on ? 1u : 0u;
         }
     }
-    counts[t] = (uint2)(active, unknown);
+    counts[t] = unknown;
 }
 
 /* Numbers the active pixels of each active level-1 tile: tiles[t] = (tx,
@@ -274,38 +241,55 @@ __kernel void cf_scatter(__global int *map, __global uint *act_pix,
 
 /* ---- the matrix ---- */
 
-/* Initial value of a pixel of label l: its known value, 0.5 if unknown. */
-float cf_start(int l)
-{
-    return l == LABEL_FG ? 1.0f : l == LABEL_UNKNOWN ? 0.5f : 0.0f;
-}
-
 #define CF_CW (CF_T + 4 * CF_R)     /* side of a tile's colour patch */
 #define CF_WW (CF_T + 2 * CF_R)     /* side of a tile's window centres */
 
-/* Builds the rows of A = L + lambda diag(known) for the active pixels of
- * one level-1 tile per work-group (CF_T x CF_T work-items, one per tile
- * pixel), exactly as pymatting's cf_laplacian: every window of CF_WS x
- * CF_WS pixels centred at an interior pixel (CF_R <= cx < width - CF_R,
- * same for y) that holds pixel i adds, for each pixel j of the window,
+/* At radius 1 the whitened colours u = F^-1 c of every window's pixels fit
+ * in local memory (CF_WW^2 windows of CF_WN pixels) and are computed once
+ * per window; larger radii recompute them per use from the factor. */
+#if CF_R == 1
+#define CF_UTABLE 1
+#endif
+
+/* Returns the whitened colour F^-1 (col - mean) of one pixel for window
+ * factor w (mean, f00, f10, f20, f11, f21, f22 with the diagonal stored as
+ * reciprocals). */
+real_t3 cf_whiten(__local const real_t *w, __local const real_t *col)
+{
+    real_t3 u;
+    u.x = (col[0] - w[0]) * w[3];
+    u.y = (col[1] - w[1] - w[4] * u.x) * w[6];
+    u.z = (col[2] - w[2] - w[5] * u.x - w[7] * u.y) * w[8];
+    return u;
+}
+
+/* Builds the rows of L restricted to the unknown pixels of one level-1
+ * tile per work-group (CF_T x CF_T work-items, one per tile pixel),
+ * exactly as pymatting's cf_laplacian: every window of CF_WS x CF_WS
+ * pixels centred at an interior pixel (CF_R <= cx < width - CF_R, same
+ * for y) that holds pixel i adds, for each pixel j of the window,
  * delta_ij - (1 + c_i^T M c_j) / |w| with c the window-centred colours and
  * M = ((eps I + sum c c^T) / |w|)^-1.  Computed as
  * c_i^T M c_j = |w| u_i . u_j with u = F^-1 c, F F^T = eps I + sum c c^T
  * (Cholesky); the tile's colours and window factors are shared in local
- * memory.  Writes each row (zero where the neighbour is outside the image
- * or inactive), 1 / A_ii, the start x_i (known value, 0.5 if unknown),
- * and the initial residual r_i = b_i - sum over active j of A_ij x_j of
- * the reduced right-hand side b_i = lambda fg_i - sum over inactive j of
- * A_ij fg_j; partials[t] gets the tile's (b.b, r.r). */
+ * memory.  As pymatting 1.1.15 does, known pixels are fixed (hard
+ * constraints): the system is L_UU x = -L_UK fg_K.  Writes each row (zero
+ * where the neighbour is outside the image or known), 1 / A_ii, the start
+ * x_i = 0.5 and the initial residual r_i = b_i - sum over unknown j of
+ * A_ij x_j with b_i = -sum over known j of A_ij fg_j; partials[t] gets
+ * the tile's (b.b, r.r). */
 __kernel __attribute__((reqd_work_group_size(CF_T * CF_T, 1, 1)))
 void cf_coef(__global const float *image, __global const float *trimap,
              __global const int *map, __global const uint4 *tiles,
              __global float *coef, __global float *inv_diag, __global float *x,
              __global float *r, __global float2 *partials, uint width, uint height,
-             float eps, float lambda)
+             float eps)
 {
     __local real_t col[CF_CW * CF_CW][3];
-    __local real_t win[CF_WW * CF_WW][9];   /* mean, F (f00 f10 f20 f11 f21 f22) */
+    __local real_t win[CF_WW * CF_WW][9];   /* mean, F with reciprocal diagonal */
+#ifdef CF_UTABLE
+    __local real_t ut[CF_WW * CF_WW][CF_WN][3];
+#endif
     __local float2 scratch[CF_T * CF_T];
     uint lid = get_local_id(0), npix = width * height;
     uint4 tile = tiles[get_group_id(0)];
@@ -322,20 +306,21 @@ void cf_coef(__global const float *image, __global const float *trimap,
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint k = lid; k < CF_WW * CF_WW; k += CF_T * CF_T) {
         int cx = x0 + CF_R + (int)(k % CF_WW), cy = y0 + CF_R + (int)(k / CF_WW);
-        real_t mean[3] = { 0, 0, 0 }, a[6] = { 0, 0, 0, 0, 0, 0 };
+        int q0 = (cy - y0 - CF_R) * CF_CW + (cx - x0 - CF_R);
+        real_t mean[3] = { 0, 0, 0 }, a[6] = { 0, 0, 0, 0, 0, 0 }, f00, f11, f22;
         if (cx < CF_R || cy < CF_R || cx >= (int)width - CF_R || cy >= (int)height - CF_R) {
             win[k][3] = 0;   /* not a window centre */
             continue;
         }
         for (int w = 0; w < CF_WN; w++) {
-            int q = (cy - y0 - CF_R + w / CF_WS) * CF_CW + (cx - x0 - CF_R + w % CF_WS);
+            int q = q0 + (w / CF_WS) * CF_CW + w % CF_WS;
             for (int c = 0; c < 3; c++)
                 mean[c] += col[q][c];
         }
         for (int c = 0; c < 3; c++)
             mean[c] /= (real_t)CF_WN;
         for (int w = 0; w < CF_WN; w++) {
-            int q = (cy - y0 - CF_R + w / CF_WS) * CF_CW + (cx - x0 - CF_R + w % CF_WS);
+            int q = q0 + (w / CF_WS) * CF_CW + w % CF_WS;
             real_t d0 = col[q][0] - mean[0], d1 = col[q][1] - mean[1], d2 = col[q][2] - mean[2];
             a[0] += d0 * d0;
             a[1] += d0 * d1;
@@ -350,12 +335,23 @@ void cf_coef(__global const float *image, __global const float *trimap,
         win[k][0] = mean[0];
         win[k][1] = mean[1];
         win[k][2] = mean[2];
-        win[k][3] = sqrt(a[0]);
-        win[k][4] = a[1] / win[k][3];
-        win[k][5] = a[2] / win[k][3];
-        win[k][6] = sqrt(fmax(a[3] - win[k][4] * win[k][4], (real_t)eps));
-        win[k][7] = (a[4] - win[k][5] * win[k][4]) / win[k][6];
-        win[k][8] = sqrt(fmax(a[5] - win[k][5] * win[k][5] - win[k][7] * win[k][7], (real_t)eps));
+        f00 = sqrt(a[0]);
+        win[k][4] = a[1] / f00;
+        win[k][5] = a[2] / f00;
+        f11 = sqrt(fmax(a[3] - win[k][4] * win[k][4], (real_t)eps));
+        win[k][7] = (a[4] - win[k][5] * win[k][4]) / f11;
+        f22 = sqrt(fmax(a[5] - win[k][5] * win[k][5] - win[k][7] * win[k][7], (real_t)eps));
+        win[k][3] = 1 / f00;
+        win[k][6] = 1 / f11;
+        win[k][8] = 1 / f22;
+#ifdef CF_UTABLE
+        for (int w = 0; w < CF_WN; w++) {
+            real_t3 u = cf_whiten(win[k], col[q0 + (w / CF_WS) * CF_CW + w % CF_WS]);
+            ut[k][w][0] = u.x;
+            ut[k][w][1] = u.y;
+            ut[k][w][2] = u.z;
+        }
+#endif
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -364,54 +360,54 @@ void cf_coef(__global const float *image, __global const float *trimap,
         uint i = (uint)map[pix];
         real_t acc[CF_KK];
         real_t b = 0, res = 0, diag;
-        int own = cf_label(trimap[pix]);
-        int me = (py - y0) * CF_CW + (px - x0);
 
         for (int k = 0; k < CF_KK; k++)
             acc[k] = 0;
         for (int wy = -CF_R; wy <= CF_R; wy++) {
             for (int wx = -CF_R; wx <= CF_R; wx++) {
                 int k = (py + wy - y0 - CF_R) * CF_WW + (px + wx - x0 - CF_R);
-                real_t ui0, ui1, ui2;
+                /* the window (centre at offset (wx, wy) from pixel i) starts
+                 * at row slot `base`; i is its pixel `mine` */
+                int mine = (CF_R - wy) * CF_WS + CF_R - wx;
+                int base = (CF_D + wy - CF_R) * CF_K + CF_D + wx - CF_R;
+                real_t3 ui;
                 if (win[k][3] == 0)
                     continue;
-                ui0 = (col[me][0] - win[k][0]) / win[k][3];
-                ui1 = (col[me][1] - win[k][1] - win[k][4] * ui0) / win[k][6];
-                ui2 = (col[me][2] - win[k][2] - win[k][5] * ui0 - win[k][7] * ui1) / win[k][8];
+#ifdef CF_UTABLE
+                ui = (real_t3)(ut[k][mine][0], ut[k][mine][1], ut[k][mine][2]);
+#else
+                ui = cf_whiten(win[k], col[(py - y0) * CF_CW + (px - x0)]);
+#endif
                 for (int w = 0; w < CF_WN; w++) {
-                    int dx = wx - CF_R + w % CF_WS, dy = wy - CF_R + w / CF_WS;
-                    int q = me + dy * CF_CW + dx;
-                    real_t u0 = (col[q][0] - win[k][0]) / win[k][3];
-                    real_t u1 = (col[q][1] - win[k][1] - win[k][4] * u0) / win[k][6];
-                    real_t u2 = (col[q][2] - win[k][2] - win[k][5] * u0 - win[k][7] * u1) / win[k][8];
-                    acc[(dy + CF_D) * CF_K + dx + CF_D] +=
-                        (dx == 0 && dy == 0 ? (real_t)1 : (real_t)0) - (real_t)1 / (real_t)CF_WN -
-                        (ui0 * u0 + ui1 * u1 + ui2 * u2);
+#ifdef CF_UTABLE
+                    real_t3 uj = (real_t3)(ut[k][w][0], ut[k][w][1], ut[k][w][2]);
+#else
+                    int q = (py - y0 + wy - CF_R + w / CF_WS) * CF_CW +
+                            (px - x0 + wx - CF_R + w % CF_WS);
+                    real_t3 uj = cf_whiten(win[k], col[q]);
+#endif
+                    acc[base + (w / CF_WS) * CF_K + w % CF_WS] +=
+                        (w == mine ? (real_t)1 : (real_t)0) - (real_t)1 / (real_t)CF_WN -
+                        dot(ui, uj);
                 }
             }
         }
-        if (own != LABEL_UNKNOWN)
-            acc[CF_D * CF_K + CF_D] += (real_t)lambda;
-        if (own == LABEL_FG)
-            b = (real_t)lambda;
         for (int dy = -CF_D; dy <= CF_D; dy++) {
             for (int dx = -CF_D; dx <= CF_D; dx++) {
                 int k = (dy + CF_D) * CF_K + dx + CF_D;
                 int qx = px + dx, qy = py + dy;
                 size_t q;
-                int l;
                 if (qx < 0 || qy < 0 || qx >= (int)width || qy >= (int)height) {
                     acc[k] = 0;
                     continue;
                 }
                 q = (size_t)qy * width + (size_t)qx;
-                l = cf_label(trimap[q]);
                 if (map[q] < 0) {
-                    if (l == LABEL_FG)
+                    if (cf_label(trimap[q]) == LABEL_FG)
                         b -= acc[k];
                     acc[k] = 0;
                 } else {
-                    res += acc[k] * (real_t)cf_start(l);
+                    res += acc[k] * (real_t)0.5;
                 }
             }
         }
@@ -420,7 +416,7 @@ void cf_coef(__global const float *image, __global const float *trimap,
         for (int k = 0; k < CF_KK; k++)
             coef[(size_t)i * CF_KK + k] = (float)acc[k];
         inv_diag[i] = diag > 0 ? (float)(1 / diag) : 0.0f;
-        x[i] = cf_start(own);
+        x[i] = 0.5f;
         r[i] = (float)res;
         sums = (float2)((float)(b * b), (float)(res * res));
     }
@@ -607,7 +603,7 @@ __kernel void cf_galerkin_parents(__global float *a, __global const float8 *rmat
 
 /* Inverts each tile's diagonal block (slot 4) of level `off` into
  * binv[(off + t) * 16]: LDL^T of the symmetrised block, pivots below
- * 1e-5 of the largest diagonal dropped (a generalised inverse that
+ * CF_PIVOT of the largest diagonal dropped (a generalised inverse that
  * ignores directions the basis does not span).  One work-item per tile. */
 __kernel void cf_block_inverse(__global const float *a, __global float *binv,
                                uint off, uint ntiles)
@@ -625,7 +621,7 @@ __kernel void cf_block_inverse(__global const float *a, __global float *binv,
         float v = m[j * 5];
         for (int k = 0; k < j; k++)
             v -= l[j][k] * l[j][k] * d[k];
-        d[j] = v > 1e-5f * dmax ? v : 0.0f;
+        d[j] = v > CF_PIVOT * dmax ? v : 0.0f;
         for (int i = j + 1; i < 4; i++) {
             float w = 0.5f * (m[i * 4 + j] + m[j * 4 + i]);
             for (int k = 0; k < j; k++)

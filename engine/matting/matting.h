@@ -29,7 +29,6 @@ kiln_status op_trimap_counts(kiln_device *dev, const dev_image *trimap,
 typedef struct cf_params {
     float epsilon;           /* regularisation, pymatting default 1e-7 */
     uint32_t radius;         /* window radius, default 1 */
-    float lambda;            /* weight of the known-pixel constraints, 100 */
     uint32_t max_iterations; /* solver iteration cap */
     float tolerance;         /* relative residual to stop at */
 } cf_params;
@@ -42,14 +41,16 @@ typedef struct cf_stats {
     size_t device_bytes;     /* peak pool bytes the solve held */
 } cf_stats;
 
-/* Fills the pymatting defaults (epsilon 1e-7, radius 1, lambda 100, and
- * the solver settings that reach its accuracy). */
+/* Fills the pymatting defaults (epsilon 1e-7, radius 1, and the solver
+ * settings that reach its accuracy). */
 void cf_params_default(cf_params *p);
 
 /* Closed-form alpha for `image` (3 channels) constrained by `trimap`
- * (1 channel, 0/0.5/1): solves (L + lambda C) x = lambda b as pymatting's
- * estimate_alpha_cf does, on the device, without storing anything per
- * known pixel beyond image-sized buffers; clips to [0,1].  stats may be
+ * (1 channel, 0/0.5/1): solves L_UU x_U = -L_UK fg_K (the matting Laplacian
+ * restricted to the unknown pixels U, the known pixels K fixed at their
+ * labels) as pymatting's estimate_alpha_cf does since 1.1.2, on the
+ * device, without storing anything per known pixel beyond image-sized
+ * buffers; clips to [0,1].  stats may be
  * NULL.  A trimap without unknown pixels returns it as the alpha. */
 kiln_status op_alpha_cf(kiln_device *dev, const dev_image *image,
                         const dev_image *trimap, const cf_params *params,

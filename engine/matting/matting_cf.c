@@ -1,16 +1,11 @@
 /* Closed-form alpha matting on the device (kernels in cl/matting_cf.cl):
- * pymatting's estimate_alpha_cf system, (L + lambda C) x = lambda b,
- * restricted to the pixels whose value can differ from their trimap
- * value, and solved by conjugate gradients with a multigrid
- * preconditioner.
+ * pymatting's estimate_alpha_cf system (1.1.15), the matting Laplacian
+ * restricted to the unknown pixels U with the known pixels K fixed at
+ * their labels, L_UU x = -L_UK fg_K, solved by conjugate gradients with a
+ * multigrid preconditioner.
  *
- * (1) The active set: unknown pixels, and known pixels within 2r (the
- * reach of a Laplacian row) of an unknown pixel or of a pixel with the
- * other known label.  Every other pixel is known and surrounded by its own
- * label: since the rows of L sum to zero, its equation holds at its
- * trimap value, which it keeps (those values move to the right-hand
- * side; against the full system the alpha changes by ~1e-7).  The device
- * flags and counts active pixels per tile (4x4, 8x8 for r > 2); the host
+ * (1) The active set: the unknown pixels.  The device flags and counts
+ * them per tile (4x4, 8x8 for r > 2); the host
  * orders the active tiles in Morton order, scans their counts and builds
  * the tile hierarchy (work and transfers of O(pixels / 16)); the device
  * numbers the pixels.
@@ -25,14 +20,13 @@
  * matting Laplacian), with Galerkin coarse matrices, block-Jacobi
  * smoothing and over-corrected prolongation, up to a single tile; levels
  * of at most CF_TAIL_TILES tiles run in one work-group.  It needs about
- * twenty times fewer iterations than Jacobi on rembg-style trimaps (96
- * against 3100 at one megapixel).  Scalars stay on the device; the host
+ * ten times fewer iterations than Jacobi on rembg-style trimaps.  Scalars stay on the device; the host
  * reads the residual every CF_CHECK_EVERY iterations.  Should the
  * preconditioner break down (non-positive curvature in float), CG
  * restarts from the current iterate with Jacobi alone.
  *
  * Memory: three image-sized buffers (the pixel numbering, the
- * preconditioned residual, the output; a byte per pixel during setup),
+ * preconditioned residual, the output),
  * per active pixel (4r+1)^2 + 10 floats and an index, per tile about 800
  * bytes; nothing per inactive pixel beyond the image-sized buffers. */
 #include <math.h>
@@ -102,8 +96,7 @@ enum {
     B_PART,     /* float2 per work-group */
     B_SCAL,     /* CF_NSCALARS floats */
     B_LEVELS,   /* uint2 per level: offset, tiles */
-    B_HSPAN,    /* byte per pixel, setup only */
-    B_COUNTS,   /* uint2 per grid tile, setup only */
+    B_COUNTS,   /* uint per grid tile, setup only */
     B_COUNT
 };
 
@@ -137,22 +130,20 @@ typedef struct cf_solver {
 } cf_solver;
 
 /* Fills the pymatting defaults and the solver settings chosen by
- * measurement.  The tolerance applies to the reduced system's residual,
- * |b - A x| <= tolerance |b|; pymatting's rtol of 1e-7 is relative to its
- * full right-hand side, whose norm counts every foreground pixel.  3e-7
- * lands within SAD/1000 0.01 and MSE 5e-6 of pymatting's alphas on the
- * reference images (the parity bar is 0.25 and 2e-4) in under 100
- * iterations; the cap leaves room for the Jacobi fallback (about 1400
- * iterations on the astronaut). */
+ * measurement.  The tolerance applies to the residual,
+ * |b - A x| <= tolerance |b|, with pymatting's b (its rtol is 1e-7, in
+ * double).  1e-5 lands within SAD/1000 0.01 of pymatting's alphas on
+ * the reference images (the parity bar is 0.25) and, on the astronaut
+ * at 1 MP, within a mean 7e-4 over the unknown pixels; the cap leaves
+ * room for the Jacobi fallback. */
 void cf_params_default(cf_params *p)
 {
     if (!p)
         return;
     p->epsilon = 1e-7f;
     p->radius = 1;
-    p->lambda = 100.0f;
     p->max_iterations = 2000;
-    p->tolerance = 3e-7f;
+    p->tolerance = 1e-5f;
 }
 
 /* ---- buffers and launches ---- */
@@ -279,12 +270,13 @@ static void plan_free(cf_plan *plan)
     plan->codes = NULL;
 }
 
-/* Builds the hierarchy from the per-grid-tile counts (active, unknown):
+/* Builds the hierarchy from the per-grid-tile counts of active (unknown)
+ * pixels:
  * level-1 tiles with an active pixel in Morton order with their pixel
  * ranges, then parents (codes >> 2) until one tile remains, neighbour
  * tables, children ranges and parents.  Returns KILN_OK or
  * KILN_E_HOSTMEM (nothing allocated then). */
-static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t grid_w,
+static kiln_status plan_build(cf_plan *plan, const cl_uint *counts, uint32_t grid_w,
                               uint32_t grid_h)
 {
     size_t ngrid = (size_t)grid_w * grid_h, nt1 = 0, cap;
@@ -295,8 +287,8 @@ static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t gr
     plan->nactive = 0;
     plan->nunknown = 0;
     for (size_t g = 0; g < ngrid; g++) {
-        nt1 += counts[g].s[0] > 0;
-        plan->nunknown += counts[g].s[1];
+        nt1 += counts[g] > 0;
+        plan->nunknown += counts[g];
     }
     plan->nlevels = 0;
     plan->total = 0;
@@ -326,10 +318,10 @@ static kiln_status plan_build(cf_plan *plan, const cl_uint2 *counts, uint32_t gr
     }
     nt1 = 0;
     for (size_t g = 0; g < ngrid; g++) {
-        if (counts[g].s[0] == 0)
+        if (counts[g] == 0)
             continue;
         entries[nt1][0] = morton((uint32_t)(g % grid_w), (uint32_t)(g / grid_w));
-        entries[nt1][1] = counts[g].s[0];
+        entries[nt1][1] = counts[g];
         nt1++;
     }
     for (size_t g = 0; g < ngrid; g++)
@@ -432,9 +424,6 @@ static kiln_status cf_check(const kiln_device *dev, const dev_image *image, cons
     if (!(p->epsilon > 0.0f) || !isfinite(p->epsilon))
         return kiln_fail(KILN_E_INVAL, "closed-form alpha: epsilon %g must be positive and "
                          "finite", (double)p->epsilon);
-    if (!(p->lambda > 0.0f) || !isfinite(p->lambda))
-        return kiln_fail(KILN_E_INVAL, "closed-form alpha: lambda %g must be positive and "
-                         "finite", (double)p->lambda);
     if (p->radius < 1 || p->radius > CF_MAX_RADIUS)
         return kiln_fail(KILN_E_INVAL, "closed-form alpha: radius %u, need 1 to %u",
                          (unsigned)p->radius, (unsigned)CF_MAX_RADIUS);
@@ -450,39 +439,25 @@ static kiln_status cf_check(const kiln_device *dev, const dev_image *image, cons
     return KILN_OK;
 }
 
-/* Finds the active pixels: flags and counts per grid tile on the device,
- * the hierarchy on the host, the numbering on the device.  Leaves B_MAP
- * (numbered) and the plan; the setup buffers are released. */
+/* Finds the active (unknown) pixels: flags and counts per grid tile on
+ * the device, the hierarchy on the host, the numbering on the device.
+ * Leaves B_MAP (numbered) and the plan; the setup buffer is released. */
 static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
 {
     cl_uint tile = s->tile;
     cl_uint grid_w = (s->width + tile - 1) / tile, grid_h = (s->height + tile - 1) / tile;
     size_t ngrid = (size_t)grid_w * grid_h;
-    cl_uint2 *counts;
+    cl_uint *counts;
     kiln_status st;
 
-    st = cf_acquire(s, B_HSPAN, s->npix, TAG_SCRATCH);
-    if (st != KILN_OK)
-        return st;
-    st = cf_acquire(s, B_COUNTS, ngrid * sizeof(cl_uint2), TAG_SCRATCH);
+    st = cf_acquire(s, B_COUNTS, ngrid * sizeof(cl_uint), TAG_SCRATCH);
     if (st != KILN_OK)
         return st;
     {
         dev_kernel_arg args[] = {
-            DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_HSPAN]->mem), DEV_ARG(s->width),
-            DEV_ARG(s->height)
-        };
-        size_t items = s->npix;
-        st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_hspan", args,
-                               DEV_NARGS(args), 1, &items, NULL);
-    }
-    if (st != KILN_OK)
-        return st;
-    {
-        dev_kernel_arg args[] = {
-            DEV_ARG(s->buf[B_HSPAN]->mem), DEV_ARG(trimap->buf->mem),
-            DEV_ARG(s->buf[B_MAP]->mem), DEV_ARG(s->buf[B_COUNTS]->mem), DEV_ARG(s->width),
-            DEV_ARG(s->height), DEV_ARG(grid_w), DEV_ARG(grid_h)
+            DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_MAP]->mem),
+            DEV_ARG(s->buf[B_COUNTS]->mem), DEV_ARG(s->width), DEV_ARG(s->height),
+            DEV_ARG(grid_w), DEV_ARG(grid_h)
         };
         size_t items = ngrid;
         st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_tile_flags", args,
@@ -500,7 +475,6 @@ static kiln_status cf_find_active(cf_solver *s, const dev_image *trimap)
         st = plan_build(&s->plan, counts, grid_w, grid_h);
     kiln_free(counts);
     cf_release(s, B_COUNTS);
-    cf_release(s, B_HSPAN);
     return st;
 }
 
@@ -609,15 +583,14 @@ static size_t cf_groups(const cf_solver *s, size_t items)
 static kiln_status cf_build_rows(cf_solver *s, const dev_image *image,
                                  const dev_image *trimap, const cf_params *p)
 {
-    cl_float eps = p->epsilon, lambda = p->lambda;
+    cl_float eps = p->epsilon;
     size_t local = (size_t)s->tile * s->tile, global = (size_t)s->plan.nt[0] * local;
     kiln_status st;
     const dev_kernel_arg args[] = {
         DEV_ARG(image->buf->mem), DEV_ARG(trimap->buf->mem), DEV_ARG(s->buf[B_MAP]->mem),
         DEV_ARG(s->buf[B_TILES]->mem), DEV_ARG(s->buf[B_COEF]->mem),
         DEV_ARG(s->buf[B_DIAG]->mem), DEV_ARG(s->buf[B_X]->mem), DEV_ARG(s->buf[B_R]->mem),
-        DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(s->width), DEV_ARG(s->height), DEV_ARG(eps),
-        DEV_ARG(lambda)
+        DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(s->width), DEV_ARG(s->height), DEV_ARG(eps)
     };
 
     st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_coef", args, DEV_NARGS(args), 1,
