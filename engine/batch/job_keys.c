@@ -264,7 +264,7 @@ const job_key job_keys[] = {
       .doc = "Solver iteration cap.",
       FIELD(refine.max_iterations) },
     { .section = "refine", .name = "tolerance", .type = JOB_KEY_FLOAT,
-      .fmin = 1e-12, .fmax = 1.0, .default_text = "3e-7",
+      .fmin = 1e-12, .fmax = 1.0, .default_text = "1e-5",
       .doc = "Solver stops at this relative residual.",
       FIELD(refine.tolerance) },
     { .section = "refine", .name = "guided_radius", .type = JOB_KEY_INT,
