@@ -661,43 +661,49 @@ __kernel void cf_block_inverse(__global const float *a, __global float *binv,
  * x += alpha p, r -= alpha s.  u lives in the image-sized u_img so that
  * rows gather their neighbours directly. */
 
-/* w = A u for every active row (u gathered from u_img), with per-group
- * partials of (w . u, 0) from partials[part_off] on.  One work-item per
- * active pixel. */
+/* w = A u for the rows of one level-1 tile per work-item (u gathered from
+ * u_img; a tile's rows are contiguous), with per-group partials of
+ * (w . u, 0) from partials[part_off] on. */
 __kernel void cf_spmv(__global const float *coef, __global const uint *act_pix,
-                      __global const float *u_img, __global float *w,
-                      __global float2 *partials, uint part_off, __local float2 *scratch,
-                      uint n, uint width, uint height)
+                      __global const uint4 *tiles, __global const float *u_img,
+                      __global float *w, __global float2 *partials, uint part_off,
+                      __local float2 *scratch, uint ntiles, uint width, uint height)
 {
-    uint i = get_global_id(0);
+    uint t = get_global_id(0);
     float wu = 0.0f;
 
-    if (i < n) {
-        uint pix = act_pix[i];
-        int px = (int)(pix % width), py = (int)(pix / width);
-        __global const float *row = coef + (size_t)i * CF_KK;
-        float acc = 0.0f;
-        if (px >= CF_D && py >= CF_D && px + CF_D < (int)width && py + CF_D < (int)height) {
-            __global const float *base = u_img + (pix - CF_D * width - CF_D);
+    if (t < ntiles) {
+        uint4 tile = tiles[t];
+        int interior = tile.x * CF_T >= CF_D && tile.y * CF_T >= CF_D &&
+                       tile.x * CF_T + CF_T + CF_D <= width &&
+                       tile.y * CF_T + CF_T + CF_D <= height;
+        for (uint i = tile.z; i < tile.z + tile.w; i++) {
+            uint pix = act_pix[i];
+            __global const float *row = coef + (size_t)i * CF_KK;
+            float acc = 0.0f;
+            if (interior) {
+                __global const float *base = u_img + (pix - CF_D * width - CF_D);
 #pragma unroll
-            for (int dy = 0; dy < CF_K; dy++) {
+                for (int dy = 0; dy < CF_K; dy++) {
 #pragma unroll
-                for (int dx = 0; dx < CF_K; dx++)
-                    acc += row[dy * CF_K + dx] * base[(size_t)dy * width + (size_t)dx];
+                    for (int dx = 0; dx < CF_K; dx++)
+                        acc += row[dy * CF_K + dx] * base[(size_t)dy * width + (size_t)dx];
+                }
+            } else {
+                /* Near the border: neighbours outside have zero
+                 * coefficients; clamped addresses keep the reads inside. */
+                int px = (int)(pix % width), py = (int)(pix / width);
+                for (int dy = -CF_D; dy <= CF_D; dy++) {
+                    __global const float *line =
+                        u_img + (size_t)clamp(py + dy, 0, (int)height - 1) * width;
+                    __global const float *c = row + (dy + CF_D) * CF_K + CF_D;
+                    for (int dx = -CF_D; dx <= CF_D; dx++)
+                        acc += c[dx] * line[clamp(px + dx, 0, (int)width - 1)];
+                }
             }
-        } else {
-            /* Near the border: neighbours outside have zero coefficients;
-             * clamped addresses keep the reads inside the image. */
-            for (int dy = -CF_D; dy <= CF_D; dy++) {
-                __global const float *line =
-                    u_img + (size_t)clamp(py + dy, 0, (int)height - 1) * width;
-                __global const float *c = row + (dy + CF_D) * CF_K + CF_D;
-                for (int dx = -CF_D; dx <= CF_D; dx++)
-                    acc += c[dx] * line[clamp(px + dx, 0, (int)width - 1)];
-            }
+            w[i] = acc;
+            wu += acc * u_img[pix];
         }
-        w[i] = acc;
-        wu = acc * u_img[pix];
     }
     cf_group_store(scratch, partials + part_off, (float2)(wu, 0.0f));
 }

@@ -738,7 +738,7 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
     cl_uint nt1 = plan->nt[0];
     cl_float w1 = plan->nlevels == 1 ? 1.0f : CF_OMEGA_COARSE, wf = CF_OMEGA;
     cl_mem zc = plan->nlevels == 1 ? cf_mem(s, B_ZV) : cf_mem(s, B_ZZ);
-    size_t g_tiles = cf_groups(s, nt1), g_rows = cf_groups(s, s->n);
+    size_t g_tiles = cf_groups(s, nt1);
     kiln_status st;
 
     {
@@ -774,16 +774,16 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
         cl_uint part_off = (cl_uint)g_tiles;
         const dev_kernel_arg args[] = {
             DEV_ARG(s->buf[B_COEF]->mem), DEV_ARG(s->buf[B_ACT]->mem),
-            DEV_ARG(s->buf[B_UIMG]->mem), DEV_ARG(s->buf[B_W]->mem),
-            DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(part_off), CF_SCRATCH(s), DEV_ARG(s->n),
-            DEV_ARG(s->width), DEV_ARG(s->height)
+            DEV_ARG(s->buf[B_TILES]->mem), DEV_ARG(s->buf[B_UIMG]->mem),
+            DEV_ARG(s->buf[B_W]->mem), DEV_ARG(s->buf[B_PART]->mem), DEV_ARG(part_off),
+            CF_SCRATCH(s), DEV_ARG(nt1), DEV_ARG(s->width), DEV_ARG(s->height)
         };
-        size_t items = s->n;
+        size_t items = nt1;
         st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_spmv", args,
                                DEV_NARGS(args), 1, &items, &s->wg);
     }
     if (st == KILN_OK)
-        st = cf_reduce(s, g_tiles, g_rows, mode);
+        st = cf_reduce(s, g_tiles, g_tiles, mode);
     return st;
 }
 
