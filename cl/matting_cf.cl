@@ -884,6 +884,48 @@ __kernel void cf_up(__global const float *a, __global const float *binv,
                    over, w);
 }
 
+/* The fine level of the preconditioner for the pixels of level-1 tile t
+ * with its correction c: u_i = wgt r_i / A_ii + phi(i) . c into u_img;
+ * returns the tile's (r . u, r . r). */
+float2 cf_fine_tile(__global const uint *act_pix, uint4 tile, __global const float4 *phi,
+                    __global const float *r, __global const float *inv_diag, float4 c,
+                    __global float *u_img, float wgt)
+{
+    float2 sums = (float2)(0.0f, 0.0f);
+
+    for (uint i = tile.z; i < tile.z + tile.w; i++) {
+        float ri = r[i];
+        float ui = wgt * ri * inv_diag[i] + dot(phi[i], c);
+        u_img[act_pix[i]] = ui;
+        sums += (float2)(ri * ui, ri * ri);
+    }
+    return sums;
+}
+
+/* The last up-step (to level 1, offset 0) fused with the fine level: for
+ * level-1 tile t, cf_up_tile's correction, then cf_fine_tile with it, and
+ * per-group partials of (r . u, r . r).  One work-item per level-1 tile,
+ * work-groups of the reduction size. */
+__kernel void cf_up_fine(__global const float *a, __global const float *binv,
+                         __global const float8 *rmat, __global const int *nbr,
+                         __global const uint *parent, __global const float4 *rv,
+                         __global const float4 *zv, __global const float4 *zc,
+                         __global float4 *zout, uint coarse_off, uint ntiles, float over,
+                         float w, __global const uint *act_pix, __global const uint4 *tiles,
+                         __global const float4 *phi, __global const float *r,
+                         __global const float *inv_diag, __global float *u_img,
+                         __global float2 *partials, __local float2 *scratch, float wgt)
+{
+    uint t = get_global_id(0);
+    float2 sums = (float2)(0.0f, 0.0f);
+
+    if (t < ntiles) {
+        cf_up_tile(a, binv, rmat, nbr, parent, rv, zv, zc, zout, 0, coarse_off, t, over, w);
+        sums = cf_fine_tile(act_pix, tiles[t], phi, r, inv_diag, zout[t], u_img, wgt);
+    }
+    cf_group_store(scratch, partials, sums);
+}
+
 /* The small levels of the V-cycle in one work-group: down-steps into
  * levels max(first, 1) .. nlevels - 1, then up-steps for levels
  * nlevels - 2 .. first, each separated by a barrier (levels[k] = (offset,
@@ -929,16 +971,9 @@ __kernel void cf_fine(__global const uint *act_pix, __global const uint4 *tiles,
     uint t = get_global_id(0);
     float2 sums = (float2)(0.0f, 0.0f);
 
-    if (t < ntiles) {
-        uint4 tile = tiles[t];
-        float4 c = mg ? zc[t] : (float4)(0.0f);
-        for (uint i = tile.z; i < tile.z + tile.w; i++) {
-            float ri = r[i];
-            float ui = mg ? wgt * ri * inv_diag[i] + dot(phi[i], c) : ri * inv_diag[i];
-            u_img[act_pix[i]] = ui;
-            sums += (float2)(ri * ui, ri * ri);
-        }
-    }
+    if (t < ntiles)
+        sums = cf_fine_tile(act_pix, tiles[t], phi, r, inv_diag, mg ? zc[t] : (float4)(0.0f),
+                            u_img, mg ? wgt : 1.0f);
     cf_group_store(scratch, partials, sums);
 }
 

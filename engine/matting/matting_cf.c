@@ -194,7 +194,8 @@ static cl_mem cf_mem(const cf_solver *s, int which)
  * every reduction kernel accepts. */
 static kiln_status cf_choose_wg(cf_solver *s)
 {
-    static const char *const names[] = { "cf_spmv", "cf_fine", "cf_reduce", "cf_tail" };
+    static const char *const names[] = { "cf_spmv", "cf_fine", "cf_reduce", "cf_tail",
+                                         "cf_up_fine" };
     size_t wg = CF_WG;
 
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -676,8 +677,10 @@ static kiln_status cf_build_levels(cf_solver *s, const dev_image *image)
  * its smoothed correction are in place): down to the coarsest tile, then
  * back up, leaving level 1's correction in B_ZZ (B_ZV with one level).
  * Levels larger than CF_TAIL_TILES take one launch per step; the small
- * ones run in one work-group (cf_tail). */
-static kiln_status cf_vcycle(cf_solver *s)
+ * ones run in one work-group (cf_tail).  When level 1 is such a large
+ * level, its up-step also runs the fine level (cf_up_fine: u into B_UIMG
+ * and its partials) and *fine_done is set. */
+static kiln_status cf_vcycle(cf_solver *s, int *fine_done)
 {
     const cf_plan *plan = &s->plan;
     uint32_t nl = plan->nlevels, first = plan->tail;
@@ -710,10 +713,30 @@ static kiln_status cf_vcycle(cf_solver *s)
         st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_tail", args,
                                DEV_NARGS(args), 1, &s->wg, &s->wg);
     }
+    *fine_done = 0;
     for (uint32_t k = first < nl - 1 ? first : nl - 1; k-- > 0 && st == KILN_OK;) {
         cl_uint off = plan->off[k], coff = plan->off[k + 1], nt = plan->nt[k];
         cl_mem zc = k + 1 == nl - 1 ? cf_mem(s, B_ZV) : cf_mem(s, B_ZZ);
         cl_float over = CF_OVER, w = CF_OMEGA_COARSE;
+        if (k == 0) {
+            cl_float wf = CF_OMEGA;
+            dev_kernel_arg args[] = {
+                DEV_ARG(s->buf[B_A]->mem), DEV_ARG(s->buf[B_BINV]->mem),
+                DEV_ARG(s->buf[B_RMAT]->mem), DEV_ARG(s->buf[B_NBR]->mem),
+                DEV_ARG(s->buf[B_PARENT]->mem), DEV_ARG(s->buf[B_RV]->mem),
+                DEV_ARG(s->buf[B_ZV]->mem), DEV_ARG(zc), DEV_ARG(s->buf[B_ZZ]->mem),
+                DEV_ARG(coff), DEV_ARG(nt), DEV_ARG(over), DEV_ARG(w),
+                DEV_ARG(s->buf[B_ACT]->mem), DEV_ARG(s->buf[B_TILES]->mem),
+                DEV_ARG(s->buf[B_PHI]->mem), DEV_ARG(s->buf[B_R]->mem),
+                DEV_ARG(s->buf[B_DIAG]->mem), DEV_ARG(s->buf[B_UIMG]->mem),
+                DEV_ARG(s->buf[B_PART]->mem), CF_SCRATCH(s), DEV_ARG(wf)
+            };
+            size_t items = nt;
+            st = dev_kernel_launch(s->dev, CF_SOURCE, s->options, "cf_up_fine", args,
+                                   DEV_NARGS(args), 1, &items, &s->wg);
+            *fine_done = 1;
+            break;
+        }
         dev_kernel_arg args[] = {
             DEV_ARG(s->buf[B_A]->mem), DEV_ARG(s->buf[B_BINV]->mem),
             DEV_ARG(s->buf[B_RMAT]->mem), DEV_ARG(s->buf[B_NBR]->mem),
@@ -739,6 +762,7 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
     cl_float w1 = plan->nlevels == 1 ? 1.0f : CF_OMEGA_COARSE, wf = CF_OMEGA;
     cl_mem zc = plan->nlevels == 1 ? cf_mem(s, B_ZV) : cf_mem(s, B_ZZ);
     size_t g_tiles = cf_groups(s, nt1);
+    int fine_done = 0;
     kiln_status st;
 
     {
@@ -756,8 +780,8 @@ static kiln_status cf_iterate(cf_solver *s, cl_int update, cl_int mg, cl_int mod
                                DEV_NARGS(args), 1, &items, NULL);
     }
     if (st == KILN_OK && mg)
-        st = cf_vcycle(s);
-    if (st == KILN_OK) {
+        st = cf_vcycle(s, &fine_done);
+    if (st == KILN_OK && !fine_done) {
         const dev_kernel_arg args[] = {
             DEV_ARG(s->buf[B_ACT]->mem), DEV_ARG(s->buf[B_TILES]->mem),
             DEV_ARG(s->buf[B_PHI]->mem), DEV_ARG(s->buf[B_R]->mem),
