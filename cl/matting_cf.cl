@@ -275,9 +275,8 @@ real_t3 cf_whiten(__local const real_t *w, __local const real_t *col)
  * memory.  As pymatting 1.1.15 does, known pixels are fixed (hard
  * constraints): the system is L_UU x = -L_UK fg_K.  Writes each row (zero
  * where the neighbour is outside the image or known), 1 / A_ii, the start
- * x_i = 0.5 and the initial residual r_i = b_i - sum over unknown j of
- * A_ij x_j with b_i = -sum over known j of A_ij fg_j; partials[t] gets
- * the tile's (b.b, r.r). */
+ * x_i = 0 (pymatting's) and the initial residual r_i = b_i =
+ * -sum over known j of A_ij fg_j; partials[t] gets the tile's (b.b, r.r). */
 __kernel __attribute__((reqd_work_group_size(CF_T * CF_T, 1, 1)))
 void cf_coef(__global const float *image, __global const float *trimap,
              __global const int *map, __global const uint4 *tiles,
@@ -359,7 +358,7 @@ void cf_coef(__global const float *image, __global const float *trimap,
         size_t pix = (size_t)py * width + (size_t)px;
         uint i = (uint)map[pix];
         real_t acc[CF_KK];
-        real_t b = 0, res = 0, diag;
+        real_t b = 0, diag;
 
         for (int k = 0; k < CF_KK; k++)
             acc[k] = 0;
@@ -406,19 +405,16 @@ void cf_coef(__global const float *image, __global const float *trimap,
                     if (cf_label(trimap[q]) == LABEL_FG)
                         b -= acc[k];
                     acc[k] = 0;
-                } else {
-                    res += acc[k] * (real_t)0.5;
                 }
             }
         }
-        res = b - res;
         diag = acc[CF_D * CF_K + CF_D];
         for (int k = 0; k < CF_KK; k++)
             coef[(size_t)i * CF_KK + k] = (float)acc[k];
         inv_diag[i] = diag > 0 ? (float)(1 / diag) : 0.0f;
-        x[i] = 0.5f;
-        r[i] = (float)res;
-        sums = (float2)((float)(b * b), (float)(res * res));
+        x[i] = 0.0f;
+        r[i] = (float)b;
+        sums = (float2)((float)(b * b), (float)(b * b));
     }
     cf_group_store(scratch, partials, sums);
 }
