@@ -127,6 +127,25 @@ int main(void)
     CHECK_OK(st);
     CHECK(s.cache_rejects == 1);
 
+    /* an embedded source is found again by address and options, without
+     * another lookup by key; other options give another program */
+    {
+        kiln_device *edev = test_device_open(0);
+        cl_program p1 = NULL, p2 = NULL, p3 = NULL, p4 = NULL;
+        CHECK_OK(program_get_embedded(edev, "test_scale.cl", good_source,
+                                      sizeof(good_source) - 1, "-DFACTOR=2.0f", &p1));
+        CHECK_OK(program_get_embedded(edev, "test_scale.cl", good_source,
+                                      sizeof(good_source) - 1, "-DFACTOR=2.0f", &p2));
+        CHECK_OK(program_get_embedded(edev, "test_scale.cl", good_source,
+                                      sizeof(good_source) - 1, "-DFACTOR=3.0f", &p3));
+        CHECK_OK(program_get(edev, "test_scale.cl", good_source, sizeof(good_source) - 1,
+                             "-DFACTOR=3.0f", &p4));
+        CHECK(p1 != NULL && p1 == p2 && p3 != NULL && p3 != p1 && p4 == p3);
+        program_stats_get(edev->programs, &s);
+        CHECK(s.builds + s.cache_hits == 2);
+        test_device_close(edev);
+    }
+
     /* a broken source: KILN_E_BUILD carrying the device's build log */
     kiln_device *dev = test_device_open(0);
     cl_program program = NULL;

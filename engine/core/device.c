@@ -234,7 +234,7 @@ kiln_status device_kernel(kiln_device *dev, const char *source_name,
     *out = NULL;
     if (!source)
         return kiln_fail(KILN_E_INVAL, "no embedded kernel source named %s", source_name);
-    st = program_get(dev, source_name, source, len, options, &program);
+    st = program_get_embedded(dev, source_name, source, len, options, &program);
     if (st != KILN_OK)
         return st;
     return program_kernel(dev, program, kernel_name, out);

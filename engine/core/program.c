@@ -23,6 +23,8 @@ extern const struct cl_embedded_source cl_embedded_sources[];
 typedef struct program_entry {
     char key[33];
     cl_program program;
+    const char *embedded;       /* the embedded source it was last found for */
+    char *embedded_options;     /* and its options ("" for none) */
     size_t nkernels;
     char *kernel_names[PROGRAM_MAX_KERNELS];
     cl_kernel kernels[PROGRAM_MAX_KERNELS];
@@ -68,6 +70,7 @@ void program_cache_free(program_cache *cache)
             clReleaseKernel(e->kernels[k]);
             kiln_free(e->kernel_names[k]);
         }
+        kiln_free(e->embedded_options);
         clReleaseProgram(e->program);
     }
     kiln_free(cache->entries);
@@ -273,6 +276,42 @@ kiln_status program_get(kiln_device *dev, const char *name, const char *source,
     if (st != KILN_OK)
         clReleaseProgram(program);
     return st;
+}
+
+/* program_get for an embedded source (static, never modified): the entry
+ * remembers the source's address and options, so that later calls find it
+ * without hashing the source (launch paths call this once per launch). */
+kiln_status program_get_embedded(kiln_device *dev, const char *name, const char *source,
+                                 size_t source_len, const char *options, cl_program *out)
+{
+    program_cache *cache = dev->programs;
+    const char *opts = options ? options : "";
+    kiln_status st;
+
+    for (size_t i = 0; i < cache->count; i++) {
+        const program_entry *e = &cache->entries[i];
+        if (e->embedded == source && strcmp(e->embedded_options, opts) == 0) {
+            *out = e->program;
+            return KILN_OK;
+        }
+    }
+    st = program_get(dev, name, source, source_len, options, out);
+    if (st != KILN_OK)
+        return st;
+    for (size_t i = 0; i < cache->count; i++) {
+        program_entry *e = &cache->entries[i];
+        char *copy;
+        if (e->program != *out || e->embedded)
+            continue;
+        copy = kiln_malloc(strlen(opts) + 1);
+        if (copy) {     /* without memory the entry is just found the slow way */
+            memcpy(copy, opts, strlen(opts) + 1);
+            e->embedded = source;
+            e->embedded_options = copy;
+        }
+        break;
+    }
+    return KILN_OK;
 }
 
 /* Returns (creating once) a kernel of a program in the table. */

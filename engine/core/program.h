@@ -37,6 +37,12 @@ kiln_status program_cache_init(program_cache **out);
 kiln_status program_get(kiln_device *dev, const char *name, const char *source,
                         size_t source_len, const char *options, cl_program *out);
 
+/* program_get for a source that is embedded in the library (static and
+ * never modified): the (source address, options) pair is remembered, so
+ * that later calls skip hashing the source. */
+kiln_status program_get_embedded(kiln_device *dev, const char *name, const char *source,
+                                 size_t source_len, const char *options, cl_program *out);
+
 /* Returns the kernel `kernel_name` of a program obtained by program_get,
  * created once and owned by the table. */
 kiln_status program_kernel(kiln_device *dev, cl_program program,
