@@ -23,18 +23,19 @@ float mask_level(float m)
     return fabs(v - r) < 1e-3f ? r : v;
 }
 
-/* Returns 1 when mask pixel xx of `row` (width pixels) is not
- * foreground, counting outside the image as not foreground. */
-uint trimap_not_fg(__global const float *row, int xx, uint width, float fg_threshold)
+/* Returns the failures of mask pixel xx of `row` (width pixels): bit 0
+ * when it is not foreground (outside the image counts as not
+ * foreground), bit 1 when it is inside and not background (outside
+ * counts as background). */
+uint trimap_fails(__global const float *row, int xx, uint width, float fg_threshold,
+                  float bg_threshold)
 {
-    return xx < 0 || xx >= (int)width || !(mask_level(row[xx]) > fg_threshold);
-}
+    float v;
 
-/* Returns 1 when mask pixel xx of `row` is inside the image and not
- * background (outside counts as background). */
-uint trimap_not_bg(__global const float *row, int xx, uint width, float bg_threshold)
-{
-    return xx >= 0 && xx < (int)width && !(mask_level(row[xx]) < bg_threshold);
+    if (xx < 0 || xx >= (int)width)
+        return 1u;
+    v = mask_level(row[xx]);
+    return (v > fg_threshold ? 0u : 1u) | (v < bg_threshold ? 0u : 2u);
 }
 
 /* Row pass: rows[p] holds TRIMAP_ALL_FG when every pixel at offsets lo..hi
@@ -55,15 +56,16 @@ __kernel void trimap_rows(__global const float *mask, __global uchar *rows,
     row = mask + (size_t)y * width;
     out = rows + (size_t)y * width;
     for (int d = lo; d <= hi; d++) {
-        not_fg += trimap_not_fg(row, d, width, fg_threshold);
-        not_bg += trimap_not_bg(row, d, width, bg_threshold);
+        uint f = trimap_fails(row, d, width, fg_threshold, bg_threshold);
+        not_fg += f & 1u;
+        not_bg += f >> 1;
     }
     for (int x = 0; x < (int)width; x++) {
+        uint add = trimap_fails(row, x + 1 + hi, width, fg_threshold, bg_threshold);
+        uint drop = trimap_fails(row, x + lo, width, fg_threshold, bg_threshold);
         out[x] = (uchar)((not_fg == 0 ? TRIMAP_ALL_FG : 0u) | (not_bg == 0 ? TRIMAP_ALL_BG : 0u));
-        not_fg += trimap_not_fg(row, x + 1 + hi, width, fg_threshold) -
-                  trimap_not_fg(row, x + lo, width, fg_threshold);
-        not_bg += trimap_not_bg(row, x + 1 + hi, width, bg_threshold) -
-                  trimap_not_bg(row, x + lo, width, bg_threshold);
+        not_fg += (add & 1u) - (drop & 1u);
+        not_bg += (add >> 1) - (drop >> 1);
     }
 }
 
