@@ -678,13 +678,20 @@ __kernel void cf_spmv(__global const float *coef, __global const uint *act_pix,
             __global const float *row = coef + (size_t)i * CF_KK;
             float acc = 0.0f;
             if (interior) {
+                /* A stencil line is CF_K = 4 CF_R + 1 values: CF_R float4
+                 * chunks and one more. */
                 __global const float *base = u_img + (pix - CF_D * width - CF_D);
+                float4 acc4 = (float4)(0.0f);
 #pragma unroll
                 for (int dy = 0; dy < CF_K; dy++) {
+                    __global const float *c = row + dy * CF_K;
+                    __global const float *b = base + (size_t)dy * width;
 #pragma unroll
-                    for (int dx = 0; dx < CF_K; dx++)
-                        acc += row[dy * CF_K + dx] * base[(size_t)dy * width + (size_t)dx];
+                    for (int m = 0; m < CF_R; m++)
+                        acc4 = fma(vload4(m, c), vload4(m, b), acc4);
+                    acc = fma(c[4 * CF_R], b[4 * CF_R], acc);
                 }
+                acc += (acc4.x + acc4.y) + (acc4.z + acc4.w);
             } else {
                 /* Near the border: neighbours outside have zero
                  * coefficients; clamped addresses keep the reads inside. */
