@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dir_create.h"
+#include "flight.h"
 #include "clock.h"
 #include "atomic_file.h"
 #include "batch.h"
@@ -33,12 +34,18 @@
 typedef struct batch_state batch_state;
 
 /* One device worker: its device, the job's stages opened on it, its
- * timings. */
+ * items in flight, its timings.  `times` and the item counts are written
+ * by whichever thread finishes items (one at a time: flight.h) and read
+ * after the worker ends. */
 typedef struct worker {
     batch_state *batch;
     kiln_device *dev;
     pipeline *stages;
+    flight_lanes lanes;
     size_t items;
+    size_t finished;             /* items that reached their finish */
+    double first_item_ms;        /* submit to written output, the first item */
+    double later_items_ms;       /* the same, summed over the later items */
     stage_times times;
     pthread_t thread;
     int started;
@@ -164,61 +171,103 @@ static void log_note(batch_state *b, const char *input, const char *note)
     pthread_mutex_unlock(&b->lock);
 }
 
-/* Runs the stages on one decoded item (with its mask, which the prefetch
- * loader read, when the job uses mask files) and writes its output. */
-static kiln_status process_item(worker *w, prefetch_item *item)
+/* Counts a finished item (for the report) and tells the caller's hook. */
+static void item_done(worker *w, prefetch_item *item, kiln_status st, const char *message)
 {
     batch_state *b = w->batch;
-    host_image out = { 0 };
-    stage_item *si;
-    double t0;
-    kiln_status st;
+    size_t done;
 
-    si = kiln_calloc(1, sizeof(*si));
-    if (!si)
-        return kiln_fail(KILN_E_HOSTMEM, "out of host memory");
-    si->path = item->path;
-    si->payload = item->payload;
-    si->host_mask = pipeline_needs_host_mask(b->job) ? &item->mask : NULL;
-    st = pipeline_run(w->stages, pipeline_has_source(b->job) ? NULL : &item->image, si, &out,
-                      &w->times);
-    if (si->note[0])
-        log_note(b, item->path, si->note);
-    kiln_free(si);
-    if (st != KILN_OK)
-        return st;
-    t0 = kiln_clock_ms();
-    st = png_write_file(b->outputs[item->index], &out);
-    if (st == KILN_OK)
-        stage_times_add(&w->times, STAGE_ENCODE, kiln_clock_ms() - t0);
-    host_image_free(&out);
-    return st;
+    pthread_mutex_lock(&b->lock);   /* the worker and its finisher both count */
+    w->items++;
+    pthread_mutex_unlock(&b->lock);
+    done = record_item(b, item->path, st, message);
+    prefetch_item_free(b->queue, item);
+    if (b->options->on_item)
+        b->options->on_item(b->options->hook_user, w->dev, done);
 }
 
-/* A worker thread: pulls items until the queue is empty or stopped. */
+/* The flight's finish function (flight.h): waits for the item's result,
+ * encodes and writes it, records the item. */
+static void finish_item(void *user, flight_slot *slot)
+{
+    worker *w = user;
+    prefetch_item *item = slot->item;
+    double t0, item_ms;
+    kiln_status st = pipeline_finish(&slot->flight, &w->times);
+
+    if (st == KILN_OK) {
+        t0 = kiln_clock_ms();
+        st = png_write_file(w->batch->outputs[item->index], &slot->flight.out);
+        if (st == KILN_OK)
+            stage_times_add(&w->times, STAGE_ENCODE, kiln_clock_ms() - t0);
+    }
+    item_ms = kiln_clock_ms() - slot->flight.submit_ms;
+    if (w->finished++ == 0)
+        w->first_item_ms = item_ms;
+    else
+        w->later_items_ms += item_ms;
+    slot->item = NULL;
+    item_done(w, item, st, st == KILN_OK ? "" : kiln_last_error());
+}
+
+/* Submits one decoded item (with its mask, which the prefetch loader
+ * read, when the job uses mask files) into a slot of the worker's lanes,
+ * which then finish it.  An overlapped submit that runs out of device
+ * memory is tried again alone (flight.h); a failed submit records the
+ * item. */
+static void submit_item(worker *w, prefetch_item *item)
+{
+    batch_state *b = w->batch;
+    uint64_t pixels = (uint64_t)item->image.width * item->image.height;
+    flight_slot *slot = NULL;
+    kiln_status st = KILN_E_NOMEM;
+
+    for (int alone = 0; alone < 2 && st == KILN_E_NOMEM; alone++) {
+        stage_item *si = kiln_calloc(1, sizeof(*si));
+        if (!si) {
+            item_done(w, item, KILN_E_HOSTMEM, "out of host memory");
+            return;
+        }
+        si->path = item->path;
+        si->payload = item->payload;
+        si->host_mask = pipeline_needs_host_mask(b->job) ? &item->mask : NULL;
+        slot = flight_take(&w->lanes, pixels, alone);
+        st = pipeline_submit(w->stages, pipeline_has_source(b->job) ? NULL : &item->image, si,
+                             &slot->flight);
+        if (si->note[0] && (st != KILN_E_NOMEM || !slot->overlapped))
+            log_note(b, item->path, si->note);
+        kiln_free(si);
+        if (st == KILN_OK) {
+            flight_submitted(&w->lanes, slot, item);
+            return;
+        }
+        flight_put_back(&w->lanes, slot);
+        if (!slot->overlapped)
+            break;
+    }
+    item_done(w, item, st, kiln_last_error());
+}
+
+/* A worker thread: pulls items until the queue is empty or stopped, with
+ * up to [job] in_flight of them between submit and written output. */
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     batch_state *b = w->batch;
     prefetch_item *item;
 
+    flight_init(&w->lanes, w->dev, w->stages, (size_t)b->job->in_flight, finish_item, w);
     while ((item = prefetch_pop(b->queue)) != NULL) {
-        size_t done;
-        kiln_status st = item->status;
-        const char *message = item->message;
-        if (st == KILN_OK) {
-            pthread_mutex_lock(&b->lock);
-            stage_times_add(&b->decode_times, STAGE_DECODE, item->decode_ms);
-            pthread_mutex_unlock(&b->lock);
-            st = process_item(w, item);
-            message = kiln_last_error();
+        if (item->status != KILN_OK) {
+            item_done(w, item, item->status, item->message);
+            continue;
         }
-        w->items++;
-        done = record_item(b, item->path, st, message);
-        prefetch_item_free(b->queue, item);
-        if (b->options->on_item)
-            b->options->on_item(b->options->hook_user, w->dev, done);
+        pthread_mutex_lock(&b->lock);
+        stage_times_add(&b->decode_times, STAGE_DECODE, item->decode_ms);
+        pthread_mutex_unlock(&b->lock);
+        submit_item(w, item);
     }
+    flight_close(&w->lanes);
     return NULL;
 }
 
@@ -513,6 +562,12 @@ static void report_device_fill(report_device *entry, const worker *w)
 {
     entry->info = &w->dev->info;
     entry->items = w->items;
+    entry->in_flight = w->lanes.width;
+    entry->overlapped = w->lanes.overlapped;
+    entry->waited_for_budget = w->lanes.waited_for_budget;
+    entry->finished = w->finished;
+    entry->first_item_ms = w->first_item_ms;
+    entry->later_item_ms_mean = w->finished > 1 ? w->later_items_ms / (double)(w->finished - 1) : 0;
     pool_ledger_get(w->dev->pool, &entry->ledger);
     program_stats_get(w->dev->programs, &entry->compile);
 }

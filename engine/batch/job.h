@@ -156,6 +156,8 @@ typedef struct job_config {
     uint64_t max_pixels;              /* max_pixels: decompression-bomb limit */
     uint64_t prefetch_items;          /* prefetch_items: queue bound in items */
     uint64_t prefetch_bytes;          /* prefetch_bytes: queue bound in bytes */
+    uint64_t in_flight;               /* in_flight: items per device between
+                                         upload and written output (1 or 2) */
     job_device device;
     job_memory memory;
     job_resize resize;

@@ -148,6 +148,14 @@ const job_key job_keys[] = {
       .doc = "Bytes of decoded inputs (images, and mask files) queued ahead of the "
              "device, at most.",
       FIELD(prefetch_bytes) },
+    { .section = "job", .name = "in_flight", .type = JOB_KEY_INT,
+      .min = 1, .max = 2, .default_text = "2",
+      .doc = "Items per device in flight at once: 2 overlaps an item's download, "
+             "PNG encoding and writing with the next item's upload and compute "
+             "(each holds its own staging); 1 runs items one after another.  "
+             "With 2, an item whose estimated device memory does not fit the "
+             "budget beside its neighbour's staging waits for the neighbour.",
+      FIELD(in_flight) },
     /* [device] */
     { .section = "device", .name = "select", .type = JOB_KEY_STRING,
       .default_text = "auto",

@@ -67,6 +67,16 @@ static json_object *device_json(const report_device *d)
     add_u64(o, "compute_units", d->info->compute_units);
     add_u64(o, "global_mem_bytes", d->info->global_mem);
     add_u64(o, "items", d->items);
+    {
+        json_object *f = json_object_new_object();
+        add_u64(f, "slots", d->in_flight);
+        add_u64(f, "overlapped_items", d->overlapped);
+        add_u64(f, "waited_for_budget", d->waited_for_budget);
+        add_u64(f, "finished_items", d->finished);
+        add_double(f, "first_item_ms", d->first_item_ms);
+        add_double(f, "later_item_ms_mean", d->later_item_ms_mean);
+        json_object_object_add(o, "in_flight", f);
+    }
     json_object_object_add(o, "pool", ledger_json(&d->ledger));
     add_u64(c, "builds", d->compile.builds);
     add_u64(c, "cache_hits", d->compile.cache_hits);

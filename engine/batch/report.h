@@ -20,6 +20,12 @@ typedef struct report_failure {
 typedef struct report_device {
     const device_info *info;
     size_t items;
+    size_t in_flight;            /* slots the worker ran with (1 or 2) */
+    size_t overlapped;           /* items submitted while another was in flight */
+    size_t waited_for_budget;    /* items that waited for their neighbour to fit */
+    size_t finished;             /* items that reached their finish */
+    double first_item_ms;        /* submit to written output, the first item */
+    double later_item_ms_mean;   /* the same, mean over the later items */
     pool_ledger ledger;
     program_stats compile;
 } report_device;

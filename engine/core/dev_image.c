@@ -123,10 +123,11 @@ void dev_image_release(kiln_device *dev, dev_image *img)
     memset(img, 0, sizeof(*img));
 }
 
-/* Uploads an interleaved host image and converts it to planar float (see
- * dev_image.h). */
-kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
-                             const float *mean, const float *std, dev_image *out)
+/* Uploads an interleaved host image and converts it to planar float;
+ * `wait`: the write returns once the host pixels may be reused, else it
+ * only enqueues (dev_image_upload, dev_image_upload_async). */
+static kiln_status upload(kiln_device *dev, const host_image *host, const float *mean,
+                          const float *std, dev_image *out, int wait)
 {
     pool_buffer *raw = NULL;
     cl_float4 mean_v, std_v;
@@ -164,8 +165,10 @@ kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
         kiln_fail_context(st, "upload: staging %zu bytes", bytes);
         goto out_release_image;
     }
-    st = dev_buffer_write(dev, raw->mem, 0, bytes, host->pixels,
-                          "upload: writing the host image to the device");
+    st = wait ? dev_buffer_write(dev, raw->mem, 0, bytes, host->pixels,
+                                 "upload: writing the host image to the device")
+              : dev_buffer_write_async(dev, raw->mem, 0, bytes, host->pixels,
+                                       "upload: writing the host image to the device");
     if (st != KILN_OK)
         goto out_release_raw;
     {
@@ -190,19 +193,54 @@ out_release_image:
     return st;
 }
 
-/* Converts a planar float image to interleaved samples and reads them
- * into a newly allocated host image (see dev_image.h). */
-kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
-                               uint32_t bit_depth, host_image *host)
+/* Uploads, waiting until the host pixels may be reused. */
+kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
+                             const float *mean, const float *std, dev_image *out)
 {
-    pool_buffer *raw = NULL;
-    cl_uint npix, channels;
-    size_t bytes, global;
+    return upload(dev, host, mean, std, out, 1);
+}
+
+/* Uploads without waiting (see dev_image.h). */
+kiln_status dev_image_upload_async(kiln_device *dev, const host_image *host,
+                                   const float *mean, const float *std, dev_image *out)
+{
+    return upload(dev, host, mean, std, out, 0);
+}
+
+/* Enqueues the conversion of `img` into a staging buffer acquired here
+ * (*raw) at bit_depth; *host_bytes is the size of the samples. */
+static kiln_status download_convert(kiln_device *dev, const dev_image *img, uint32_t bit_depth,
+                                    pool_buffer **raw, size_t *host_bytes)
+{
+    cl_uint npix = img->width * img->height, channels = img->channels;
+    size_t bytes = (size_t)npix * channels * (bit_depth / 8), global = npix;
     kiln_status st;
 
-    if (!host)
-        return kiln_fail(KILN_E_INVAL, "download: NULL host image");
-    memset(host, 0, sizeof(*host));
+    *raw = NULL;
+    *host_bytes = bytes;
+    st = pool_acquire(dev->pool, bytes, STAGING_TAG, raw);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "download: staging %zu bytes", bytes);
+    {
+        const dev_kernel_arg args[] = {
+            DEV_ARG(img->buf->mem), DEV_ARG((*raw)->mem), DEV_ARG(npix), DEV_ARG(channels)
+        };
+        st = dev_kernel_launch_default(dev, CONVERT_SOURCE,
+                                       bit_depth == 8 ? "download_u8" : "download_u16",
+                                       args, sizeof(args) / sizeof(args[0]), 1, &global);
+    }
+    if (st != KILN_OK) {
+        pool_release(dev->pool, *raw);
+        *raw = NULL;
+    }
+    return st;
+}
+
+/* Checks a download's arguments (see dev_image_download). */
+static kiln_status download_check(kiln_device *dev, const dev_image *img, uint32_t bit_depth)
+{
+    kiln_status st;
+
     if (!dev)
         return kiln_fail(KILN_E_INVAL, "download: NULL device");
     st = dev_image_check(img, "download");
@@ -214,33 +252,66 @@ kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
     if (bit_depth != 8 && bit_depth != 16)
         return kiln_fail(KILN_E_INVAL, "download: bit depth %u, need 8 or 16",
                          (unsigned)bit_depth);
+    return KILN_OK;
+}
+
+/* Starts a download into a caller's host image (see dev_image.h). */
+kiln_status dev_image_download_start(kiln_device *dev, const dev_image *img,
+                                     uint32_t bit_depth, host_image *host,
+                                     pool_buffer **staging, cl_event *done)
+{
+    pool_buffer *raw = NULL;
+    size_t bytes;
+    kiln_status st;
+
+    *staging = NULL;
+    *done = NULL;
+    st = download_check(dev, img, bit_depth);
+    if (st != KILN_OK)
+        return st;
+    if (!host || !host->pixels || host->width != img->width || host->height != img->height ||
+        host->channels != img->channels || host->bit_depth != bit_depth)
+        return kiln_fail(KILN_E_INVAL, "download: the host image is not %ux%u, %u channels, "
+                         "%u bits", (unsigned)img->width, (unsigned)img->height,
+                         (unsigned)img->channels, (unsigned)bit_depth);
+    st = download_convert(dev, img, bit_depth, &raw, &bytes);
+    if (st != KILN_OK)
+        return st;
+    st = dev_buffer_read_async(dev, raw->mem, 0, bytes, host->pixels,
+                               "download: reading the converted image from the device", done);
+    if (st != KILN_OK) {
+        /* nothing reads the buffer: the queue is in order and the read
+           was not enqueued */
+        pool_release(dev->pool, raw);
+        return st;
+    }
+    *staging = raw;
+    return KILN_OK;
+}
+
+/* Converts a planar float image to interleaved samples and reads them
+ * into a newly allocated host image (see dev_image.h). */
+kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
+                               uint32_t bit_depth, host_image *host)
+{
+    pool_buffer *raw = NULL;
+    size_t bytes;
+    kiln_status st;
+
+    if (!host)
+        return kiln_fail(KILN_E_INVAL, "download: NULL host image");
+    memset(host, 0, sizeof(*host));
+    st = download_check(dev, img, bit_depth);
+    if (st != KILN_OK)
+        return st;
     st = host_image_alloc(host, img->width, img->height, img->channels, bit_depth);
     if (st != KILN_OK)
         return kiln_fail_context(st, "download");
-    bytes = host_image_bytes(host);
-    npix = img->width * img->height;
-    channels = img->channels;
-
-    st = pool_acquire(dev->pool, bytes, STAGING_TAG, &raw);
-    if (st != KILN_OK) {
-        kiln_fail_context(st, "download: staging %zu bytes", bytes);
-        goto out_free_host;
-    }
-    {
-        const dev_kernel_arg args[] = {
-            DEV_ARG(img->buf->mem), DEV_ARG(raw->mem), DEV_ARG(npix), DEV_ARG(channels)
-        };
-        global = npix;
-        st = dev_kernel_launch_default(dev, CONVERT_SOURCE,
-                              bit_depth == 8 ? "download_u8" : "download_u16",
-                              args, sizeof(args) / sizeof(args[0]), 1, &global);
-    }
+    st = download_convert(dev, img, bit_depth, &raw, &bytes);
     if (st != KILN_OK)
-        goto out_release_raw;
+        goto out_free_host;
     st = dev_buffer_read(dev, raw->mem, 0, bytes, host->pixels,
                          "download: reading the converted image from the device");
-
-out_release_raw:
     pool_release(dev->pool, raw);
     if (st == KILN_OK)
         return KILN_OK;

@@ -32,10 +32,28 @@ void dev_image_release(kiln_device *dev, dev_image *img);
 kiln_status dev_image_upload(kiln_device *dev, const host_image *host,
                              const float *mean, const float *std, dev_image *out);
 
+/* dev_image_upload without waiting for the write: host->pixels must stay
+ * valid and unchanged until the queue has run it (the completion of any
+ * later command's event, or a later blocking call, proves it). */
+kiln_status dev_image_upload_async(kiln_device *dev, const host_image *host,
+                                   const float *mean, const float *std, dev_image *out);
+
 /* Converts planar float [0,1] to interleaved samples at bit_depth (8 or
  * 16), rounding and clamping, and downloads into *host (allocated here). */
 kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
                                uint32_t bit_depth, host_image *host);
+
+/* Starts dev_image_download without waiting: enqueues the conversion into
+ * a staging buffer acquired from the pool (*staging, tag "image.staging")
+ * and its read into host->pixels, which the caller allocated for img's
+ * width x height x channels at bit_depth (KILN_E_INVAL otherwise).  *done
+ * completes when host holds the samples.  The caller owns both: it waits
+ * for *done (any thread), then clReleaseEvent(*done) and
+ * pool_release(staging) on the device's thread.  `img` may be released
+ * at once (the queue is in order).  On error *staging and *done are NULL. */
+kiln_status dev_image_download_start(kiln_device *dev, const dev_image *img,
+                                     uint32_t bit_depth, host_image *host,
+                                     pool_buffer **staging, cl_event *done);
 
 /* Largest width or height of a device image (window arithmetic in the
  * kernels uses int and float coordinates). */

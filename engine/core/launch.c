@@ -117,6 +117,47 @@ kiln_status dev_buffer_read(kiln_device *dev, cl_mem mem, size_t offset, size_t 
     return KILN_OK;
 }
 
+/* A write that does not wait. */
+kiln_status dev_buffer_write_async(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                   const void *src, const char *what)
+{
+    cl_event ev;
+    cl_int err;
+
+    if (bytes == 0)
+        return KILN_OK;
+    err = clEnqueueWriteBuffer(dev->queue, mem, CL_FALSE, offset, bytes, src, 0, NULL,
+                               timer_slot(dev, &ev));
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    timer_record(dev, ev);
+    return KILN_OK;
+}
+
+/* A read that does not wait, with its completion event. */
+kiln_status dev_buffer_read_async(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                  void *dst, const char *what, cl_event *done)
+{
+    cl_event ev = NULL;
+    cl_int err;
+
+    *done = NULL;
+    err = clEnqueueReadBuffer(dev->queue, mem, CL_FALSE, offset, bytes, dst, 0, NULL, &ev);
+    if (err == CL_SUCCESS)
+        err = clFlush(dev->queue);   /* another thread may wait for the event */
+    if (err != CL_SUCCESS) {
+        if (ev)
+            clReleaseEvent(ev);
+        return kiln_fail_cl(err, what);
+    }
+    if (dev->timer.section >= 0) {
+        clRetainEvent(ev);           /* one reference for the timer's bracket */
+        timer_record(dev, ev);
+    }
+    *done = ev;
+    return KILN_OK;
+}
+
 /* An enqueued copy. */
 kiln_status dev_buffer_copy(kiln_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
                             size_t dst_offset, size_t bytes, const char *what)
@@ -175,11 +216,31 @@ static cl_ulong event_ns(cl_event ev, cl_profiling_info what, int *ok)
 /* Turns the brackets into milliseconds. */
 kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen)
 {
+    int section = dev->timer.section;
+    device_timer t;
+
+    dev_timer_take(dev, &t);
+    dev->timer.section = section;   /* collecting leaves the open section open */
+    return device_timer_read(&t, ms, seen);
+}
+
+/* Moves the brackets out of the device. */
+void dev_timer_take(kiln_device *dev, device_timer *out)
+{
+    dev->timer.section = -1;
+    *out = dev->timer;
+    for (int s = 0; s < DEVICE_TIMER_SLOTS; s++)
+        dev->timer.first[s] = dev->timer.last[s] = NULL;
+}
+
+/* Reads and releases taken brackets. */
+kiln_status device_timer_read(device_timer *t, double *ms, int *seen)
+{
     int ok = 1;
 
     for (int s = 0; s < DEV_TIMER_SECTIONS; s++) {
-        cl_event first = dev->timer.first[s];
-        cl_event last = dev->timer.last[s] ? dev->timer.last[s] : first;
+        cl_event first = t->first[s];
+        cl_event last = t->last[s] ? t->last[s] : first;
         if (seen)
             seen[s] = first != NULL;
         if (!first)
@@ -189,6 +250,19 @@ kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen)
         if (end > start)
             ms[s] += (double)(end - start) / 1e6;
     }
-    device_timer_clear(dev);
+    device_timer_release(t);
     return ok ? KILN_OK : kiln_fail(KILN_E_CL, "reading OpenCL profiling events");
+}
+
+/* Releases taken brackets. */
+void device_timer_release(device_timer *t)
+{
+    for (int s = 0; s < DEVICE_TIMER_SLOTS; s++) {
+        if (t->first[s])
+            clReleaseEvent(t->first[s]);
+        if (t->last[s])
+            clReleaseEvent(t->last[s]);
+        t->first[s] = t->last[s] = NULL;
+    }
+    t->section = -1;
 }

@@ -59,6 +59,21 @@ kiln_status dev_buffer_write(kiln_device *dev, cl_mem mem, size_t offset, size_t
 kiln_status dev_buffer_read(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
                             void *dst, const char *what);
 
+/* Enqueues a write of `bytes` from host `src` into `mem` at byte
+ * `offset` without waiting: `src` must stay valid and unchanged until the
+ * queue has run the write (a later blocking call, or the completion of a
+ * later command's event, proves it: the queue is in order). */
+kiln_status dev_buffer_write_async(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                   const void *src, const char *what);
+
+/* Enqueues a read of `bytes` of `mem` at byte `offset` into host `dst`
+ * without waiting, flushes the queue, and returns in *done (released by
+ * the caller with clReleaseEvent) the event that completes when `dst`
+ * holds the data.  `mem` and `dst` must stay valid until then.  Any
+ * thread may wait for *done.  On error *done is NULL. */
+kiln_status dev_buffer_read_async(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                  void *dst, const char *what, cl_event *done);
+
 /* Enqueues a copy of `bytes` from src at src_offset to dst at dst_offset.
  * Does not wait. */
 kiln_status dev_buffer_copy(kiln_device *dev, cl_mem src, size_t src_offset, cl_mem dst,
@@ -92,5 +107,21 @@ void dev_timer_stop(kiln_device *dev);
  * may be NULL.  Returns KILN_E_CL when the profiling information cannot
  * be read (the brackets are released anyway). */
 kiln_status dev_timer_collect(kiln_device *dev, double *ms, int *seen);
+
+/* Stops the device's timer and moves its brackets into *out (the caller
+ * then owns them: read them with device_timer_read once their work has
+ * run, or drop them with device_timer_release), leaving the device's timer
+ * empty for the next item.  Lets an item's timings be read later, on
+ * another thread, while the device times the next item. */
+void dev_timer_take(kiln_device *dev, device_timer *out);
+
+/* dev_timer_collect on brackets taken with dev_timer_take: adds each
+ * section's milliseconds into ms[], sets seen[] (may be NULL), releases
+ * the brackets.  Thread-safe for distinct timers. */
+kiln_status device_timer_read(device_timer *t, double *ms, int *seen);
+
+/* Releases taken brackets without reading them.  Safe on an empty or
+ * zeroed timer, and twice. */
+void device_timer_release(device_timer *t);
 
 #endif

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "host_alloc.h"
+#include "clock.h"
+#include "cl_status.h"
 #include "launch.h"
 #include "stage_composite.h"
 #include "stage_refine.h"
@@ -145,27 +147,43 @@ kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **ou
     return KILN_OK;
 }
 
-/* Adds the device times of the collected timer sections. */
-static void times_collect(kiln_device *dev, stage_times *times)
+/* Adds the device times of taken timer brackets (released). */
+static void times_collect(device_timer *timer, stage_times *times)
 {
     double ms[DEV_TIMER_SECTIONS] = { 0 };
     int seen[DEV_TIMER_SECTIONS] = { 0 };
 
-    if (dev_timer_collect(dev, ms, seen) != KILN_OK)
+    if (device_timer_read(timer, ms, seen) != KILN_OK)
         return; /* timings are figures, not results: an item does not fail for them */
     for (int s = 0; s < STAGE_COUNT; s++)
         if (seen[s])
             stage_times_add(times, (stage_id)s, ms[s]);
 }
 
-/* Runs one item through the pipeline. */
-kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
-                         stage_times *times)
+/* Gives f->out the shape of `img` at bit_depth, keeping its pixels when
+ * the shape is the same. */
+static kiln_status staging_shape(host_image *out, const dev_image *img, uint32_t bit_depth)
+{
+    if (out->pixels && out->width == img->width && out->height == img->height &&
+        out->channels == img->channels && out->bit_depth == bit_depth)
+        return KILN_OK;
+    host_image_free(out);
+    return host_image_alloc(out, img->width, img->height, img->channels, bit_depth);
+}
+
+/* Uploads, runs the stages and starts the download of one item. */
+kiln_status pipeline_submit(pipeline *p, const host_image *in, stage_item *item,
+                            pipeline_flight *f)
 {
     kiln_device *dev = p->dev;
+    uint32_t bit_depth = (uint32_t)p->job->output.bit_depth;
     kiln_status st = KILN_OK;
 
-    memset(out, 0, sizeof(*out));
+    f->staging = NULL;
+    f->done = NULL;
+    f->submit_ms = kiln_clock_ms();
+    memset(&f->timer, 0, sizeof(f->timer));
+    f->timer.section = -1;
     memset(&item->image, 0, sizeof(item->image));
     memset(&item->mask, 0, sizeof(item->mask));
     if ((in == NULL) != (p->count > 0 && p->ops[0]->makes_image)) {
@@ -177,7 +195,7 @@ kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, ho
         item->width = in->width;
         item->height = in->height;
         dev_timer_section(dev, STAGE_UPLOAD);
-        st = dev_image_upload(dev, in, NULL, NULL, &item->image);
+        st = dev_image_upload_async(dev, in, NULL, NULL, &item->image);
         if (st != KILN_OK) {
             kiln_fail_context(st, "upload");
             goto out_release;
@@ -191,16 +209,80 @@ kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, ho
     }
     dev_image_release(dev, &item->mask);
     dev_timer_section(dev, STAGE_DOWNLOAD);
-    st = dev_image_download(dev, &item->image, (uint32_t)p->job->output.bit_depth, out);
+    st = dev_image_check(&item->image, "download");
+    if (st == KILN_OK)
+        st = staging_shape(&f->out, &item->image, bit_depth);
+    if (st == KILN_OK)
+        st = dev_image_download_start(dev, &item->image, bit_depth, &f->out, &f->staging,
+                                      &f->done);
     if (st != KILN_OK)
         kiln_fail_context(st, "download");
 out_release:
-    dev_timer_stop(dev);
-    if (st == KILN_OK)
-        times_collect(dev, times);
-    else
-        device_timer_clear(dev);
+    dev_timer_take(dev, &f->timer);
     stage_item_release(dev, item);
+    if (st != KILN_OK) {
+        device_timer_release(&f->timer);
+        /* the upload did not wait: the host pixels are free to go only
+           once the queue has run everything enqueued for the item (a
+           failing drain leaves nothing more to wait for; the item's own
+           message stays) */
+        clFinish(dev->queue);
+    }
+    return st;
+}
+
+/* Waits for the download, then reads the item's timings. */
+kiln_status pipeline_finish(pipeline_flight *f, stage_times *times)
+{
+    cl_int err;
+
+    if (!f->done)
+        return kiln_fail(KILN_E_INVAL, "pipeline_finish: nothing in flight");
+    err = clWaitForEvents(1, &f->done);
+    if (err != CL_SUCCESS) {
+        device_timer_release(&f->timer);
+        return kiln_fail_cl(err, "download: waiting for the item's result");
+    }
+    times_collect(&f->timer, times);
+    return KILN_OK;
+}
+
+/* Lets go of a finished flight's device resources. */
+void pipeline_flight_end(pipeline *p, pipeline_flight *f)
+{
+    device_timer_release(&f->timer);
+    if (f->done)
+        clReleaseEvent(f->done);
+    f->done = NULL;
+    if (f->staging)
+        pool_release(p->dev->pool, f->staging);
+    f->staging = NULL;
+}
+
+/* Frees the host staging. */
+void pipeline_flight_free(pipeline_flight *f)
+{
+    host_image_free(&f->out);
+}
+
+/* Runs one item through the pipeline: submit, wait, hand the result
+ * over. */
+kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
+                         stage_times *times)
+{
+    pipeline_flight f;
+    kiln_status st;
+
+    memset(&f, 0, sizeof(f));
+    memset(out, 0, sizeof(*out));
+    st = pipeline_submit(p, in, item, &f);
+    if (st == KILN_OK)
+        st = pipeline_finish(&f, times);
+    pipeline_flight_end(p, &f);
+    if (st == KILN_OK)
+        *out = f.out;
+    else
+        pipeline_flight_free(&f);
     return st;
 }
 

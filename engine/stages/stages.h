@@ -77,6 +77,41 @@ kiln_status pipeline_open(kiln_device *dev, const job_config *job, pipeline **ou
 kiln_status pipeline_run(pipeline *p, const host_image *in, stage_item *item, host_image *out,
                          stage_times *times);
 
+/* One item between pipeline_submit and pipeline_finish: its result on
+ * the way to the host.  Owned by the caller; `out` is host staging that a
+ * later submit into the same flight reuses when the shape matches. */
+typedef struct pipeline_flight {
+    host_image out;            /* the result, once `done` has completed */
+    pool_buffer *staging;      /* the download's device staging (held) */
+    cl_event done;             /* completes when `out` holds the result */
+    device_timer timer;        /* the item's timer brackets */
+    double submit_ms;          /* clock when the submit began */
+} pipeline_flight;
+
+/* pipeline_run's first half: uploads `in` (without waiting: `in` must
+ * stay valid until pipeline_finish returns), runs each stage, and
+ * enqueues the download into f->out (reallocated unless it already has
+ * the result's shape).  On success the flight holds the staging buffer,
+ * the download's event and the item's timer brackets, and the item's
+ * device images are released; the caller then calls pipeline_finish (any
+ * thread) and pipeline_flight_end (the device's thread).  On error the
+ * queue has drained (`in` may be freed), nothing is held but f->out, and
+ * the message names the failing stage. */
+kiln_status pipeline_submit(pipeline *p, const host_image *in, stage_item *item,
+                            pipeline_flight *f);
+
+/* Waits for a submitted flight's download and adds its device times into
+ * *times.  Any thread.  Returns KILN_E_CL when the download failed. */
+kiln_status pipeline_finish(pipeline_flight *f, stage_times *times);
+
+/* After pipeline_finish, on the device's thread: gives the staging buffer
+ * back and releases the event; f->out stays for reuse.  Safe on a flight
+ * that holds nothing. */
+void pipeline_flight_end(pipeline *p, pipeline_flight *f);
+
+/* Frees a flight's host staging (after pipeline_flight_end). */
+void pipeline_flight_free(pipeline_flight *f);
+
 /* Whether the job's first enabled stage makes the image (a source such as
  * [splat]): items are then its payloads, not images. */
 int pipeline_has_source(const job_config *job);
