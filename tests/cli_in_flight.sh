@@ -71,8 +71,10 @@ ok "in_flight 2: no wait for the budget" \
     test "$(flight_number "$d/two.json" waited_for_budget)" = 0
 
 # a budget of one item at a time: five copies of one image (every item
-# needs the same), the budget the one-at-a-time run's peak; one in flight,
-# item by item, with the same outputs
+# needs the same), the budget the one-at-a-time run's peak, which leaves
+# no room for an item beside its neighbour's staging: one in flight, item
+# by item (the waits are counted too, but an item that comes after its
+# neighbour was written waits for nothing), with the same outputs
 mkdir -p "$d/same"
 for i in 1 2 3 4 5; do cp "$d/in/a00000.png" "$d/same/s$i.png"; done
 run_kiln 0 "$d/same1.log" run "$d/job.ini" --set job.inputs="$d/same" --set job.in_flight=1 \
@@ -85,9 +87,38 @@ run_kiln 0 "$d/tight.log" run "$d/job.ini" --set job.inputs="$d/same" \
 expect_in "$d/tight.json" '"succeeded": 5'
 ok "tight: per-item buffers released" items_released "$d/tight.json"
 ok "tight budget: nothing overlapped" test "$(flight_number "$d/tight.json" overlapped_items)" = 0
-ok "tight budget: items waited for their neighbour" \
-    test "$(flight_number "$d/tight.json" waited_for_budget)" -ge 1
 ok "tight budget: the same bytes" same_outputs "$d/same1" "$d/tight"
+
+# cold costs once per worker: five items of one size create no buffer
+# and load no program that one item does not (two in flight add one
+# buffer: the second slot's staging)
+mkdir -p "$d/single"
+cp "$d/same/s1.png" "$d/single/"
+run_kiln 0 "$d/single.log" run "$d/job.ini" --set job.inputs="$d/single" \
+    --set job.output_dir="$d/single-out" --report "$d/single.json" --no-progress
+run_kiln 0 "$d/same2.log" run "$d/job.ini" --set job.inputs="$d/same" \
+    --set job.output_dir="$d/same2" --report "$d/same2.json" --no-progress
+created1=$(json_number "$d/single.json" creations)
+loads1=$(($(json_number "$d/single.json" builds) + $(json_number "$d/single.json" cache_hits)))
+ok "one item created buffers" test "${created1:-0}" -gt 0
+ok "five items, one in flight: no buffer created again" \
+    test "$(json_number "$d/same1.json" creations)" -eq "$created1"
+ok "five items, two in flight: one more buffer at most" \
+    test "$(json_number "$d/same2.json" creations)" -le $((created1 + 1))
+for r in same1 same2; do
+    ok "$r: programs loaded once" test \
+        $(($(json_number "$d/$r.json" builds) + $(json_number "$d/$r.json" cache_hits))) -eq "$loads1"
+done
+ok "five items, two in flight: the same bytes" same_outputs "$d/same1" "$d/same2"
+# the buffer two in flight add fails (the creation after the one-item
+# run's): the overlapped submit runs out of device memory and is tried
+# again alone, and every item succeeds
+KILN_FAULT_POOL_CREATE=$((created1 + 1)) run_kiln 0 "$d/retry.log" run "$d/job.ini" \
+    --set job.inputs="$d/same" --set job.output_dir="$d/retry" --report "$d/retry.json" \
+    --no-progress
+expect_in "$d/retry.json" '"succeeded": 5'
+ok "out of memory beside a neighbour: the same bytes" same_outputs "$d/same1" "$d/retry"
+ok "out of memory beside a neighbour: per-item buffers released" items_released "$d/retry.json"
 
 # a failure inside the stages with a neighbour in flight: mask files, one
 # of the wrong size under mask_size_mismatch = fail

@@ -161,7 +161,9 @@ int main(int argc, char **argv)
         CHECK(rss_per_item < 1024.0);
 #endif
     }
-    /* only the model cache's weights and arena (segment) stay live */
-    CHECK(f.end.live_objects == f.warm.live_objects && f.end.live_objects == (segment ? 2u : 0u));
+    /* only the model cache's weights and arena (segment) stay live once
+       the last item is written (at the warm-up item the next item may be
+       in flight: [job] in_flight = 2) */
+    CHECK(f.end.live_objects == (segment ? 2u : 0u));
     return test_summary(refine ? "test_soak refine" : segment ? "test_soak segment" : "test_soak");
 }

@@ -201,6 +201,9 @@ static void finish_item(void *user, flight_slot *slot)
         if (st == KILN_OK)
             stage_times_add(&w->times, STAGE_ENCODE, kiln_clock_ms() - t0);
     }
+    /* the slot's staging goes back before the item counts as done, so
+       that a hook sees only what the next item holds */
+    pipeline_flight_end(w->stages, &slot->flight);
     item_ms = kiln_clock_ms() - slot->flight.submit_ms;
     if (w->finished++ == 0)
         w->first_item_ms = item_ms;

@@ -8,8 +8,7 @@
 typedef enum flight_state {
     SLOT_FREE = 0,      /* the worker may take it */
     SLOT_TAKEN,         /* the worker is submitting into it */
-    SLOT_SUBMITTED,     /* the finisher's, until finished */
-    SLOT_FINISHED       /* finished; its staging waits for the worker */
+    SLOT_SUBMITTED      /* the finisher's, until finished and ended */
 } flight_state;
 
 /* The finisher thread: finishes submitted slots in submission order until
@@ -34,8 +33,9 @@ static void *finisher_main(void *arg)
         }
         pthread_mutex_unlock(&l->lock);
         l->finish(l->user, next);
+        pipeline_flight_end(l->stages, &next->flight);
         pthread_mutex_lock(&l->lock);
-        next->state = SLOT_FINISHED;
+        next->state = SLOT_FREE;
         pthread_cond_broadcast(&l->changed);
     }
     pthread_mutex_unlock(&l->lock);
@@ -58,18 +58,6 @@ void flight_init(flight_lanes *l, kiln_device *dev, pipeline *stages, size_t in_
         l->finisher_started = pthread_create(&l->finisher, NULL, finisher_main, l) == 0;
         if (!l->finisher_started)
             l->width = 1;
-    }
-}
-
-/* With the lock held: gives the staging of finished slots back. */
-static void end_finished(flight_lanes *l)
-{
-    for (size_t i = 0; i < l->width; i++) {
-        flight_slot *s = &l->slots[i];
-        if (s->state != SLOT_FINISHED)
-            continue;
-        pipeline_flight_end(l->stages, &s->flight);
-        s->state = SLOT_FREE;
     }
 }
 
@@ -98,7 +86,6 @@ flight_slot *flight_take(flight_lanes *l, uint64_t pixels, int alone)
 
     pthread_mutex_lock(&l->lock);
     for (;;) {
-        end_finished(l);
         slot = NULL;
         busy = 0;
         for (size_t i = 0; i < l->width; i++) {

@@ -4,8 +4,8 @@
  * overlap the next item's upload and compute.
  *
  * Each slot owns its flight (stages.h): the download's device staging
- * buffer, held from the submit until the slot is taken again, and the
- * host staging the result lands in, reused from item to item.  With two
+ * buffer, held from the submit until the item is written, and the host
+ * staging the result lands in, reused from item to item.  With two
  * slots a finisher thread waits for each download, in submission order,
  * and runs the caller's finish function (encode, write, record); the
  * device thread (the worker) only submits.  With one slot the worker
@@ -26,8 +26,10 @@
  *
  * Threads.  flight_init, flight_take, flight_submitted, flight_put_back
  * and flight_close run on the worker (the device's thread, which alone
- * touches the pool); the finish function runs on the finisher thread
- * with two slots, on the worker with one, for one item at a time. */
+ * enqueues work); the finish function, which ends the slot's flight
+ * (pipeline_flight_end: the staging back to the pool, whose calls take
+ * its lock), runs on the finisher thread with two slots, on the worker
+ * with one, for one item at a time. */
 #ifndef KILN_FLIGHT_H
 #define KILN_FLIGHT_H
 
@@ -52,8 +54,9 @@ typedef struct flight_slot {
 } flight_slot;
 
 /* Called once per submitted item, after pipeline_submit succeeded: waits
- * for the result (pipeline_finish), writes it and gives slot->item back.
- * slot->item is NULL afterwards. */
+ * for the result (pipeline_finish), writes it, ends the flight
+ * (pipeline_flight_end: the staging back to the pool) and gives
+ * slot->item back.  slot->item is NULL afterwards. */
 typedef void (*flight_finish_fn)(void *user, flight_slot *slot);
 
 /* The slots of one worker. */
@@ -86,8 +89,7 @@ void flight_init(flight_lanes *l, kiln_device *dev, pipeline *stages, size_t in_
 /* Returns a free slot for an item of `pixels` input pixels (0 for a
  * source stage's item), waiting for one, and until no other item is in
  * flight when `alone` is set or the item's estimate does not fit the
- * budget beside the items in flight.  Ends the finished slots it finds
- * (their staging goes back to the pool).  slot->overlapped says whether
+ * budget beside the items in flight.  slot->overlapped says whether
  * another item was in flight. */
 flight_slot *flight_take(flight_lanes *l, uint64_t pixels, int alone);
 

@@ -48,8 +48,8 @@ kiln_status dev_image_download(kiln_device *dev, const dev_image *img,
  * and its read into host->pixels, which the caller allocated for img's
  * width x height x channels at bit_depth (KILN_E_INVAL otherwise).  *done
  * completes when host holds the samples.  The caller owns both: it waits
- * for *done (any thread), then clReleaseEvent(*done) and
- * pool_release(staging) on the device's thread.  `img` may be released
+ * for *done, then clReleaseEvent(*done) and pool_release(staging) (any
+ * thread: the pool takes its lock).  `img` may be released
  * at once (the queue is in order).  On error *staging and *done are NULL. */
 kiln_status dev_image_download_start(kiln_device *dev, const dev_image *img,
                                      uint32_t bit_depth, host_image *host,

@@ -93,8 +93,8 @@ typedef struct pipeline_flight {
  * enqueues the download into f->out (reallocated unless it already has
  * the result's shape).  On success the flight holds the staging buffer,
  * the download's event and the item's timer brackets, and the item's
- * device images are released; the caller then calls pipeline_finish (any
- * thread) and pipeline_flight_end (the device's thread).  On error the
+ * device images are released; the caller then calls pipeline_finish and
+ * pipeline_flight_end (any thread, one at a time for a flight).  On error the
  * queue has drained (`in` may be freed), nothing is held but f->out, and
  * the message names the failing stage. */
 kiln_status pipeline_submit(pipeline *p, const host_image *in, stage_item *item,
@@ -104,9 +104,9 @@ kiln_status pipeline_submit(pipeline *p, const host_image *in, stage_item *item,
  * *times.  Any thread.  Returns KILN_E_CL when the download failed. */
 kiln_status pipeline_finish(pipeline_flight *f, stage_times *times);
 
-/* After pipeline_finish, on the device's thread: gives the staging buffer
- * back and releases the event; f->out stays for reuse.  Safe on a flight
- * that holds nothing. */
+/* After pipeline_finish (any thread: the pool takes its lock): gives the
+ * staging buffer back and releases the event and timer brackets; f->out
+ * stays for reuse.  Safe on a flight that holds nothing, and twice. */
 void pipeline_flight_end(pipeline *p, pipeline_flight *f);
 
 /* Frees a flight's host staging (after pipeline_flight_end). */
