@@ -192,11 +192,11 @@ static void finish_item(void *user, flight_slot *slot)
 {
     worker *w = user;
     prefetch_item *item = slot->item;
-    double t0, item_ms;
+    double item_ms;
     kiln_status st = pipeline_finish(&slot->flight, &w->times);
 
     if (st == KILN_OK) {
-        t0 = kiln_clock_ms();
+        double t0 = kiln_clock_ms();
         st = png_write_file(w->batch->outputs[item->index], &slot->flight.out);
         if (st == KILN_OK)
             stage_times_add(&w->times, STAGE_ENCODE, kiln_clock_ms() - t0);

@@ -237,7 +237,7 @@ static kiln_status download_convert(kiln_device *dev, const dev_image *img, uint
 }
 
 /* Checks a download's arguments (see dev_image_download). */
-static kiln_status download_check(kiln_device *dev, const dev_image *img, uint32_t bit_depth)
+static kiln_status download_check(const kiln_device *dev, const dev_image *img, uint32_t bit_depth)
 {
     kiln_status st;
 
