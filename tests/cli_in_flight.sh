@@ -1,5 +1,6 @@
 #!/bin/sh
-# Two items in flight per device ([job] in_flight = 2): the outputs are
+# Two items in flight per device ([job] in_flight = 2; auto, the default,
+# keeps one on a CPU device such as POCL's): the outputs are
 # byte for byte those of one item at a time; a corrupt input (failing at
 # decode) and a mismatched mask (failing inside the stages, with its
 # neighbour in flight) fail alone; under a device budget that fits one
@@ -21,6 +22,7 @@ cat > "$d/job.ini" <<INI
 [job]
 inputs = in
 output_dir = out
+in_flight = 2
 [segment]
 enabled = yes
 model = mini.onnx
@@ -95,7 +97,9 @@ ok "tight budget: the same bytes" same_outputs "$d/same1" "$d/tight"
 mkdir -p "$d/single"
 cp "$d/same/s1.png" "$d/single/"
 run_kiln 0 "$d/single.log" run "$d/job.ini" --set job.inputs="$d/single" \
-    --set job.output_dir="$d/single-out" --report "$d/single.json" --no-progress
+    --set job.output_dir="$d/single-out" --set job.in_flight=auto --report "$d/single.json" \
+    --no-progress
+ok "in_flight auto on a CPU device: one slot" test "$(flight_number "$d/single.json" slots)" = 1
 run_kiln 0 "$d/same2.log" run "$d/job.ini" --set job.inputs="$d/same" \
     --set job.output_dir="$d/same2" --report "$d/same2.json" --no-progress
 created1=$(json_number "$d/single.json" creations)
@@ -138,6 +142,7 @@ cat > "$d/masks.ini" <<INI
 [job]
 inputs = in
 output_dir = out
+in_flight = 2
 [refine]
 enabled = yes
 masks = masks

@@ -112,6 +112,7 @@ int main(int argc, char **argv)
     job.resize.width = 24;
     job.resize.filter = 2; /* lanczos3 */
     job.composite.enabled = 1;
+    job.in_flight = 2;   /* the overlapped path, whatever the device */
     if (refine) {
         job.refine.enabled = 1;
         job.refine.erode_size = 2;

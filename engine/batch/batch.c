@@ -251,6 +251,18 @@ static void submit_item(worker *w, prefetch_item *item)
     item_done(w, item, st, kiln_last_error());
 }
 
+/* The items a worker keeps in flight: [job] in_flight, or for auto two
+ * on a GPU or accelerator and one on a CPU device (there the host's
+ * encoding runs on the cores the device computes on, and an item's
+ * kernels, split over every core, wait for the core it takes: measured
+ * slower than one at a time, tests/bench/batch_bench.sh). */
+static size_t worker_in_flight(const worker *w)
+{
+    if (w->batch->job->in_flight != JOB_IN_FLIGHT_AUTO)
+        return (size_t)w->batch->job->in_flight;
+    return (w->dev->info.type & CL_DEVICE_TYPE_CPU) ? 1 : 2;
+}
+
 /* A worker thread: pulls items until the queue is empty or stopped, with
  * up to [job] in_flight of them between submit and written output. */
 static void *worker_main(void *arg)
@@ -259,7 +271,7 @@ static void *worker_main(void *arg)
     batch_state *b = w->batch;
     prefetch_item *item;
 
-    flight_init(&w->lanes, w->dev, w->stages, (size_t)b->job->in_flight, finish_item, w);
+    flight_init(&w->lanes, w->dev, w->stages, worker_in_flight(w), finish_item, w);
     while ((item = prefetch_pop(b->queue)) != NULL) {
         if (item->status != KILN_OK) {
             item_done(w, item, item->status, item->message);

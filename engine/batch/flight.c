@@ -32,8 +32,7 @@ static void *finisher_main(void *arg)
             continue;
         }
         pthread_mutex_unlock(&l->lock);
-        l->finish(l->user, next);
-        pipeline_flight_end(l->stages, &next->flight);
+        l->finish(l->user, next);   /* ends the flight (flight.h) */
         pthread_mutex_lock(&l->lock);
         next->state = SLOT_FREE;
         pthread_cond_broadcast(&l->changed);
@@ -136,7 +135,6 @@ void flight_submitted(flight_lanes *l, flight_slot *slot, prefetch_item *item)
     slot->item = item;
     if (l->width == 1) {
         l->finish(l->user, slot);
-        pipeline_flight_end(l->stages, &slot->flight);
         pthread_mutex_lock(&l->lock);
         slot->state = SLOT_FREE;
         pthread_mutex_unlock(&l->lock);

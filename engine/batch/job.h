@@ -16,6 +16,10 @@
  * its own section (stage.h). */
 
 /* [device] */
+/* [job] in_flight = auto: two items in flight on a GPU or accelerator,
+ * one on a CPU device (batch.c). */
+#define JOB_IN_FLIGHT_AUTO 0
+
 typedef struct job_device {
     char select[256];          /* select: selector (KILN_DEVICE overrides) */
 } job_device;
@@ -156,8 +160,9 @@ typedef struct job_config {
     uint64_t max_pixels;              /* max_pixels: decompression-bomb limit */
     uint64_t prefetch_items;          /* prefetch_items: queue bound in items */
     uint64_t prefetch_bytes;          /* prefetch_bytes: queue bound in bytes */
-    uint64_t in_flight;               /* in_flight: items per device between
-                                         upload and written output (1 or 2) */
+    int in_flight;                    /* in_flight: items per device between
+                                         upload and written output: 1, 2 or
+                                         JOB_IN_FLIGHT_AUTO */
     job_device device;
     job_memory memory;
     job_resize resize;

@@ -31,6 +31,12 @@ static const job_enum_name resize_filters[] = {
 
 static const uint64_t bit_depths[] = { 8, 16 };
 
+static const job_enum_name in_flight_names[] = {
+    { "auto", JOB_IN_FLIGHT_AUTO },
+    { "1", 1 },
+    { "2", 2 },
+};
+
 static const job_enum_name refine_methods[] = {
     { "cf", REFINE_METHOD_CF },
     { "guided", REFINE_METHOD_GUIDED },
@@ -148,13 +154,15 @@ const job_key job_keys[] = {
       .doc = "Bytes of decoded inputs (images, and mask files) queued ahead of the "
              "device, at most.",
       FIELD(prefetch_bytes) },
-    { .section = "job", .name = "in_flight", .type = JOB_KEY_INT,
-      .min = 1, .max = 2, .default_text = "2",
+    { .section = "job", .name = "in_flight", .type = JOB_KEY_ENUM,
+      .names = in_flight_names, .nnames = COUNT(in_flight_names), .default_text = "auto",
       .doc = "Items per device in flight at once: 2 overlaps an item's download, "
-             "PNG encoding and writing with the next item's upload and compute "
-             "(each holds its own staging); 1 runs items one after another.  "
-             "With 2, an item whose estimated device memory does not fit the "
-             "budget beside its neighbour's staging waits for the neighbour.",
+             "PNG encoding and writing (on a thread of their own) with the next "
+             "item's upload and compute, each item holding its own staging; 1 runs "
+             "items one after another; auto: 2 on a GPU or accelerator, 1 on a CPU "
+             "device, whose compute threads the host's encoding would slow.  With "
+             "2, an item whose estimated device memory does not fit the budget "
+             "beside its neighbour's staging waits for the neighbour.",
       FIELD(in_flight) },
     /* [device] */
     { .section = "device", .name = "select", .type = JOB_KEY_STRING,
