@@ -1,70 +1,17 @@
-/* Greedy-by-size arena planning (see memory_plan.h).
+/* Arena planning (see memory_plan.h).
  *
  * Items inside a parent are first resolved to their root (the outermost
  * parent) and an offset relative to it; only roots are placed, with
- * lifetimes widened to cover their children.  Placement sorts the roots
- * and puts each at the lowest gap among the placed roots whose lifetimes
- * overlap its own; it is run for three orders (aligned size, size times
- * lifetime, lifetime; ties by first step, then index) and the smallest
- * arena is kept.  Quadratic in the number of roots, which is fine for
- * networks of a few thousand tensors. */
+ * lifetimes widened to cover their children (memory_plan_place.h holds
+ * the placement search). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph_lifetime.h"
 #include "host_alloc.h"
 #include "memory_plan.h"
+#include "memory_plan_place.h"
 #include "status.h"
-
-/* A root being placed. */
-typedef struct plan_root {
-    size_t item;
-    size_t bytes;                   /* aligned */
-    size_t first, last;
-    size_t offset;
-} plan_root;
-
-/* An occupied byte range, for the gap search. */
-typedef struct plan_span {
-    size_t begin, end;
-} plan_span;
-
-/* A lifetime change at a step, for the lower bound sweep. */
-typedef struct plan_event {
-    size_t step;
-    int add;                        /* 1: becomes live, 0: dies before step */
-    size_t bytes;
-} plan_event;
-
-/* Orders roots largest first, then by first step, then by item. */
-static int root_cmp(const void *pa, const void *pb)
-{
-    const plan_root *a = pa, *b = pb;
-
-    if (a->bytes != b->bytes)
-        return a->bytes > b->bytes ? -1 : 1;
-    if (a->first != b->first)
-        return a->first < b->first ? -1 : 1;
-    return a->item < b->item ? -1 : (a->item > b->item);
-}
-
-/* Orders spans by start. */
-static int span_cmp(const void *pa, const void *pb)
-{
-    const plan_span *a = pa, *b = pb;
-
-    return a->begin < b->begin ? -1 : (a->begin > b->begin);
-}
-
-/* Orders events by step, deaths before births at the same step. */
-static int event_cmp(const void *pa, const void *pb)
-{
-    const plan_event *a = pa, *b = pb;
-
-    if (a->step != b->step)
-        return a->step < b->step ? -1 : 1;
-    return a->add - b->add;
-}
 
 /* Rounds up to the alignment; 0 on overflow (callers check bytes > 0). */
 static size_t align_up(size_t bytes)
@@ -116,117 +63,17 @@ static kiln_status roots_resolve(const memory_plan_item *items, size_t count, si
     return KILN_OK;
 }
 
-/* Places root r at the lowest gap among the placed roots that overlap it
- * in time.  spans is scratch for `placed` entries. */
-static size_t root_place(const plan_root *r, const plan_root *placed, size_t nplaced,
-                         plan_span *spans)
-{
-    size_t n = 0, at = 0;
-
-    for (size_t j = 0; j < nplaced; j++) {
-        const plan_root *p = &placed[j];
-        if (p->bytes == 0 || p->last < r->first || r->last < p->first)
-            continue;
-        spans[n].begin = p->offset;
-        spans[n].end = p->offset + p->bytes;
-        n++;
-    }
-    qsort(spans, n, sizeof(*spans), span_cmp);
-    for (size_t j = 0; j < n; j++) {
-        if (spans[j].begin >= at + r->bytes)
-            break;
-        if (spans[j].end > at)
-            at = spans[j].end;
-    }
-    return at;
-}
-
-/* The most bytes live at one step over the roots. */
-static kiln_status lower_bound_sweep(const plan_root *roots, size_t nroots, size_t *bound)
-{
-    plan_event *ev = kiln_malloc((2 * nroots + 1) * sizeof(*ev));
-    size_t live = 0, n = 0;
-
-    *bound = 0;
-    if (!ev)
-        return kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
-    for (size_t i = 0; i < nroots; i++) {
-        if (roots[i].bytes == 0)
-            continue;
-        ev[n++] = (plan_event){ roots[i].first, 1, roots[i].bytes };
-        if (roots[i].last < SIZE_MAX)
-            ev[n++] = (plan_event){ roots[i].last + 1, 0, roots[i].bytes };
-    }
-    qsort(ev, n, sizeof(*ev), event_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (ev[i].add) {
-            live += ev[i].bytes;
-            if (live > *bound)
-                *bound = live;
-        } else {
-            live -= ev[i].bytes;
-        }
-    }
-    kiln_free(ev);
-    return KILN_OK;
-}
-
-/* Orders roots by lifetime length times size (largest first), then as
- * root_cmp. */
-static int root_cmp_area(const void *pa, const void *pb)
-{
-    const plan_root *a = pa, *b = pb;
-    double x = (double)a->bytes * (double)(a->last - a->first + 1);
-    double y = (double)b->bytes * (double)(b->last - b->first + 1);
-    if (x != y)
-        return x > y ? -1 : 1;
-    return root_cmp(pa, pb);
-}
-
-/* Orders roots by lifetime length (longest first), then as root_cmp. */
-static int root_cmp_long(const void *pa, const void *pb)
-{
-    const plan_root *a = pa, *b = pb;
-    size_t x = a->last - a->first, y = b->last - b->first;
-    if (x != y)
-        return x > y ? -1 : 1;
-    return root_cmp(pa, pb);
-}
-
-/* The placement orders tried; the smallest arena wins. */
-static int (*const orders[])(const void *, const void *) = {
-    root_cmp, root_cmp_area, root_cmp_long
-};
-
-/* Sorts the roots with `cmp`, places each at its lowest gap and returns
- * the arena size. */
-static size_t place_in_order(plan_root *roots, size_t nroots, plan_span *spans,
-                             int (*cmp)(const void *, const void *))
-{
-    size_t arena = 0;
-    qsort(roots, nroots, sizeof(*roots), cmp);
-    for (size_t k = 0; k < nroots; k++) {
-        plan_root *r = &roots[k];
-        r->offset = r->bytes ? root_place(r, roots, k, spans) : 0;
-        if (r->offset + r->bytes > arena)
-            arena = r->offset + r->bytes;
-    }
-    return arena;
-}
-
-/* Places the roots and fills the plan. */
+/* Collects the roots (widened over their children), places them and
+ * fills the plan. */
 static kiln_status roots_place(const memory_plan_item *items, size_t count, const size_t *root,
                                const size_t *rel, memory_plan *plan)
 {
     plan_root *roots = kiln_malloc((count ? count : 1) * sizeof(*roots));
-    plan_root *work = kiln_malloc((count ? count : 1) * sizeof(*work));
-    plan_root *best = kiln_malloc((count ? count : 1) * sizeof(*best));
-    plan_span *spans = kiln_malloc((count ? count : 1) * sizeof(*spans));
     size_t *slot = kiln_malloc((count ? count : 1) * sizeof(*slot));
     size_t nroots = 0;
     kiln_status st = KILN_OK;
 
-    if (!roots || !work || !best || !spans || !slot) {
+    if (!roots || !slot) {
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         goto out_free_scratch;
     }
@@ -234,7 +81,8 @@ static kiln_status roots_place(const memory_plan_item *items, size_t count, cons
         if (root[i] != i)
             continue;
         slot[i] = nroots;
-        roots[nroots] = (plan_root){ i, align_up(items[i].bytes), items[i].first, items[i].last, 0 };
+        roots[nroots] = (plan_root){ i, align_up(items[i].bytes), items[i].first, items[i].last,
+                                     0, 0 };
         if (plan->sum_bytes > SIZE_MAX / 2 || roots[nroots].bytes > SIZE_MAX / 2 - plan->sum_bytes) {
             st = kiln_fail(KILN_E_INVAL, "memory plan sizes overflow");
             goto out_free_scratch;
@@ -251,31 +99,15 @@ static kiln_status roots_place(const memory_plan_item *items, size_t count, cons
             r->last = items[i].last;
         plan->inplace += root[i] != i;
     }
-    st = lower_bound_sweep(roots, nroots, &plan->lower_bound);
+    st = plan_roots_bound(roots, nroots, &plan->lower_bound);
+    if (st == KILN_OK)
+        st = plan_roots_place(roots, nroots, plan->lower_bound, &plan->arena_bytes);
     if (st != KILN_OK)
         goto out_free_scratch;
-    plan->arena_bytes = SIZE_MAX;
-    for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
-        size_t arena;
-        memcpy(work, roots, nroots * sizeof(*roots));
-        arena = place_in_order(work, nroots, spans, orders[o]);
-        if (arena < plan->arena_bytes) {
-            plan->arena_bytes = arena;
-            memcpy(best, work, nroots * sizeof(*best));
-        }
-    }
-    if (nroots == 0)
-        plan->arena_bytes = 0;
-    memcpy(roots, best, nroots * sizeof(*roots));
-    for (size_t k = 0; k < nroots; k++)
-        slot[roots[k].item] = k;
     for (size_t i = 0; i < count; i++)
         plan->offsets[i] = roots[slot[root[i]]].offset + rel[i];
 out_free_scratch:
     kiln_free(roots);
-    kiln_free(work);
-    kiln_free(best);
-    kiln_free(spans);
     kiln_free(slot);
     return st;
 }

@@ -2,10 +2,11 @@
  * lifetimes, so that one arena per (model, input shape) holds every
  * activation.  Pure planning over sizes: nothing here touches a device.
  *
- * Greedy: items are placed in order (largest first; also by size times
- * lifetime and by lifetime, keeping the smallest arena), each at the
- * lowest 256-byte-aligned offset where it overlaps no already placed item
- * whose lifetime overlaps its own.  An item may live inside another (in-place
+ * Greedy with a search over orders: items are placed one by one at
+ * 256-byte-aligned offsets where they overlap no already placed item whose
+ * lifetime overlaps their own, in several orders, refined by moving the
+ * item that sets the arena's top to the front (memory_plan_place.h); the
+ * smallest arena wins.  An item may live inside another (in-place
  * concatenation): it is placed with its parent, whose lifetime is
  * widened to cover it.  The plan reports the arena size and the liveness
  * lower bound (the most bytes live at any one step), which no plan can

@@ -1,6 +1,7 @@
 /* The activation arena planner: invariants on random lifetime sets (with
  * and without in-place children), small cases with known optimal arenas,
- * invalid items, and the plan of a folded graph with in-place Concat.
+ * invalid items, the plan of a folded graph with in-place Concat, and
+ * the plans of U²-Net- and IS-Net-shaped graphs against the lower bound.
  * No device is needed. */
 #include <stdint.h>
 
@@ -11,6 +12,7 @@
 #include "onnx_build.h"
 #include "onnx_load.h"
 #include "testutil.h"
+#include "unet_graph.h"
 
 /* A 64-bit xorshift generator. */
 static uint64_t rng_next(uint64_t *s)
@@ -238,6 +240,85 @@ static void test_invalid(void)
     CHECK_MSG("too large");
 }
 
+/* The root (outermost parent) of tensor t. */
+static int life_root(const graph_lifetime *life, int t)
+{
+    while (life[t].parent >= 0)
+        t = life[t].parent;
+    return t;
+}
+
+/* Whether tensor a is b or one of b's ancestors or descendants. */
+static int life_related(const graph_lifetime *life, int a, int b)
+{
+    for (int p = a; p >= 0; p = life[p].parent)
+        if (p == b)
+            return 1;
+    for (int p = b; p >= 0; p = life[p].parent)
+        if (p == a)
+            return 1;
+    return 0;
+}
+
+/* Checks a graph's plan (made with inplace_concat): constants are outside
+ * the arena, every runtime tensor inside it, a child at its parent's
+ * offset plus its own, and two unrelated runtime tensors whose families
+ * (a root and everything inside it) are live at one step share no byte.
+ * Returns the number of violations. */
+static int graph_plan_verify(const kiln_graph *g, int inplace_concat, const memory_plan *plan)
+{
+    graph_lifetime *life = NULL;
+    size_t *first = NULL, *last = NULL;        /* per root: the family's lifetime */
+    int bad = 0;
+
+    CHECK_OK(graph_lifetimes(g, inplace_concat, &life));
+    first = calloc(g->ntensors + 1, sizeof(*first));
+    last = calloc(g->ntensors + 1, sizeof(*last));
+    if (!life || !first || !last) {
+        kiln_free(life);
+        free(first);
+        free(last);
+        return 1;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        first[t] = life[t].first;
+        last[t] = life[t].last;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        int r = life_root(life, (int)t);
+        if (life[t].first < first[r])
+            first[r] = life[t].first;
+        if (life[t].last > last[r])
+            last[r] = life[t].last;
+    }
+    for (size_t t = 0; t < g->ntensors; t++) {
+        int rt = life_root(life, (int)t);
+        bad += (plan->offsets[t] == MEMORY_PLAN_NONE) != !life[t].planned;
+        if (!life[t].planned)
+            continue;
+        bad += plan->offsets[t] + life[t].bytes > plan->arena_bytes;
+        bad += plan->parents[t] != life[t].parent;
+        if (life[t].parent >= 0)
+            bad += plan->offsets[t] != plan->offsets[life[t].parent] + life[t].parent_offset;
+        for (size_t u = t + 1; u < g->ntensors; u++) {
+            int ru = life_root(life, (int)u);
+            if (!life[u].planned || life_related(life, (int)t, (int)u) ||
+                last[rt] < first[ru] || last[ru] < first[rt])
+                continue;
+            if (plan->offsets[t] < plan->offsets[u] + life[u].bytes &&
+                plan->offsets[u] < plan->offsets[t] + life[t].bytes) {
+                fprintf(stderr, "tensors %s and %s share bytes\n", g->tensors[t].name,
+                        g->tensors[u].name);
+                bad++;
+            }
+        }
+    }
+    kiln_free(life);
+    free(first);
+    free(last);
+    return bad;
+}
+
 /* The mini U-Net's plan: the Resize output is written in place into the
  * Concat; every tensor pair live together is disjoint. */
 static void test_graph(void)
@@ -267,26 +348,8 @@ static void test_graph(void)
         CHECK(inplace.inplace == 1);
         CHECK(plain.inplace == 0);
     }
-    /* constants are outside the arena; check the runtime tensors' pairs */
-    graph_lifetime *life = NULL;
-    CHECK_OK(graph_lifetimes(g, 1, &life));
-    for (size_t t = 0; life && t < g->ntensors; t++)       /* a parent lives from its first child */
-        if (life[t].parent >= 0 && life[t].first < life[life[t].parent].first)
-            life[life[t].parent].first = life[t].first;
-    for (size_t t = 0; life && t < g->ntensors; t++) {
-        CHECK((inplace.offsets[t] == MEMORY_PLAN_NONE) == !life[t].planned);
-        for (size_t u = t + 1; u < g->ntensors; u++) {
-            if (!life[t].planned || !life[u].planned || life[t].parent == (int)u ||
-                life[u].parent == (int)t)
-                continue;
-            size_t ft = life[t].first, lt = life[t].last, fu = life[u].first, lu = life[u].last;
-            if (lt < fu || lu < ft)
-                continue;
-            CHECK(inplace.offsets[t] + life[t].bytes <= inplace.offsets[u] ||
-                  inplace.offsets[u] + life[u].bytes <= inplace.offsets[t]);
-        }
-    }
-    kiln_free(life);
+    CHECK(graph_plan_verify(g, 1, &inplace) == 0);
+    CHECK(graph_plan_verify(g, 0, &plain) == 0);
     CHECK(inplace.arena_bytes >= inplace.lower_bound);
     memory_plan_print(stdout, &inplace);
     printf("mini U-Net: arena %zu bytes (lower bound %zu, sum %zu); with in-place Concat %zu "
@@ -297,6 +360,35 @@ static void test_graph(void)
     graph_free(g);
 }
 
+/* U²-Net at 320 and IS-Net at 1024, shaped as the exported full models:
+ * the plan is valid and its arena within 1.1x of the liveness lower
+ * bound (plain greedy orders alone leave them near 1.23x). */
+static void test_unet_shapes(void)
+{
+    static const struct { unet_arch arch; int64_t size; const char *name; } nets[] = {
+        { UNET_ARCH_U2NET, 320, "U2-Net 320" }, { UNET_ARCH_ISNET, 1024, "IS-Net 1024" },
+        { UNET_ARCH_U2NET, 512, "U2-Net 512" }, { UNET_ARCH_ISNET, 640, "IS-Net 640" } };
+
+    for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+        kiln_graph *g = NULL;
+        memory_plan plan;
+        CHECK_OK(unet_graph_build(nets[i].arch, nets[i].size, &g));
+        if (!g)
+            continue;
+        CHECK_OK(memory_plan_graph(g, 1, &plan));
+        if (plan.offsets) {
+            double ratio = (double)plan.arena_bytes / (double)plan.lower_bound;
+            CHECK(graph_plan_verify(g, 1, &plan) == 0);
+            CHECK(plan.inplace > 0);
+            CHECK(ratio <= 1.1);
+            printf("%s: %zu nodes, arena %zu bytes, lower bound %zu, arena / bound %.3f\n",
+                   nets[i].name, g->nnodes, plan.arena_bytes, plan.lower_bound, ratio);
+        }
+        memory_plan_free(&plan);
+        graph_free(g);
+    }
+}
+
 /* Random invariants, known arenas, refusals, a folded graph. */
 int main(void)
 {
@@ -304,5 +396,6 @@ int main(void)
     test_known();
     test_invalid();
     test_graph();
+    test_unet_shapes();
     return test_summary("test_memory_plan");
 }
