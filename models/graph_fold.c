@@ -11,6 +11,8 @@
 #include "graph_infer.h"
 #include "graph_lower.h"
 #include "host_alloc.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "status.h"
 
 #define LABEL_MAX 256
@@ -121,6 +123,7 @@ static kiln_status runtime_check(const kiln_graph *g)
 kiln_status graph_fold(kiln_graph *g, const graph_fold_options *opt, graph_fold_stats *stats)
 {
     graph_fold_stats local;
+    double t0 = kiln_clock_ms();
     kiln_status st;
 
     if (!stats)
@@ -145,5 +148,6 @@ kiln_status graph_fold(kiln_graph *g, const graph_fold_options *opt, graph_fold_
         st = runtime_check(g);
     if (st == KILN_OK)
         st = graph_compact(g);
+    kiln_phase_lap(KILN_PHASE_MODEL_FOLD, &t0);
     return st;
 }

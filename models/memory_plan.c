@@ -11,6 +11,8 @@
 #include "host_alloc.h"
 #include "memory_plan.h"
 #include "memory_plan_place.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "status.h"
 
 /* Rounds up to the alignment; 0 on overflow (callers check bytes > 0). */
@@ -150,6 +152,7 @@ kiln_status memory_plan_graph(const kiln_graph *g, int inplace_concat, memory_pl
     graph_lifetime *life;
     memory_plan inner;
     size_t n = 0, nt = g->ntensors ? g->ntensors : 1;
+    double t0 = kiln_clock_ms();
     kiln_status st;
 
     memset(plan, 0, sizeof(*plan));
@@ -199,6 +202,7 @@ out_free_items:
     kiln_free(items);
     kiln_free(item_of);
     kiln_free(life);
+    kiln_phase_lap(KILN_PHASE_MODEL_PLAN, &t0);
     return st;
 }
 

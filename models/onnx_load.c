@@ -18,6 +18,8 @@
 #include "onnx_load.h"
 #include "onnx_node.h"
 #include "onnx_tensor.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "status.h"
 
 #define OPSET_MIN 7
@@ -667,16 +669,20 @@ kiln_status onnx_load(const char *path, const onnx_load_options *opt, kiln_graph
     unsigned char *data;
     size_t size;
     Onnx__ModelProto *model;
+    double t0 = kiln_clock_ms();
     kiln_status st;
 
     *out = NULL;
     st = file_read(path, &data, &size);
     if (st != KILN_OK)
         return st;
+    kiln_phase_lap(KILN_PHASE_MODEL_READ, &t0);
     model = model_unpack(data, size, &st);
     kiln_free(data);
+    kiln_phase_lap(KILN_PHASE_MODEL_DECODE, &t0);
     if (model)
         st = model_load(model, opt, out);
+    kiln_phase_lap(KILN_PHASE_MODEL_CONVERT, &t0);
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", path);
     return KILN_OK;

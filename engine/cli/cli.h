@@ -33,12 +33,15 @@ const char *cli_option_value(const cli_command *cmd, int argc, char **argv, int 
 #define CLI_SINGLE_MAX_SETS 128
 
 /* Options shared by the one-file commands (refine, segment): the output
- * path, job key overrides and a repeat count. */
+ * path, job key overrides and a repeat count; the command's start time
+ * and whether to print where its time went (segment's --verbose). */
 typedef struct cli_single {
     const char *out_path;
     const char *sets[CLI_SINGLE_MAX_SETS];
     size_t nsets;
     unsigned long repeat;
+    int verbose;
+    double start_ms;                    /* kiln_clock_ms() at cli_single_init */
 } cli_single;
 
 /* Starts the options: defaults for the batch-only job keys, then `extra`
@@ -64,17 +67,32 @@ typedef struct cli_single_figures {
 
 
 /* Opens the job's device and stages, runs the stages on `in` (and
- * `mask`, may be NULL) `repeat` times with sub-step figures, calling
+ * `mask`, may be NULL) o->repeat times with sub-step figures, calling
  * `print` after each run that succeeds, writes the last output to
- * out_path and closes everything.  The run's warnings go to note.
+ * o->out_path and closes everything; with o->verbose, then prints where
+ * the time since o->start_ms went (cli_cold_print).  The run's warnings go to note.
  * Errors carry in_path as context; a device that kept buffers live at
  * close is an error too.  *at_start is set when the job failed before
  * any item ran (no device, a model that cannot be found or loaded): the
  * command then exits 2. */
-kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
-                              const host_image *mask, const char *out_path, unsigned repeat,
-                              char *note, size_t note_len, int *at_start,
+kiln_status cli_single_stages(const cli_single *o, const job_config *job, const char *in_path,
+                              const host_image *in, const host_image *mask, char *note,
+                              size_t note_len, int *at_start,
                               void (*print)(const cli_single_figures *f));
+
+/* The first run of a one-file command, for cli_cold_print. */
+typedef struct cli_first_run {
+    double wall_ms;                     /* pipeline_run of the first item */
+    double program_ms;                  /* programs loaded or built during it */
+    double network_ms;                  /* its segment.network_ms figure, 0 without */
+} cli_first_run;
+
+/* Prints where a one-file command's time went, from o->start_ms to now,
+ * as one line "cold_ms total=... KEY=VALUE ...": the start-up phases
+ * (phase_time.h), the device's programs (loaded from the cache or built),
+ * the first run (and the programs loaded in it), and the rest. */
+void cli_cold_print(FILE *fp, const cli_single *o, const kiln_device *dev,
+                    const cli_first_run *first);
 
 /* The commands: each parses its own arguments (argv after the command
  * name), answers --help / -h with its usage on stdout and exit status 0,

@@ -40,8 +40,8 @@ static void refine_print(const cli_single_figures *f)
 }
 
 /* Loads the image and its mask, refines on one device, writes OUT. */
-static kiln_status refine_files(const job_config *job, const char *in_path, const char *mask_path,
-                                const char *out_path, unsigned repeat, char *note, size_t note_len,
+static kiln_status refine_files(const cli_single *o, const job_config *job, const char *in_path,
+                                const char *mask_path, char *note, size_t note_len,
                                 int *at_start)
 {
     host_image in = { 0 }, mask = { 0 };
@@ -51,8 +51,8 @@ static kiln_status refine_files(const job_config *job, const char *in_path, cons
         return st;
     st = image_read_file(mask_path, job->max_pixels, &mask);
     if (st == KILN_OK)
-        st = cli_single_stages(job, in_path, &in, &mask, out_path, repeat, note, note_len,
-                               at_start, refine_print);
+        st = cli_single_stages(o, job, in_path, &in, &mask, note, note_len, at_start,
+                               refine_print);
     host_image_free(&mask);
     host_image_free(&in);
     return st;
@@ -105,9 +105,7 @@ int cli_refine(int argc, char **argv)
         job->refine.enabled = 1;
         if (trimap)
             snprintf(job->refine.trimaps, sizeof(job->refine.trimaps), "%s", files[1]);
-        st = refine_files(job, files[0], files[1], o.out_path, (unsigned)o.repeat, note,
-                          sizeof(note),
-                          &at_start);
+        st = refine_files(&o, job, files[0], files[1], note, sizeof(note), &at_start);
     }
     kiln_free(job);
     if (note[0])

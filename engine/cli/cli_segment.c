@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "image_read.h"
 #include "host_alloc.h"
 #include "job.h"
@@ -15,14 +17,17 @@
 static void segment_usage(FILE *out)
 {
     fprintf(out, "usage: kiln segment [-m MODEL] IN.png -o OUT.png [--mask] [--post-process-mask]\n"
-                 "                    [--repeat N] [--set section.key=value ...]\n"
+                 "                    [--repeat N] [--verbose] [--set section.key=value ...]\n"
                  "  MODEL is a registry name (u2net, u2netp, u2net_human_seg, silueta,\n"
                  "  isnet-general-use, isnet-anime: NAME.onnx in $KILN_MODEL_DIR,\n"
                  "  $U2NET_HOME, $XDG_DATA_HOME/.u2net or ~/.u2net) or an .onnx path;\n"
                  "  default u2netp.\n"
                  "  Writes the RGBA cut-out, or with --mask the 8-bit mask; the [segment],\n"
                  "  [refine] and [composite] keys of a job apply (kiln config --reference).\n"
-                 "  --repeat N segments N times in one process (for benchmarks).\n");
+                 "  --repeat N segments N times in one process (for benchmarks).\n"
+                 "  --verbose  then prints where the command's time went: device open, model\n"
+                 "             read, decode, convert, fold, arena plan, weight pack and upload,\n"
+                 "             programs (from the cache or built), the first run, image I/O.\n");
 }
 
 static const cli_command segment_command = { "segment", segment_usage };
@@ -39,16 +44,17 @@ static void segment_print(const cli_single_figures *f)
 }
 
 /* Loads IN, segments it on one device, writes OUT. */
-static kiln_status segment_file(const job_config *job, const char *in_path, const char *out_path,
-                                unsigned repeat, char *note, size_t note_len,
-                                int *at_start)
+static kiln_status segment_file(const cli_single *o, const job_config *job, const char *in_path,
+                                char *note, size_t note_len, int *at_start)
 {
     host_image in = { 0 };
+    double t0 = kiln_clock_ms();
     kiln_status st = image_read_file(in_path, job->max_pixels, &in);
 
+    kiln_phase_lap(KILN_PHASE_IMAGE_READ, &t0);
     if (st == KILN_OK)
-        st = cli_single_stages(job, in_path, &in, NULL, out_path, repeat, note, note_len,
-                               at_start, segment_print);
+        st = cli_single_stages(o, job, in_path, &in, NULL, note, note_len, at_start,
+                               segment_print);
     host_image_free(&in);
     return st;
 }
@@ -81,6 +87,8 @@ int cli_segment(int argc, char **argv)
             mask = 1;
         } else if (strcmp(argv[i], "--post-process-mask") == 0) {
             post = 1;
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            o.verbose = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage_error(&segment_command, "unknown option '%s'", argv[i]);
         } else if (!in_path) {
@@ -107,7 +115,7 @@ int cli_segment(int argc, char **argv)
             job->segment.output = SEGMENT_OUTPUT_MASK;
         if (post)
             job->segment.post_process = 1;
-        st = segment_file(job, in_path, o.out_path, (unsigned)o.repeat, note, sizeof(note), &at_start);
+        st = segment_file(&o, job, in_path, note, sizeof(note), &at_start);
     }
     kiln_free(job);
     if (note[0])

@@ -7,7 +7,10 @@
 #include "host_alloc.h"
 #include "atomic_file.h"
 #include "cli.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "png_io.h"
+#include "program.h"
 #include "rss.h"
 #include "status.h"
 
@@ -17,6 +20,7 @@ void cli_single_init(cli_single *o, const char *extra)
 {
     memset(o, 0, sizeof(*o));
     o->repeat = 1;
+    o->start_ms = kiln_clock_ms();
     o->sets[o->nsets++] = "job.inputs=-";
     o->sets[o->nsets++] = "job.output_dir=.";
     if (extra)
@@ -56,17 +60,21 @@ int cli_single_option(const cli_command *cmd, int argc, char **argv, int *i, cli
 
 /* Runs the stages on one device `repeat` times and writes the output
  * (see cli.h). */
-kiln_status cli_single_stages(const job_config *job, const char *in_path, const host_image *in,
-                              const host_image *mask, const char *out_path, unsigned repeat,
-                              char *note, size_t note_len, int *at_start,
+kiln_status cli_single_stages(const cli_single *o, const job_config *job, const char *in_path,
+                              const host_image *in, const host_image *mask, char *note,
+                              size_t note_len, int *at_start,
                               void (*print)(const cli_single_figures *f))
 {
+    const char *out_path = o->out_path;
     host_image out = { 0 };
     kiln_device *dev = NULL;
     pipeline *stages = NULL;
     stage_item *item = NULL;
     stage_times times;
     pool_ledger ledger;
+    program_stats before, after;
+    cli_first_run first = { 0, 0, 0 };
+    double t0;
     kiln_status st, close_st;
 
     *at_start = 1;
@@ -83,15 +91,23 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
     if (st != KILN_OK)
         goto out_close_device;
     *at_start = 0;
-    for (unsigned run = 0; run < repeat && st == KILN_OK; run++) {
+    for (unsigned long run = 0; run < o->repeat && st == KILN_OK; run++) {
         memset(&times, 0, sizeof(times));
         memset(item, 0, sizeof(*item));
         item->path = in_path;
         item->profile = 1;
         item->host_mask = pipeline_needs_host_mask(job) ? mask : NULL;
         host_image_free(&out);
+        program_stats_get(dev->programs, &before);
+        t0 = kiln_clock_ms();
         st = pipeline_run(stages, in, item, &out, &times);
         snprintf(note, note_len, "%s", item->note);
+        if (run == 0) {
+            program_stats_get(dev->programs, &after);
+            first.wall_ms = kiln_clock_ms() - t0;
+            first.program_ms = after.load_ms + after.build_ms - before.load_ms - before.build_ms;
+            first.network_ms = stage_figure_get(item, "segment.network_ms", 0);
+        }
         if (st == KILN_OK) {
             /* with -o - the PNG is standard output: figures go to stderr */
             cli_single_figures f = { in_path, in, &times, item, 0, 0, dev->info.name,
@@ -102,8 +118,12 @@ kiln_status cli_single_stages(const job_config *job, const char *in_path, const 
             print(&f);
         }
     }
+    t0 = kiln_clock_ms();
     if (st == KILN_OK)
         st = png_write_file(out_path, &out);
+    kiln_phase_lap(KILN_PHASE_IMAGE_WRITE, &t0);
+    if (st == KILN_OK && o->verbose)
+        cli_cold_print(strcmp(out_path, "-") == 0 ? stderr : stdout, o, dev, &first);
     host_image_free(&out);
     pipeline_close(stages);
 out_close_device:

@@ -7,6 +7,8 @@
 
 #include "device.h"
 #include "host_alloc.h"
+#include "clock.h"
+#include "phase_time.h"
 #include "status.h"
 
 /* Returns 1 when `text` is a non-empty decimal number, storing it. */
@@ -147,6 +149,7 @@ kiln_status device_open_selected(const char *selector, size_t budget, kiln_devic
     device_info *all = NULL;
     size_t count = 0, picked[64], npicked = 0;
     const char *env = getenv("KILN_DEVICE");
+    double t0 = kiln_clock_ms();
     kiln_status st;
 
     *out = NULL;
@@ -159,5 +162,6 @@ kiln_status device_open_selected(const char *selector, size_t budget, kiln_devic
     if (st == KILN_OK)
         st = device_open(&all[picked[0]], budget, out);
     kiln_free(all);
+    kiln_phase_lap(KILN_PHASE_DEVICE_OPEN, &t0);
     return st;
 }

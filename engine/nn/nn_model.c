@@ -14,6 +14,7 @@
 #include "nn_model.h"
 #include "nn_tune.h"
 #include "onnx_load.h"
+#include "phase_time.h"
 #include "pool.h"
 #include "resident.h"
 #include "status.h"
@@ -138,6 +139,7 @@ static kiln_status model_upload_weights(nn_model *m)
     int *packed = kiln_malloc(g->ntensors * sizeof(*packed));
     size_t *at = kiln_malloc(g->ntensors * sizeof(*at));
     float *host = NULL;
+    double t0 = kiln_clock_ms();
     kiln_status st = KILN_OK;
 
     if (!packed || !at) {
@@ -184,6 +186,7 @@ static kiln_status model_upload_weights(nn_model *m)
         else
             memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
     }
+    kiln_phase_lap(KILN_PHASE_WEIGHT_PACK, &t0);
     st = pool_acquire(m->dev->pool, total * sizeof(*host), "model.weights", &m->weights);
     if (st != KILN_OK) {
         st = kiln_fail_context(st, "%s: weights", m->path);
@@ -191,6 +194,7 @@ static kiln_status model_upload_weights(nn_model *m)
     }
     st = dev_buffer_write(m->dev, m->weights->mem, 0, total * sizeof(*host), host,
                           "uploading model weights");
+    kiln_phase_lap(KILN_PHASE_WEIGHT_UPLOAD, &t0);
     if (st != KILN_OK)
         goto out_free;
     m->facts.weight_bytes = total * sizeof(*host);
