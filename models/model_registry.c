@@ -16,6 +16,7 @@
 
 #include "file_open.h"
 #include "host_alloc.h"
+#include "model_md5_cache.h"
 #include "model_registry.h"
 #include "status.h"
 
@@ -178,7 +179,7 @@ kiln_status model_identify_file(const char *file, const model_spec **spec)
     kiln_status st;
 
     *spec = NULL;
-    st = model_file_md5(file, text);
+    st = model_file_md5_cached(file, text);
     if (st != KILN_OK)
         return st;
     for (size_t i = 0; i < REGISTRY_COUNT; i++)

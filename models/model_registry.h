@@ -40,7 +40,9 @@ const model_spec *model_registry_at(size_t i);
 kiln_status model_file_md5(const char *file, char text[33]);
 
 /* Sets *spec to the entry whose published file has the MD5 of the file
- * `file`, or NULL when none has.  KILN_E_IO when it cannot be read. */
+ * `file`, or NULL when none has; the MD5 comes from the cache directory
+ * when this version of the file was hashed before (model_md5_cache.h).
+ * KILN_E_IO when it cannot be read. */
 kiln_status model_identify_file(const char *file, const model_spec **spec);
 
 /* Resolves a model name or path into a readable file path.

@@ -3,7 +3,9 @@
  * $KILN_MODEL_DIR, $U2NET_HOME, $XDG_DATA_HOME/.u2net, $HOME/.u2net)
  * over fake NAME.onnx files in scratch directories, the error messages of
  * a missing model (every place looked, rembg's download URL) and of an
- * unknown name (the known names), and explicit paths. */
+ * unknown name (the known names), explicit paths, and the cache of file
+ * MD5s that identifies renamed published files. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +300,79 @@ static void test_md5(void)
     CHECK_STATUS(model_identify_file(path, &spec), KILN_E_IO);
 }
 
+/* The one model-md5-*.txt entry in dir into path; 0 when there is not
+ * exactly one. */
+static int md5_entry(const char *dir, char *path, size_t len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "model-md5-", 10) != 0)
+            continue;
+        snprintf(path, len, "%s/%s", dir, e->d_name);
+        found++;
+    }
+    closedir(d);
+    return found == 1;
+}
+
+/* Identification goes through the cache: the first look hashes the file
+ * and records its digest; a recorded digest is believed (an entry
+ * rewritten to a published file's MD5 makes the file that entry); a
+ * changed file gets a new entry; a malformed entry is recomputed. */
+static void test_md5_cache(void)
+{
+    char cache[2100], path[2200], entry[2400], got[33];
+    const model_spec *spec = NULL;
+    const model_spec *u2netp = model_registry_find("u2netp");
+
+    snprintf(cache, sizeof(cache), "%s/md5-cache", base);
+    setenv("KILN_CACHE_DIR", cache, 1);
+    snprintf(path, sizeof(path), "%s/cached-model.onnx", base);
+    test_write_text(path, "a model file identified once\n");
+    CHECK_OK(model_identify_file(path, &spec));
+    CHECK(spec == NULL);
+    CHECK(md5_entry(cache, entry, sizeof(entry)));
+    CHECK_OK(model_file_md5(path, got));
+    strcat(got, "\n");
+    CHECK(u2netp != NULL);
+    /* the recorded digest is what identification believes */
+    test_write_text(entry, got);
+    CHECK_OK(model_identify_file(path, &spec));
+    CHECK(spec == NULL);
+    if (u2netp) {
+        char forged[40];
+        snprintf(forged, sizeof(forged), "%s\n", u2netp->md5);
+        test_write_text(entry, forged);
+        CHECK_OK(model_identify_file(path, &spec));
+        CHECK(spec == u2netp);
+    }
+    /* a malformed entry is recomputed and rewritten */
+    test_write_text(entry, "not a digest\n");
+    CHECK_OK(model_identify_file(path, &spec));
+    CHECK(spec == NULL);
+    {
+        char text[64] = "";
+        FILE *fp = fopen(entry, "rb");
+        CHECK(fp != NULL);
+        if (fp) {
+            CHECK(fgets(text, sizeof(text), fp) != NULL);
+            fclose(fp);
+        }
+        CHECK(strcmp(text, got) == 0);
+    }
+    /* a changed file (another size) is hashed again under a new key */
+    test_write_text(path, "the same file name, other contents\n");
+    CHECK_OK(model_identify_file(path, &spec));
+    CHECK(spec == NULL);
+    CHECK(!md5_entry(cache, entry, sizeof(entry)));     /* two entries now */
+    unsetenv("KILN_CACHE_DIR");
+}
+
 int main(void)
 {
     const char *tmp = test_tmpdir("model_registry");
@@ -316,5 +391,6 @@ int main(void)
     test_search();
     test_paths();
     test_md5();
+    test_md5_cache();
     return test_summary("test_model_registry");
 }

@@ -9,6 +9,7 @@
 #include "cl_status.h"
 #include "hash.h"
 #include "host_alloc.h"
+#include "cache_dir.h"
 #include "program.h"
 #include "program_disk.h"
 #include "status.h"
@@ -83,21 +84,10 @@ void program_stats_get(const program_cache *cache, program_stats *out)
     *out = cache->stats;
 }
 
-/* The cache directory, from the environment. */
+/* The cache directory, from the environment (kiln_cache_dir). */
 void program_cache_dir(char *buf, size_t len)
 {
-    const char *env = getenv("KILN_CACHE_DIR");
-    if (env && *env) {
-        snprintf(buf, len, "%s", env);
-        return;
-    }
-    env = getenv("XDG_CACHE_HOME");
-    if (env && *env) {
-        snprintf(buf, len, "%s/kiln", env);
-        return;
-    }
-    env = getenv("HOME");
-    snprintf(buf, len, "%s/.cache/kiln", env && *env ? env : "/tmp");
+    kiln_cache_dir(buf, len);
 }
 
 /* Hashes everything a compiled binary depends on. */
