@@ -199,10 +199,11 @@ static kiln_status initializers_load(loader *L)
         kiln_status st = tensor_define(L, tp->name, what, &idx);
         if (st != KILN_OK)
             return st;
-        st = onnx_tensor_decode(tp, what, &L->g->tensors[idx]);
+        st = onnx_tensor_decode_take(tp, what, &L->g->tensors[idx]);
         if (st != KILN_OK)
             return st;
-        /* the decoded copy is all that is needed: give back the raw bytes */
+        /* the decoded copy is all that is needed: give back the raw bytes
+           (unless they were adopted as they are) */
         if (tp->has_raw_data && tp->raw_data.data) {
             pb_free(NULL, tp->raw_data.data);
             tp->raw_data.data = NULL;

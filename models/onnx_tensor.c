@@ -1,5 +1,6 @@
 /* TensorProto -> graph_tensor: type mapping, shape checks, raw and typed
  * data fields (see onnx_tensor.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,12 @@ static size_t raw_size(graph_dtype dtype)
 /* Decodes little-endian raw bytes into the tensor's storage. */
 static void decode_raw(const uint8_t *raw, size_t n, graph_tensor *t)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (t->dtype == GRAPH_DT_FLOAT32) {      /* already the host's layout */
+        memcpy(t->f32, raw, n * sizeof(float));
+        return;
+    }
+#endif
     for (size_t i = 0; i < n; i++) {
         switch (t->dtype) {
         case GRAPH_DT_FLOAT32: {
@@ -147,10 +154,11 @@ static void decode_typed(const Onnx__TensorProto *tp, size_t n, graph_tensor *t)
     }
 }
 
-/* Checks where the data lives, the shape and the data length, then
- * decodes it. */
-kiln_status onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
-                               graph_tensor *t)
+/* Checks where the data lives, the shape and the data length, and sets
+ * t's type and shape (t holds no data afterwards); *count is the element
+ * count. */
+static kiln_status tensor_header(const Onnx__TensorProto *tp, const char *what, graph_tensor *t,
+                                 size_t *count)
 {
     kiln_status st;
     graph_dtype dtype;
@@ -202,6 +210,19 @@ kiln_status onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
                              "%s has %zu values in %s but its shape (%d dims) holds %zu",
                              what, have, field, t->rank, n);
     }
+    *count = n;
+    return KILN_OK;
+}
+
+/* Checks the tensor, then decodes its data into new storage. */
+kiln_status onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
+                               graph_tensor *t)
+{
+    size_t n;
+    kiln_status st = tensor_header(tp, what, t, &n);
+
+    if (st != KILN_OK)
+        return st;
     st = graph_tensor_alloc_data(t);
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", what);
@@ -210,4 +231,28 @@ kiln_status onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
     else
         decode_typed(tp, n, t);
     return KILN_OK;
+}
+
+/* Checks the tensor; adopts float32 raw bytes as they are (on a
+ * little-endian host, when float-aligned), else decodes as
+ * onnx_tensor_decode. */
+kiln_status onnx_tensor_decode_take(Onnx__TensorProto *tp, const char *what, graph_tensor *t)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t n;
+    kiln_status st = tensor_header(tp, what, t, &n);
+
+    if (st != KILN_OK)
+        return st;
+    if (t->dtype == GRAPH_DT_FLOAT32 && tp->has_raw_data && tp->raw_data.data && n > 0 &&
+        (uintptr_t)tp->raw_data.data % _Alignof(float) == 0) {
+        t->f32 = (float *)(void *)tp->raw_data.data;
+        t->kind = GRAPH_TENSOR_CONSTANT;
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        tp->has_raw_data = 0;
+        return KILN_OK;
+    }
+#endif
+    return onnx_tensor_decode(tp, what, t);
 }

@@ -18,4 +18,11 @@ kiln_status onnx_dtype_map(int32_t onnx_type, const char *what, graph_dtype *out
 kiln_status onnx_tensor_decode(const Onnx__TensorProto *tp, const char *what,
                                graph_tensor *t);
 
+/* As onnx_tensor_decode, but float32 raw data is adopted without a copy
+ * where the host's layout allows (little-endian, float-aligned): t->f32
+ * becomes tp->raw_data.data, and tp's raw data is cleared.  tp must have
+ * been unpacked with an allocator whose blocks kiln_free releases (the
+ * loader's).  Other data is decoded into new storage, tp left alone. */
+kiln_status onnx_tensor_decode_take(Onnx__TensorProto *tp, const char *what, graph_tensor *t);
+
 #endif
