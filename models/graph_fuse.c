@@ -86,8 +86,11 @@ static kiln_status constant_add(kiln_graph *g, int like, const char *suffix, int
     return graph_tensor_alloc_data(t);
 }
 
-/* Rewrites the Conv at `ci` to absorb the BN at `bi`. */
-static kiln_status bn_fold_one(kiln_graph *g, size_t bi, int ci)
+/* Rewrites the Conv at `ci` to absorb the BN at `bi`.  The Conv's
+ * weights are scaled in place when the Conv is their only reader
+ * (uses[w] == 1, as an exported network has them), else into a new
+ * constant. */
+static kiln_status bn_fold_one(kiln_graph *g, const size_t *uses, size_t bi, int ci)
 {
     double *s, *t;
     int w_new, b_new;
@@ -96,7 +99,9 @@ static kiln_status bn_fold_one(kiln_graph *g, size_t bi, int ci)
     if (st != KILN_OK)
         return st;
     int w_old = g->nodes[ci].inputs[1], b_old = g->nodes[ci].inputs[2];
-    st = constant_add(g, w_old, "/bn_folded", &w_new);
+    w_new = w_old;
+    if (uses[w_old] != 1 || graph_is_output(g, w_old))
+        st = constant_add(g, w_old, "/bn_folded", &w_new);
     if (st == KILN_OK)
         st = constant_add(g, g->nodes[bi].inputs[1], "/bn_folded_bias", &b_new);
     if (st != KILN_OK)
@@ -142,11 +147,11 @@ kiln_status graph_fuse_batchnorm(kiln_graph *g, size_t *count)
         int conv;
         if (g->nodes[i].op != GRAPH_OP_BATCHNORM || !bn_foldable(g, uses, i, &conv))
             continue;
-        st = bn_fold_one(g, i, conv);
+        st = bn_fold_one(g, uses, i, conv);
         if (st != KILN_OK)
             break;
         (*count)++;
-        /* the fold added two tensors: grow the use counts */
+        /* the fold added tensors: grow the use counts */
         size_t *grown = kiln_realloc(uses, g->ntensors * sizeof(*uses));
         if (!grown) {
             st = kiln_fail(KILN_E_HOSTMEM, "out of host memory fusing BatchNormalization");

@@ -671,11 +671,69 @@ static void test_numeric_maxpool_ceil(void)
 }
 
 /* Every folding, fusion and shape case, then the numeric ones. */
+/* Two Convs share one weight, each followed by its own BN: folding the
+ * first must leave the shared weight alone (a new constant), the second
+ * may then scale it in place; each Conv ends with w * s_k / sqrt(v_k + e)
+ * and the bias the BN gives.  (One output, the sum: folding keeps only
+ * the first graph output.) */
+static void test_bn_shared_weight(void)
+{
+    static const int64_t x_dims[] = { 1, 2, 4, 4 }, w_dims[] = { 3, 2, 1, 1 }, m_dims[] = { 3 };
+    const float w[6] = { 1.0f, -2.0f, 0.5f, 4.0f, -1.5f, 3.0f };
+    const float s[2][3] = { { 2.0f, 0.5f, 1.0f }, { -1.0f, 3.0f, 0.25f } };
+    const float beta[3] = { 0.1f, 0.2f, 0.3f }, mean[3] = { 0.5f, -0.5f, 0.0f };
+    const float var[3] = { 1.0f, 4.0f, 0.25f };
+    onnx_build *b = onnx_build_new(13);
+
+    onnx_build_input(b, "x", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 4, x_dims);
+    onnx_build_init_f32(b, "w", 4, w_dims, w);
+    onnx_build_init_f32(b, "s0", 1, m_dims, s[0]);
+    onnx_build_init_f32(b, "s1", 1, m_dims, s[1]);
+    onnx_build_init_f32(b, "beta", 1, m_dims, beta);
+    onnx_build_init_f32(b, "mean", 1, m_dims, mean);
+    onnx_build_init_f32(b, "var", 1, m_dims, var);
+    for (int k = 0; k < 2; k++) {
+        char c[8], y[8], sk[8];
+        snprintf(c, sizeof(c), "c%d", k);
+        snprintf(y, sizeof(y), "y%d", k);
+        snprintf(sk, sizeof(sk), "s%d", k);
+        onnx_build_node(b, "Conv", c, (const char *[]){ "x", "w", NULL }, (const char *[]){ c, NULL });
+        Onnx__NodeProto *n = onnx_build_node(b, "BatchNormalization", y,
+                                             (const char *[]){ c, sk, "beta", "mean", "var", NULL },
+                                             (const char *[]){ y, NULL });
+        onnx_build_attr_float(b, n, "epsilon", 0.0f);
+    }
+    onnx_build_node(b, "Add", "sum", (const char *[]){ "y0", "y1", NULL },
+                    (const char *[]){ "y", NULL });
+    onnx_build_output(b, "y");
+    graph_fold_stats stats;
+    kiln_graph *g = build_and_fold(b, NULL, &stats);
+    onnx_build_free(b);
+    if (!g)
+        return;
+    CHECK(stats.bn_folded == 2 && g->nnodes == 3);
+    if (g->nnodes == 3) {
+        CHECK(g->nodes[0].inputs[1] != g->nodes[1].inputs[1]);
+        for (int k = 0; k < 2; k++) {
+            const graph_tensor *wf = &g->tensors[g->nodes[k].inputs[1]];
+            const graph_tensor *bf = &g->tensors[g->nodes[k].inputs[2]];
+            for (int o = 0; o < 3; o++) {
+                double scale = s[k][o] / sqrt((double)var[o]);
+                for (int e = 0; e < 2; e++)
+                    CHECK(fabs(wf->f32[o * 2 + e] - w[o * 2 + e] * scale) < 1e-5);
+                CHECK(fabs(bf->f32[o] - (beta[o] - mean[o] * scale)) < 1e-5);
+            }
+        }
+    }
+    graph_free(g);
+}
+
 int main(void)
 {
     bn_fold_case(3, 5, 1, 1, 0);
     bn_fold_case(4, 6, 2, 0, 1);
     bn_fold_case(8, 8, 8, 1, 1);
+    test_bn_shared_weight();
     test_bn_lowered();
     test_mini_unet();
     test_window_sizes();

@@ -301,8 +301,9 @@ static void test_md5(void)
 }
 
 /* The one model-md5-*.txt entry in dir into path; 0 when there is not
- * exactly one. */
-static int md5_entry(const char *dir, char *path, size_t len)
+ * exactly one.  With `remove`, deletes every entry instead (a previous
+ * run's). */
+static int md5_entry(const char *dir, char *path, size_t len, int remove)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -314,6 +315,8 @@ static int md5_entry(const char *dir, char *path, size_t len)
         if (strncmp(e->d_name, "model-md5-", 10) != 0)
             continue;
         snprintf(path, len, "%s/%s", dir, e->d_name);
+        if (remove)
+            unlink(path);
         found++;
     }
     closedir(d);
@@ -332,11 +335,12 @@ static void test_md5_cache(void)
 
     snprintf(cache, sizeof(cache), "%s/md5-cache", base);
     setenv("KILN_CACHE_DIR", cache, 1);
+    md5_entry(cache, entry, sizeof(entry), 1);
     snprintf(path, sizeof(path), "%s/cached-model.onnx", base);
     test_write_text(path, "a model file identified once\n");
     CHECK_OK(model_identify_file(path, &spec));
     CHECK(spec == NULL);
-    CHECK(md5_entry(cache, entry, sizeof(entry)));
+    CHECK(md5_entry(cache, entry, sizeof(entry), 0));
     CHECK_OK(model_file_md5(path, got));
     strcat(got, "\n");
     CHECK(u2netp != NULL);
@@ -369,7 +373,7 @@ static void test_md5_cache(void)
     test_write_text(path, "the same file name, other contents\n");
     CHECK_OK(model_identify_file(path, &spec));
     CHECK(spec == NULL);
-    CHECK(!md5_entry(cache, entry, sizeof(entry)));     /* two entries now */
+    CHECK(!md5_entry(cache, entry, sizeof(entry), 0));     /* two entries now */
     unsetenv("KILN_CACHE_DIR");
 }
 

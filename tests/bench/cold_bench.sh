@@ -26,6 +26,10 @@
 #   COLD_BENCH_IMAGE   the input image (default: a 640x480 synthetic scene
 #                      from tests/make_images when built, else
 #                      conf/demo/photo00000.png)
+#   COLD_BENCH_BASELINE another kiln binary (a build of an earlier commit,
+#                      say) run as a third side in the same interleaving,
+#                      without --verbose: its process wall and the ratio
+#                      to it (before / after)
 #   SEG_BENCH_NPM_DIR, SEG_BENCH_ORT_PKG: see bench_lib.sh
 set -eu
 build=$(cd "${1:?usage: cold_bench.sh BUILD_DIR}" && pwd)
@@ -40,6 +44,8 @@ runs=${COLD_BENCH_RUNS:-5}
 threads=${COLD_BENCH_THREADS:-$(nproc)}
 
 [ -x "$kiln" ] || die "no kiln binary at $kiln (build first)"
+baseline=${COLD_BENCH_BASELINE:-}
+[ -z "$baseline" ] || [ -x "$baseline" ] || die "COLD_BENCH_BASELINE=$baseline is not an executable"
 case $runs in ''|*[!0-9]*|0) die "COLD_BENCH_RUNS wants a positive count, not '$runs'" ;; esac
 bench_ort_setup
 
@@ -85,13 +91,20 @@ for c in $cases; do
     fi
     kout=$work/$c-out.png
     # warm kiln's program cache and POCL's for this model (untimed)
-    if ! "$kiln" segment -m "$m" "$image" -o "$kout" >"$work/$c-warm.log" 2>&1; then
+    if ! "$kiln" segment -m "$m" "$image" -o "$kout" >"$work/$c-warm.log" 2>&1 ||
+        { [ -n "$baseline" ] && ! "$baseline" segment -m "$m" "$image" -o "$kout" >>"$work/$c-warm.log" 2>&1; }; then
         tail -n 20 "$work/$c-warm.log" | sed 's/^/    /' >&2
         echo "$name: kiln segment failed"; status=1; continue
     fi
-    : >"$work/$c-kiln"; : >"$work/$c-ort"; : >"$work/$c-kwall"; : >"$work/$c-owall"
+    : >"$work/$c-kiln"; : >"$work/$c-ort"; : >"$work/$c-kwall"; : >"$work/$c-owall"; : >"$work/$c-bwall"
     r=0
     while [ "$r" -lt "$runs" ]; do
+        if [ -n "$baseline" ]; then
+            t0=$(now_ms)
+            "$baseline" segment -m "$m" "$image" -o "$kout" >"$work/$c-b.log" 2>&1 ||
+                { tail -n 20 "$work/$c-b.log" >&2; die "$name: baseline kiln segment failed"; }
+            echo $(($(now_ms) - t0)) >>"$work/$c-bwall"
+        fi
         t0=$(now_ms)
         "$kiln" segment --verbose -m "$m" "$image" -o "$kout" >"$work/$c-k.log" 2>&1 ||
             { tail -n 20 "$work/$c-k.log" >&2; die "$name: kiln segment failed"; }
@@ -112,6 +125,11 @@ for c in $cases; do
     echo
     echo "$name (medians of $runs, ms)"
     printf '  %-34s %10s\n' "kiln segment process wall" "$kw"
+    if [ -n "$baseline" ]; then
+        bw=$(median <"$work/$c-bwall")
+        printf '  %-34s %10s   (%s)\n' "baseline kiln process wall" "$bw" "$baseline"
+        awk -v b="$bw" -v k="$kw" 'BEGIN { printf "  baseline / kiln                    %9.2fx\n", b / k }'
+    fi
     printf '  %-34s %10s\n' "ort process wall" "$ow"
     printf '  %-34s %10s\n' "ort session load + first run" "$olf"
     printf '  %-34s %10s   (require %s, load %s, first run %s)\n' "" "" "$orq" "$ol" "$of"
