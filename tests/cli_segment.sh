@@ -32,6 +32,25 @@ run_kiln 0 "$d/post.log" segment -m "$d/models/mini.onnx" $size8 --mask --post-p
     "$img" -o "$d/mask_post.png"
 ok "post-processed mask written" test -s "$d/mask_post.png"
 
+# --verbose: one line of where the time went; the first run ran, and the
+# parts do not exceed the total
+# shellcheck disable=SC2086
+run_kiln 0 "$d/verbose.log" segment -m "$d/models/mini.onnx" $size8 --verbose "$img" \
+    -o "$d/verbose.png"
+for key in total device_open model_read model_decode model_convert model_fold arena_plan \
+    weight_pack weight_upload image_read image_write programs_cached programs_load first_run \
+    first_network later_runs other; do
+    expect_in "$d/verbose.log" " $key="
+done
+cold_line=$(grep '^cold_ms ' "$d/verbose.log" || :)
+cold() { printf '%s\n' "$cold_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+ok "--verbose: the first run took time ($(cold first_run) ms)" \
+    awk -v v="$(cold first_run)" 'BEGIN { exit !(v > 0) }'
+ok "--verbose: the first run is part of the total ($(cold total) ms)" \
+    awk -v t="$(cold total)" -v f="$(cold first_run)" 'BEGIN { exit !(t >= f) }'
+ok "--verbose: nothing left unaccounted is negative ($(cold other) ms)" \
+    awk -v v="$(cold other)" 'BEGIN { exit !(v > -1) }'
+
 # bad use
 run_kiln 2 "$d/usage.log" segment "$img"
 expect_in "$d/usage.log" "usage: kiln segment"

@@ -85,12 +85,14 @@ typedef struct cli_first_run {
     double wall_ms;                     /* pipeline_run of the first item */
     double program_ms;                  /* programs loaded or built during it */
     double network_ms;                  /* its segment.network_ms figure, 0 without */
+    double later_ms;                    /* the runs after it (--repeat) */
 } cli_first_run;
 
 /* Prints where a one-file command's time went, from o->start_ms to now,
  * as one line "cold_ms total=... KEY=VALUE ...": the start-up phases
  * (phase_time.h), the device's programs (loaded from the cache or built),
- * the first run (and the programs loaded in it), and the rest. */
+ * the first run (and the programs loaded in it), the later runs of
+ * --repeat, and the rest. */
 void cli_cold_print(FILE *fp, const cli_single *o, const kiln_device *dev,
                     const cli_first_run *first);
 

@@ -73,7 +73,7 @@ kiln_status cli_single_stages(const cli_single *o, const job_config *job, const 
     stage_times times;
     pool_ledger ledger;
     program_stats before, after;
-    cli_first_run first = { 0, 0, 0 };
+    cli_first_run first = { 0, 0, 0, 0 };
     double t0;
     kiln_status st, close_st;
 
@@ -107,6 +107,8 @@ kiln_status cli_single_stages(const cli_single *o, const job_config *job, const 
             first.wall_ms = kiln_clock_ms() - t0;
             first.program_ms = after.load_ms + after.build_ms - before.load_ms - before.build_ms;
             first.network_ms = stage_figure_get(item, "segment.network_ms", 0);
+        } else {
+            first.later_ms += kiln_clock_ms() - t0;
         }
         if (st == KILN_OK) {
             /* with -o - the PNG is standard output: figures go to stderr */
