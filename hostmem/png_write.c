@@ -16,6 +16,12 @@
 /* PNG's own limit on width and height (2^31 - 1). */
 #define PNG_DIM_MAX 0x7fffffffu
 
+/* zlib level of the image data.  Level 4 encodes a 640x480 RGBA cut-out
+ * about 2.5x faster than zlib's default (6) for files 2-8% larger: at
+ * the default, encoding the output took as long as loading a small
+ * network.  Filters stay libpng's adaptive choice per row. */
+#define PNG_WRITE_ZLIB_LEVEL 4
+
 /* Everything one encode needs; owned by png_write_file's frame. */
 typedef struct png_encoder {
     const char *path;
@@ -78,6 +84,7 @@ static int encoder_write_protected(png_encoder *e, const host_image *img)
     png_set_IHDR(e->png, e->info, img->width, img->height, (int)img->bit_depth,
                  color_type_for(img->channels), PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(e->png, PNG_WRITE_ZLIB_LEVEL);
     png_write_info(e->png, e->info);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (img->bit_depth == 16)

@@ -202,6 +202,41 @@ static void test_round_trip(void)
         }
 }
 
+/* The image data is compressed at zlib level 4 (PNG_WRITE_ZLIB_LEVEL),
+ * not zlib's slower default: the zlib header of the first IDAT chunk says
+ * FLEVEL 1 (levels 2 to 5; the default, 6, would say 2). */
+static void test_write_level(void)
+{
+    char path[4096];
+    unsigned char buf[4096];
+    host_image img;
+    size_t n = 0, at = 8;
+    int flevel = -1;
+    FILE *fp;
+
+    tmp_path(path, "level.png");
+    CHECK_OK(host_image_alloc(&img, 31, 7, 4, 8));
+    fill_pattern(&img);
+    CHECK_OK(png_write_file(path, &img));
+    host_image_free(&img);
+    fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (fp) {
+        n = fread(buf, 1, sizeof(buf), fp);
+        fclose(fp);
+    }
+    while (at + 10 <= n) {          /* chunks: length, type, data, CRC */
+        uint32_t len = (uint32_t)buf[at] << 24 | (uint32_t)buf[at + 1] << 16 |
+                       (uint32_t)buf[at + 2] << 8 | buf[at + 3];
+        if (memcmp(buf + at + 4, "IDAT", 4) == 0) {
+            flevel = buf[at + 9] >> 6;
+            break;
+        }
+        at += 12 + (size_t)len;
+    }
+    CHECK(flevel == 1);
+}
+
 /* Protected raw read of the first row of an open PNG, without any
  * transformation (so 16-bit samples keep the file's byte order). */
 static int read_first_row_raw(png_structp png, png_infop info, FILE *fp, unsigned char *row)
@@ -877,6 +912,7 @@ int main(void)
     test_skipped_chunks_decode();
     test_round_trip();
     test_write_16bit_byte_order();
+    test_write_level();
     test_low_bit_gray();
     test_palette();
     test_trns_color();
