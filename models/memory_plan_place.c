@@ -222,23 +222,27 @@ static void order_start(plan_search *s, int (*cmp)(const void *, const void *))
         s->order[i] = s->keys[i].index;
 }
 
-/* From the current order, runs passes, each after moving the root that
- * set the previous pass's top to the front; keeps the best in s->best and
- * *arena.  Stops at `bound`. */
-static void search_from(plan_search *s, int best_fit, size_t bound, size_t *arena)
+/* From the current order, runs up to `passes` passes, each after moving
+ * the root that set the previous pass's top to the front; keeps the best
+ * in s->best and *arena.  Stops at `bound`.  Returns the passes run. */
+static size_t search_from(plan_search *s, int best_fit, size_t passes, size_t bound,
+                          size_t *arena)
 {
-    for (int pass = 0; pass < PLAN_PROMOTE_PASSES && *arena > bound; pass++) {
+    size_t pass = 0;
+
+    for (; pass < passes && *arena > bound; pass++) {
         size_t top, got = pass_run(s, best_fit, &top);
         if (got < *arena) {
             *arena = got;
             memcpy(s->best, s->offset, s->nroots * sizeof(*s->best));
         }
         if (top == 0)
-            break;                  /* the first root sets the top: nothing to promote */
+            return pass + 1;        /* the first root sets the top: nothing to promote */
         size_t r = s->order[top];
         memmove(s->order + 1, s->order, top * sizeof(*s->order));
         s->order[0] = r;
     }
+    return pass;
 }
 
 /* Runs every starting order and fit; copies the best offsets out. */
@@ -248,6 +252,11 @@ kiln_status plan_roots_place(plan_root *roots, size_t nroots, size_t bound, size
     plan_search s = { roots, nroots, kiln_malloc(n * sizeof(size_t)),
                       kiln_malloc(n * sizeof(size_t)), kiln_malloc(n * sizeof(size_t)),
                       kiln_malloc(n * sizeof(plan_span)), kiln_malloc(n * sizeof(plan_key)) };
+    const size_t norders = sizeof(start_orders) / sizeof(start_orders[0]);
+    double budget = PLAN_WORK_BUDGET / ((double)n * (double)n);
+    size_t left = budget >= (double)(2 * norders * PLAN_PROMOTE_PASSES)
+                  ? 2 * norders * PLAN_PROMOTE_PASSES
+                  : budget >= PLAN_MIN_PASSES ? (size_t)budget : PLAN_MIN_PASSES;
     kiln_status st = KILN_OK;
 
     *arena = SIZE_MAX;
@@ -255,11 +264,13 @@ kiln_status plan_roots_place(plan_root *roots, size_t nroots, size_t bound, size
         st = kiln_fail(KILN_E_HOSTMEM, "out of host memory planning the arena");
         goto out_free;
     }
-    for (size_t o = 0; o < sizeof(start_orders) / sizeof(start_orders[0]); o++) {
-        for (int best_fit = 0; best_fit < 2; best_fit++) {
-            order_start(&s, start_orders[o]);
-            search_from(&s, best_fit, bound, arena);
-        }
+    /* lowest gap in every order first, then smallest gap; the passes
+       left are shared out evenly over the starts still to come */
+    for (size_t k = 0; k < 2 * norders && left > 0 && *arena > bound; k++) {
+        size_t share = left / (2 * norders - k);
+        share = share < 1 ? 1 : share > PLAN_PROMOTE_PASSES ? PLAN_PROMOTE_PASSES : share;
+        order_start(&s, start_orders[k % norders]);
+        left -= search_from(&s, (int)(k / norders), share, bound, arena);
     }
     if (nroots == 0)
         *arena = 0;

@@ -8,8 +8,10 @@
  * fitting gap among the placed roots whose lifetimes overlap its own.
  * After each pass the root that set the arena's top is moved to the front
  * of the order and the pass is run again (iterated greedy), a bounded
- * number of times; the smallest arena wins and the search stops as soon
- * as one reaches the lower bound. */
+ * number of times (fewer for graphs so large that each pass is costly:
+ * then the first orders only, as few as PLAN_MIN_PASSES passes); the
+ * smallest arena wins and the search stops as soon as one reaches the
+ * lower bound. */
 #ifndef KILN_MEMORY_PLAN_PLACE_H
 #define KILN_MEMORY_PLAN_PLACE_H
 
@@ -17,7 +19,10 @@
 
 #include "kiln.h"
 
-#define PLAN_PROMOTE_PASSES 16      /* iterated-greedy passes per starting order */
+#define PLAN_PROMOTE_PASSES 16      /* iterated-greedy passes per starting order, at most */
+#define PLAN_WORK_BUDGET 20000000.0 /* root pairs visited over all passes, about: fewer
+                                       passes for very large graphs ... */
+#define PLAN_MIN_PASSES 3           /* ... but at least this many */
 
 typedef struct plan_root {
     size_t item;                    /* the memory_plan_item it is */

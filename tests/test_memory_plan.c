@@ -167,6 +167,43 @@ static void test_random(void)
            sets ? total_ratio / sets : 0.0, worst);
 }
 
+/* A set too large for every search pass (the work budget cuts it to a
+ * few): the plan is still valid, checked pairwise (no parents here). */
+static void test_large(void)
+{
+    const size_t count = 1500;
+    memory_plan_item *items = calloc(count, sizeof(*items));
+    uint64_t rng = 777;
+    memory_plan plan;
+    int bad = 0;
+
+    if (!items)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        items[i].first = rng_next(&rng) % count;
+        items[i].last = items[i].first + rng_next(&rng) % 40;
+        items[i].bytes = 1 + rng_next(&rng) % 2000000;
+        items[i].parent = -1;
+    }
+    CHECK_OK(memory_plan_build(items, count, &plan));
+    for (size_t i = 0; plan.offsets && i < count; i++) {
+        bad += plan.offsets[i] % MEMORY_PLAN_ALIGN != 0;
+        bad += plan.offsets[i] + items[i].bytes > plan.arena_bytes;
+        for (size_t j = i + 1; j < count; j++) {
+            if (items[i].last < items[j].first || items[j].last < items[i].first)
+                continue;
+            bad += plan.offsets[i] < plan.offsets[j] + items[j].bytes &&
+                   plan.offsets[j] < plan.offsets[i] + items[i].bytes;
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(plan.arena_bytes >= plan.lower_bound);
+    printf("large: %zu items, arena / lower bound %.3f\n", count,
+           plan.lower_bound ? (double)plan.arena_bytes / (double)plan.lower_bound : 1.0);
+    memory_plan_free(&plan);
+    free(items);
+}
+
 /* Plans `items` and checks the arena and the lower bound. */
 static void expect_plan(const memory_plan_item *items, size_t count, size_t arena, size_t bound)
 {
@@ -393,6 +430,7 @@ static void test_unet_shapes(void)
 int main(void)
 {
     test_random();
+    test_large();
     test_known();
     test_invalid();
     test_graph();
