@@ -51,7 +51,8 @@ static void decode_raw(const uint8_t *raw, size_t n, graph_tensor *t)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (t->dtype == GRAPH_DT_FLOAT32) {      /* already the host's layout */
-        memcpy(t->f32, raw, n * sizeof(float));
+        if (n > 0)
+            memcpy(t->f32, raw, n * sizeof(float));
         return;
     }
 #endif
