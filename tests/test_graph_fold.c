@@ -703,7 +703,9 @@ static void test_bn_shared_weight(void)
                                              (const char *[]){ y, NULL });
         onnx_build_attr_float(b, n, "epsilon", 0.0f);
     }
-    onnx_build_node(b, "Add", "sum", (const char *[]){ "y0", "y1", NULL },
+    /* Mul, not Add: an Add of two single-use Conv outputs would be fused
+       into the second Conv as its residual (graph_fuse_residual) */
+    onnx_build_node(b, "Mul", "prod", (const char *[]){ "y0", "y1", NULL },
                     (const char *[]){ "y", NULL });
     onnx_build_output(b, "y");
     graph_fold_stats stats;
