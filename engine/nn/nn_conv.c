@@ -101,22 +101,27 @@ void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape 
 }
 
 /* The default for an untuned shape (see nn_conv_algo.h): Winograd F(4,3)
- * for 3x3 stride-1 dilation-1 convs of at least 32 input and output
- * channels on outputs of at least 40x40 (20x20 from 128 input channels);
- * the tiled kernel otherwise.  Measured under POCL on a 2-core AVX-512
- * EPYC (shared, so ratios only; kiln tune --model on U^2-Net-p 320):
- * F(4,3) / tiled time 0.5-0.7 on 128->64 at 40x40 to 320x320 and 64->64
- * at 40x40 to 160x160, 0.56 on 128->64 at 20x20; but 1.3-1.7 on 64->64
- * and 32->64 at 10x10 and 20x20, 1.5-2.7 with 16 output channels (the
- * transforms cost as much as the smaller product saves), and 3-9 with
- * one.  F(2,3) rarely beat F(4,3); CLBlast's GEMM ran at 1-5 GFLOP/s
- * there (10-20x slower than tiled) and is left to the tuning. */
+ * for 3x3 stride-1 dilation-1 convs of at least 32 output channels and
+ * either at least 64 input channels on outputs of 16x16 or more, or at
+ * least 32 on 40x40 or more; the tiled kernel otherwise.  Measured with
+ * kiln tune --model on U^2-Net-p at 320 and IS-Net at 1024 under POCL on
+ * a 2-core AVX-512 EPYC (shared with other work, so ratios only), F(4,3)
+ * time / tiled time: 0.05-0.5 from 128 input channels at 16x16 to
+ * 128x128 (0.09 on 512->256 at 16x16 and 32x32, where the tiled kernel's
+ * one vector per row starves it), 0.3-0.8 for 64->32..128 at 16x16 to
+ * 512x512, 0.4-0.9 for 32->32..64 from 40x40; but 1.2-2.9 for 32->32..64
+ * at 10x10 to 32x32, 1.6 for 64->64 at 10x10, 0.7-3.5 with 16 output
+ * channels (the transforms cost about what the smaller product saves)
+ * and 1.6-9 with one.  F(2,3) beat F(4,3) on few shapes; CLBlast's GEMM
+ * ran at 1-5 GFLOP/s there (10-20x slower than tiled) and is left to the
+ * tuning. */
 int nn_conv_algo_default(const nn_conv_shape *s)
 {
     int wino = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == 1 && s->dx == 1;
     long pixels = (long)s->oh * s->ow;
 
-    if (wino && s->c >= 32 && s->oc >= 32 && (pixels >= 1600 || (pixels >= 400 && s->c >= 128)))
+    if (wino && s->oc >= 32 &&
+        ((s->c >= 64 && pixels >= 256) || (s->c >= 32 && pixels >= 1600)))
         return NN_CONV_ALGO_WINO4;
     return NN_CONV_ALGO_TILED;
 }

@@ -50,7 +50,7 @@ typedef struct nn_conv_shape {
 } nn_conv_shape;
 
 /* Per-shape algorithm records a tuning holds at most. */
-#define NN_CONV_CHOICES_MAX 128
+#define NN_CONV_CHOICES_MAX 512
 
 /* The algorithm (NN_CONV_ALGO_*, nn_conv_algo.h) measured fastest for one
  * conv shape (act and half_out zero: they do not key a record). */

@@ -25,7 +25,7 @@
 #include "program_disk.h"
 #include "status.h"
 
-#define TUNE_FILE_MAX 32768
+#define TUNE_FILE_MAX 65536
 #define TUNE_MIN_SAMPLE_MS 5.0   /* a timed sample repeats launches up to this */
 #define TUNE_SAMPLES 3           /* the best of this many samples counts */
 
