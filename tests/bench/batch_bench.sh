@@ -12,7 +12,8 @@
 # Inputs: BATCH_BENCH_IMAGES (default 100) distinct images of 320 to 512
 # pixels a side, made with PIL from ../shared/refdata/matting/
 # {astronaut,lemur}.png (random crops, scales, flips and colour shifts,
-# seeded: the same images every run).  One untimed run first (programs
+# seeded: the same images every run).  The network: BATCH_BENCH_MODEL, or
+# U^2-Net-p 320 exported by bench_lib.sh's bench_model.  One untimed run first (programs
 # compiled or loaded from the cache).  Then BATCH_BENCH_ROUNDS rounds
 # (default 3), each running every variant once in turn, the batch then
 # the one-image job (interleaved: the machine's load hits every variant
@@ -39,7 +40,8 @@ bench_name=batch_bench
 
 [ -x "$kiln" ] || die "no kiln binary at $kiln (build first)"
 [ -z "$baseline" ] || [ -x "$baseline" ] || die "no baseline binary at $baseline"
-model=$(bench_model u2netp 320) || die "cannot export the u2netp model"
+model=${BATCH_BENCH_MODEL:-}
+[ -n "$model" ] || model=$(bench_model u2netp 320) || die "cannot export the u2netp model"
 
 # the inputs
 "$bench_python" - "$refdata" "$work/in" "$count" <<'EOF' || die "cannot make the input images"
