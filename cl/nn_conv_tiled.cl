@@ -264,25 +264,3 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
         }
     }
 }
-
-/* im2col for the GEMM comparison of the tuning search (nn_tune.c):
- * col[(c * KH + ky) * KW + kx][oy * OW + ox] = x[c][iy][ix] (0 in the
- * padding), over (OH * OW) x (C * KH * KW) work-items. */
-__kernel void conv_im2col(__global const float *x, uint x_off, __global float *col, uint col_off,
-                          int C, int H, int W, int OH, int OW, int KH, int KW, int sy, int sx,
-                          int dy, int dx, int py, int px)
-{
-    const int p = get_global_id(0), r = get_global_id(1);
-    const int npix = OH * OW;
-
-    if (p >= npix || r >= C * KH * KW)
-        return;
-    const int kx = r % KW, ky = (r / KW) % KH, c = r / (KW * KH);
-    const int oy = p / OW, ox = p % OW;
-    const int iy = oy * sy - py + ky * dy, ix = ox * sx - px + kx * dx;
-    float v = 0.0f;
-
-    if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-        v = x[x_off + ((size_t)c * H + iy) * W + ix];
-    col[col_off + (size_t)r * npix + p] = v;
-}

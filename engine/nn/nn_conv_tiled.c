@@ -105,9 +105,8 @@ int nn_conv_tiled_class(int64_t in_channels, int64_t out_channels)
     return NN_CONV_CLASS_WIDE;
 }
 
-/* The tile for a conv of C -> OC under tuning t (NULL: CPU defaults):
- * the class's tile with toc capped at OC. */
-static nn_conv_tile tile_for(const nn_conv_tuning *t, int64_t c, int64_t oc)
+/* The tile for a conv of C -> OC (see nn_conv_tiled.h). */
+nn_conv_tile nn_conv_tiled_tile(const nn_conv_tuning *t, int64_t c, int64_t oc)
 {
     nn_conv_tuning def;
     nn_conv_tile k;
@@ -201,7 +200,7 @@ size_t nn_conv_tiled_packed_elements(const kiln_graph *g, const graph_node *n,
                                       const nn_conv_tuning *t)
 {
     const graph_tensor *w = &g->tensors[n->inputs[1]];
-    nn_conv_tile k = tile_for(t, w->dims[1], w->dims[0]);
+    nn_conv_tile k = nn_conv_tiled_tile(t, w->dims[1], w->dims[0]);
     size_t ocp = ((size_t)w->dims[0] + (size_t)k.toc - 1) / (size_t)k.toc * (size_t)k.toc;
 
     return ocp * (size_t)w->dims[1] * (size_t)w->dims[2] * (size_t)w->dims[3];
@@ -214,7 +213,7 @@ void nn_conv_tiled_pack(const kiln_graph *g, const graph_node *n, const nn_conv_
     const graph_tensor *w = &g->tensors[n->inputs[1]];
     const size_t oc_n = (size_t)w->dims[0], c_n = (size_t)w->dims[1];
     const size_t kh = (size_t)w->dims[2], kw = (size_t)w->dims[3];
-    nn_conv_tile k = tile_for(t, w->dims[1], w->dims[0]);
+    nn_conv_tile k = nn_conv_tiled_tile(t, w->dims[1], w->dims[0]);
     const size_t toc = (size_t)k.toc, nblocks = (oc_n + toc - 1) / toc;
     size_t at = 0;
 
@@ -304,7 +303,7 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
     x = &g->tensors[n->inputs[0]];
     w = &g->tensors[n->inputs[1]];
     y = &g->tensors[n->outputs[0]];
-    tile = tile_for(t, w->dims[1], w->dims[0]);
+    tile = nn_conv_tiled_tile(t, w->dims[1], w->dims[0]);
     nn_conv_tile_fit(&tile, y->dims[1], y->dims[3]);
     s = (nn_conv_shape){
         (int)x->dims[1], (int)x->dims[2], (int)x->dims[3], (int)y->dims[1], (int)y->dims[2],

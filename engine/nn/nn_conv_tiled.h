@@ -87,6 +87,10 @@ int nn_conv_tuning_valid(const nn_conv_tuning *t);
  * outputs. */
 int nn_conv_tiled_class(int64_t in_channels, int64_t out_channels);
 
+/* The tile for a conv of C -> OC under tuning t (NULL or invalid: CPU
+ * defaults): the class's tile with toc capped at OC. */
+nn_conv_tile nn_conv_tiled_tile(const nn_conv_tuning *t, int64_t c, int64_t oc);
+
 /* Adjusts a class's tile to one conv: toc capped at the output channels
  * (the packing uses the capped toc), and nv, then vw, lowered while a
  * tile is wider than the output rows, so that tiles stay full and take

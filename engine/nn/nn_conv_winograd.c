@@ -36,17 +36,7 @@ int nn_conv_winograd_fits(const kiln_graph *g, const graph_node *n)
 /* The product's tile (see nn_conv_winograd.h). */
 nn_conv_tile nn_conv_winograd_tile(const nn_conv_tuning *t, int64_t c, int64_t oc)
 {
-    nn_conv_tuning def;
-    nn_conv_tile k;
-
-    if (!t || !nn_conv_tuning_valid(t)) {
-        nn_conv_tuning_default(NULL, &def);
-        t = &def;
-    }
-    k = t->cls[nn_conv_tiled_class(c, oc)];
-    if (oc >= 1 && k.toc > oc)
-        k.toc = (int)oc;
-    return k;
+    return nn_conv_tiled_tile(t, c, oc);
 }
 
 /* Tiles per work-item of the transforms (the kernel's NT): 4 of F(4,3)

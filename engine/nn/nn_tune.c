@@ -142,7 +142,7 @@ static kiln_status run_gemm(const tune_op *op)
     };
     cl_command_queue queue = op->dev->queue;
     CLBlastStatusCode code;
-    kiln_status st = dev_kernel_launch(op->dev, "nn_conv_tiled.cl", NULL, "conv_im2col", args,
+    kiln_status st = dev_kernel_launch(op->dev, "nn_conv_gemm.cl", NULL, "conv_gemm_im2col", args,
                                        DEV_NARGS(args), 2, global, local);
 
     if (st != KILN_OK)
