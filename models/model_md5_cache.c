@@ -10,8 +10,9 @@
 #include "atomic_file.h"
 #include "cache_dir.h"
 #include "dir_create.h"
+#include "file_open.h"
+#include "host_alloc.h"
 #include "model_md5_cache.h"
-#include "model_registry.h"
 #include "status.h"
 
 #define MD5_CACHE_VERSION "kiln model-md5 1"
@@ -96,6 +97,43 @@ static void entry_write(const char *path, const char *text)
         return;
     }
     (void)atomic_file_commit(&af);
+}
+
+/* The MD5 of a file in hex (see model_md5_cache.h). */
+kiln_status model_file_md5(const char *file, char text[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[MD5_DIGEST_SIZE];
+    struct md5_ctx ctx;
+    unsigned char *buf;
+    size_t n;
+    FILE *fp;
+    kiln_status st;
+
+    text[0] = '\0';
+    st = file_open_regular(file, &fp);
+    if (st != KILN_OK)
+        return kiln_fail_context(st, "model file");
+    buf = kiln_malloc(1u << 20);
+    if (!buf) {
+        fclose(fp);
+        return kiln_fail(KILN_E_HOSTMEM, "model file %s: out of host memory for hashing", file);
+    }
+    md5_init(&ctx);
+    while ((n = fread(buf, 1, 1u << 20, fp)) > 0)
+        md5_update(&ctx, n, buf);
+    st = ferror(fp) ? kiln_fail(KILN_E_IO, "model file %s: read error", file) : KILN_OK;
+    kiln_free(buf);
+    fclose(fp);
+    if (st != KILN_OK)
+        return st;
+    md5_digest(&ctx, sizeof(digest), digest);
+    for (size_t i = 0; i < sizeof(digest); i++) {
+        text[2 * i] = hex[digest[i] >> 4];
+        text[2 * i + 1] = hex[digest[i] & 15];
+    }
+    text[2 * MD5_DIGEST_SIZE] = '\0';
+    return KILN_OK;
 }
 
 /* Looks the file up; on a miss hashes it and records the digest. */

@@ -12,6 +12,10 @@
 
 #include "kiln.h"
 
+/* Writes the MD5 of the file `file` as 32 lower-case hex digits and a NUL
+ * into text.  KILN_E_IO when it cannot be read. */
+kiln_status model_file_md5(const char *file, char text[33]);
+
 /* As model_file_md5 (32 hex digits and a NUL into text), from the cache
  * when it holds this version of the file, else computed and cached.
  * KILN_E_IO when the file cannot be read. */

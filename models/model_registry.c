@@ -12,10 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nettle/md5.h>
 
-#include "file_open.h"
-#include "host_alloc.h"
 #include "model_md5_cache.h"
 #include "model_registry.h"
 #include "status.h"
@@ -131,43 +128,6 @@ static kiln_status copy_path(char *path, size_t path_len, const char *src)
         return kiln_fail(KILN_E_INVAL, "model path %s is longer than the %zu bytes "
                          "available", src, path_len ? path_len - 1 : 0);
     memcpy(path, src, n + 1);
-    return KILN_OK;
-}
-
-/* The MD5 of a file in hex (see model_registry.h). */
-kiln_status model_file_md5(const char *file, char text[33])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char digest[MD5_DIGEST_SIZE];
-    struct md5_ctx ctx;
-    unsigned char *buf;
-    size_t n;
-    FILE *fp;
-    kiln_status st;
-
-    text[0] = '\0';
-    st = file_open_regular(file, &fp);
-    if (st != KILN_OK)
-        return kiln_fail_context(st, "model file");
-    buf = kiln_malloc(1u << 20);
-    if (!buf) {
-        fclose(fp);
-        return kiln_fail(KILN_E_HOSTMEM, "model file %s: out of host memory for hashing", file);
-    }
-    md5_init(&ctx);
-    while ((n = fread(buf, 1, 1u << 20, fp)) > 0)
-        md5_update(&ctx, n, buf);
-    st = ferror(fp) ? kiln_fail(KILN_E_IO, "model file %s: read error", file) : KILN_OK;
-    kiln_free(buf);
-    fclose(fp);
-    if (st != KILN_OK)
-        return st;
-    md5_digest(&ctx, sizeof(digest), digest);
-    for (size_t i = 0; i < sizeof(digest); i++) {
-        text[2 * i] = hex[digest[i] >> 4];
-        text[2 * i + 1] = hex[digest[i] & 15];
-    }
-    text[2 * MD5_DIGEST_SIZE] = '\0';
     return KILN_OK;
 }
 

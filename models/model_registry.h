@@ -35,10 +35,6 @@ const model_spec *model_registry_find(const char *name);
 size_t model_registry_count(void);
 const model_spec *model_registry_at(size_t i);
 
-/* Writes the MD5 of the file `file` as 32 lower-case hex digits and a NUL
- * into text.  KILN_E_IO when it cannot be read. */
-kiln_status model_file_md5(const char *file, char text[33]);
-
 /* Sets *spec to the entry whose published file has the MD5 of the file
  * `file`, or NULL when none has; the MD5 comes from the cache directory
  * when this version of the file was hashed before (model_md5_cache.h).

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model_md5_cache.h"
 #include "model_registry.h"
 #include "testutil.h"
 

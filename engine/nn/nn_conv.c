@@ -49,20 +49,6 @@ int nn_conv_algo_forced(void)
     return algo;
 }
 
-/* Checks the optional residual input (see nn_conv_algo.h). */
-int nn_conv_residual_fits(const kiln_graph *g, const graph_node *n)
-{
-    const graph_tensor *r, *y;
-
-    if (n->ninputs <= 3 || n->inputs[3] < 0)
-        return 1;
-    if ((size_t)n->inputs[3] >= g->ntensors || n->noutputs < 1)
-        return 0;
-    r = &g->tensors[n->inputs[3]];
-    y = &g->tensors[n->outputs[0]];
-    return graph_dtype_is_float(r->dtype) && graph_tensor_elements(r) == graph_tensor_elements(y);
-}
-
 /* Whether an algorithm runs node n (see nn_conv_algo.h). */
 int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo)
 {
