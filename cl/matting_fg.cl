@@ -50,21 +50,23 @@ void fg_sweep_rect(__global float8 *FB, __global const float *I, uint w, uint h,
         uint up = (y > 0 ? y - 1 : 0) * w;
         uint down = (y + 1 < h ? y + 1 : h - 1) * w;
         float8 left = FB[row + (x0 > 0 ? x0 - 1 : 0)];
+        float a = FB[row + x0].s3;
+        float dl = reg + gw * fabs(a - left.s3);
 
         for (uint x = x0; x < x1; x++) {
             uint i = row + x;
             float8 r = FB[row + (x + 1 < w ? x + 1 : w - 1)];
             float8 u = FB[up + x];
             float8 d = FB[down + x];
-            float a = FB[i].s3;
             float a1 = 1.0f - a;
-            float dl = reg + gw * fabs(a - left.s3);
             float dr = reg + gw * fabs(a - r.s3);
             float du = reg + gw * fabs(a - u.s3);
             float dd = reg + gw * fabs(a - d.s3);
             float s = ((dl + dr) + du) + dd;
-            float inv_m = 1.0f / (a * a + a1 * a1 + s);
-            float inv = inv_m / s;
+            float m = a * a + a1 * a1 + s;
+            /* One division: 1 / (m s), and 1 / m from it. */
+            float inv = 1.0f / (m * s);
+            float inv_m = inv * s;
             float kf = (a1 * a1 + s) * inv, kb = (a * a + s) * inv, kx = a * a1 * inv;
             float cf = a * inv_m, cb = a1 * inv_m;
             float i0 = I[i], i1 = I[n + i], i2 = I[2 * n + i];
@@ -81,6 +83,10 @@ void fg_sweep_rect(__global float8 *FB, __global const float *I, uint w, uint h,
             out.s7 = a;
             FB[i] = out;
             left = out;
+            /* The right neighbour is the next pixel: its alpha and its
+             * left weight (this pixel's right weight) carry over. */
+            a = r.s3;
+            dl = dr;
         }
     }
 }
