@@ -670,8 +670,8 @@ __kernel void cf_spmv(__global const float *coef, __global const uint *act_pix,
 
     if (t < ntiles) {
         uint4 tile = tiles[t];
-        int interior = tile.x * CF_T >= CF_D && tile.y * CF_T >= CF_D &&
-                       tile.x * CF_T + CF_T + CF_D <= width &&
+        int inside_x = tile.x * CF_T >= CF_D && tile.x * CF_T + CF_T + CF_D <= width;
+        int interior = inside_x && tile.y * CF_T >= CF_D &&
                        tile.y * CF_T + CF_T + CF_D <= height;
         for (uint i = tile.z; i < tile.z + tile.w; i++) {
             uint pix = act_pix[i];
@@ -686,6 +686,24 @@ __kernel void cf_spmv(__global const float *coef, __global const uint *act_pix,
                 for (int dy = 0; dy < CF_K; dy++) {
                     __global const float *c = row + dy * CF_K;
                     __global const float *b = base + (size_t)dy * width;
+#pragma unroll
+                    for (int m = 0; m < CF_R; m++)
+                        acc4 = fma(vload4(m, c), vload4(m, b), acc4);
+                    acc = fma(c[4 * CF_R], b[4 * CF_R], acc);
+                }
+                acc += (acc4.x + acc4.y) + (acc4.z + acc4.w);
+            } else if (inside_x) {
+                /* Near the top or bottom border only: every stencil line
+                 * lies within its image row; a line outside the image has
+                 * zero coefficients and reads a clamped row instead. */
+                int px = (int)(pix % width), py = (int)(pix / width);
+                float4 acc4 = (float4)(0.0f);
+#pragma unroll
+                for (int dy = 0; dy < CF_K; dy++) {
+                    __global const float *c = row + dy * CF_K;
+                    __global const float *b =
+                        u_img + (size_t)clamp(py + dy - CF_D, 0, (int)height - 1) * width +
+                        (px - CF_D);
 #pragma unroll
                     for (int m = 0; m < CF_R; m++)
                         acc4 = fma(vload4(m, c), vload4(m, b), acc4);
