@@ -100,6 +100,33 @@ kiln_status dev_buffer_write(kiln_device *dev, cl_mem mem, size_t offset, size_t
     return KILN_OK;
 }
 
+/* A blocking map for writing (see launch.h). */
+kiln_status dev_buffer_map_write(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                 void **ptr, const char *what)
+{
+    cl_int err = CL_SUCCESS;
+    void *p = clEnqueueMapBuffer(dev->queue, mem, CL_TRUE, CL_MAP_WRITE_INVALIDATE_REGION,
+                                 offset, bytes, 0, NULL, NULL, &err);
+
+    *ptr = NULL;
+    if (err != CL_SUCCESS || !p)
+        return kiln_fail_cl(err != CL_SUCCESS ? err : CL_MAP_FAILURE, what);
+    *ptr = p;
+    return KILN_OK;
+}
+
+/* Unmaps and waits (see launch.h). */
+kiln_status dev_buffer_unmap(kiln_device *dev, cl_mem mem, void *ptr, const char *what)
+{
+    cl_int err = clEnqueueUnmapMemObject(dev->queue, mem, ptr, 0, NULL, NULL);
+
+    if (err == CL_SUCCESS)
+        err = clFinish(dev->queue);
+    if (err != CL_SUCCESS)
+        return kiln_fail_cl(err, what);
+    return KILN_OK;
+}
+
 /* A blocking read. */
 kiln_status dev_buffer_read(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
                             void *dst, const char *what)

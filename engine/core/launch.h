@@ -54,6 +54,17 @@ kiln_status dev_kernel_launch_default(kiln_device *dev, const char *source,
 kiln_status dev_buffer_write(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
                              const void *src, const char *what);
 
+/* Maps `bytes` of `mem` at byte `offset` for writing, their old contents
+ * discarded, and waits for the mapping: *ptr is a host view to fill (on a
+ * CPU device the buffer itself, so nothing is held twice), until
+ * dev_buffer_unmap.  On error *ptr is NULL and nothing is mapped. */
+kiln_status dev_buffer_map_write(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,
+                                 void **ptr, const char *what);
+
+/* Ends a mapping of dev_buffer_map_write and waits until the device holds
+ * what was written through it (ptr is invalid afterwards, on every path). */
+kiln_status dev_buffer_unmap(kiln_device *dev, cl_mem mem, void *ptr, const char *what);
+
 /* Reads `bytes` of `mem` at byte `offset` into host `dst`, waiting for
  * the data (and so for everything enqueued before it). */
 kiln_status dev_buffer_read(kiln_device *dev, cl_mem mem, size_t offset, size_t bytes,

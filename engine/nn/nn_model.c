@@ -170,12 +170,18 @@ static kiln_status model_upload_weights(nn_model *m)
         st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight floats exceed 2^32", m->path, total);
         goto out_free;
     }
-    host = kiln_calloc(total, sizeof(*host));
-    if (!host) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory for %zu weight bytes", m->path,
-                       total * sizeof(*host));
+    /* packed straight into the mapped weight buffer: no host copy of
+       the packed weights beside the device's */
+    st = pool_acquire(m->dev->pool, total * sizeof(*host), "model.weights", &m->weights);
+    if (st != KILN_OK) {
+        st = kiln_fail_context(st, "%s: weights", m->path);
         goto out_free;
     }
+    st = dev_buffer_map_write(m->dev, m->weights->mem, 0, total * sizeof(*host),
+                              (void **)&host, "mapping the model weights");
+    if (st != KILN_OK)
+        goto out_free;
+    memset(host, 0, total * sizeof(*host));
     for (size_t t = 0; t < g->ntensors; t++) {
         const graph_tensor *x = &g->tensors[t];
         if (at[t] == SIZE_MAX)
@@ -187,13 +193,7 @@ static kiln_status model_upload_weights(nn_model *m)
             memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
     }
     kiln_phase_lap(KILN_PHASE_WEIGHT_PACK, &t0);
-    st = pool_acquire(m->dev->pool, total * sizeof(*host), "model.weights", &m->weights);
-    if (st != KILN_OK) {
-        st = kiln_fail_context(st, "%s: weights", m->path);
-        goto out_free;
-    }
-    st = dev_buffer_write(m->dev, m->weights->mem, 0, total * sizeof(*host), host,
-                          "uploading model weights");
+    st = dev_buffer_unmap(m->dev, m->weights->mem, host, "uploading model weights");
     kiln_phase_lap(KILN_PHASE_WEIGHT_UPLOAD, &t0);
     if (st != KILN_OK)
         goto out_free;
@@ -206,7 +206,6 @@ static kiln_status model_upload_weights(nn_model *m)
         graph_tensor_drop_data(&g->tensors[t]);
     }
 out_free:
-    kiln_free(host);
     kiln_free(packed);
     kiln_free(at);
     return st;
