@@ -67,12 +67,13 @@ static onnx_build *case_model(const fused_case *fc, const float *x)
     const int64_t rwd[4] = { fc->oc, fc->c, 1, 1 }, bd[1] = { fc->oc };
     size_t nw = (size_t)(fc->oc * fc->c / fc->group * fc->k * fc->k);
     float *w = malloc(nw * sizeof(*w)), *rw = malloc((size_t)(fc->oc * fc->c) * sizeof(*rw));
-    float bias[8], rbias[8];
+    float *bias = malloc((size_t)fc->oc * sizeof(*bias));
+    float *rbias = malloc((size_t)fc->oc * sizeof(*rbias));
     int64_t pad = fc->k / 2 * fc->dil;
     const char *conv_out = fc->act ? "c" : fc->residual ? "a" : "y";
     const char *act_out = fc->residual ? "a" : "y";
 
-    if (!w || !rw) {
+    if (!w || !rw || !bias || !rbias) {
         fprintf(stderr, "out of host memory\n");
         exit(1);
     }
@@ -115,6 +116,8 @@ static onnx_build *case_model(const fused_case *fc, const float *x)
     onnx_build_output(b, "y");
     free(w);
     free(rw);
+    free(bias);
+    free(rbias);
     return b;
 }
 
