@@ -44,6 +44,18 @@ void graph_producers_update(kiln_graph *g)
     }
 }
 
+/* Moves follower's output 0 to `into` and removes follower (see
+ * graph_edit.h). */
+void graph_node_absorb(kiln_graph *g, int into, size_t follower)
+{
+    graph_node *n = &g->nodes[into];
+    graph_node *f = &g->nodes[follower];
+
+    n->outputs[0] = f->outputs[0];
+    g->tensors[n->outputs[0]].producer = into;
+    f->op = GRAPH_OP_NONE;
+}
+
 /* Appends, then rotates the new node into place. */
 kiln_status graph_node_insert(kiln_graph *g, size_t pos, graph_op op, const char *name,
                               size_t ninputs, size_t noutputs, int *index)

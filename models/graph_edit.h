@@ -16,6 +16,12 @@ int graph_is_output(const kiln_graph *g, int t);
 /* Sets each tensor's producer from the live nodes (-1 for the others). */
 void graph_producers_update(kiln_graph *g);
 
+/* Fuses node `follower` into node `into`, which reads its output 0: `into`
+ * takes over follower's output 0 (and becomes its producer) and follower
+ * is removed (GRAPH_OP_NONE).  The caller has checked that nothing else
+ * reads `into`'s old output. */
+void graph_node_absorb(kiln_graph *g, int into, size_t follower);
+
 /* Inserts a node at position `pos` (0..g->nnodes), shifting later nodes
  * back, as graph_add_node does otherwise; its index goes to *index
  * (== pos).  Producers are updated. */

@@ -122,12 +122,9 @@ static kiln_status bn_fold_one(kiln_graph *g, const size_t *uses, size_t bi, int
         bn->f32[o] = half ? float16_round(v) : v;
     }
     graph_node *conv = &g->nodes[ci];
-    graph_node *norm = &g->nodes[bi];
     conv->inputs[1] = w_new;
     conv->inputs[2] = b_new;
-    conv->outputs[0] = norm->outputs[0];
-    g->tensors[conv->outputs[0]].producer = ci;
-    norm->op = GRAPH_OP_NONE;
+    graph_node_absorb(g, ci, bi);
 out_free_affine:
     kiln_free(s);
     kiln_free(t);
@@ -185,9 +182,7 @@ kiln_status graph_fuse_activations(kiln_graph *g, size_t *count)
             continue;
         graph_node *conv = &g->nodes[p];
         conv->attr.conv.activation = act->op == GRAPH_OP_RELU ? GRAPH_ACT_RELU : GRAPH_ACT_SIGMOID;
-        conv->outputs[0] = act->outputs[0];
-        g->tensors[conv->outputs[0]].producer = p;
-        act->op = GRAPH_OP_NONE;
+        graph_node_absorb(g, p, i);
         (*count)++;
     }
     kiln_free(uses);

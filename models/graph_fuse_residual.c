@@ -50,7 +50,6 @@ static int residual_fusable(const kiln_graph *g, const size_t *uses, const graph
 static kiln_status residual_fuse_one(kiln_graph *g, size_t ai, int ci, int r)
 {
     graph_node *conv = &g->nodes[ci];
-    graph_node *add = &g->nodes[ai];
 
     if (conv->ninputs < 4) {
         int *grown = kiln_realloc(conv->inputs, 4 * sizeof(*grown));
@@ -62,9 +61,7 @@ static kiln_status residual_fuse_one(kiln_graph *g, size_t ai, int ci, int r)
         conv->ninputs = 4;
     }
     conv->inputs[3] = r;
-    conv->outputs[0] = add->outputs[0];
-    g->tensors[conv->outputs[0]].producer = ci;
-    add->op = GRAPH_OP_NONE;
+    graph_node_absorb(g, ci, ai);
     return KILN_OK;
 }
 
