@@ -57,7 +57,7 @@ static void test_shared(const char *a)
     CHECK(f.activation_sum >= f.arena_bytes);
     printf("mini model: weights %zu B, arena %zu B (lower bound %zu B, sum of activations %zu "
            "B), %zu Convs tiled\n", f.weight_bytes, f.arena_bytes, f.lower_bound,
-           f.activation_sum, f.conv_tiled);
+           f.activation_sum, f.conv_algo[NN_CONV_ALGO_TILED]);
     /* another input shape is another model; the fixed 8x8 model refuses it */
     other.dims[1] = 4;
     CHECK_STATUS(nn_model_acquire(dev, a, &other, 1, &m3), KILN_E_INVAL);

@@ -246,8 +246,6 @@ static void model_choose_algos(nn_model *m)
             algo = nn_conv_algo_choose(g, n, &m->tuning, forced);
         m->conv_algo[i] = (unsigned char)algo;
         m->facts.conv_algo[algo]++;
-        if (algo == NN_CONV_ALGO_TILED)
-            m->facts.conv_tiled++;
         need = nn_conv_algo_scratch_floats(g, n, algo, &m->tuning);
         if (need > m->scratch_floats)
             m->scratch_floats = need;

@@ -30,7 +30,6 @@ typedef struct nn_model nn_model;
 /* What a model is and what it holds on its device. */
 typedef struct nn_model_facts {
     size_t nodes;                   /* runtime nodes after folding */
-    size_t conv_tiled;              /* Convs run by the tiled kernel */
     size_t conv_algo[NN_CONV_ALGOS]; /* Convs per algorithm (NN_CONV_ALGO_*) */
     size_t scratch_bytes;           /* the Conv scratch buffer (0: none) */
     size_t weight_bytes;            /* the weight buffer */
