@@ -11,55 +11,22 @@
 // at the node_modules it was installed into.
 'use strict';
 
-function die(msg) {
-    process.stderr.write('ort_cold.js: ' + msg + '\n');
-    process.exit(2);
-}
+const { makeDie, parseShape, parseCount, loadOrt, sessionOptions, ms, makeInput } =
+    require('./ort_common.js');
 
+const die = makeDie('ort_cold.js');
 const args = process.argv.slice(2);
 if (args.length !== 3)
     die('usage: node ort_cold.js MODEL.onnx 1x3x320x320 THREADS');
 const [modelPath, shapeArg, threadsArg] = args;
-if (!/^[0-9]+(x[0-9]+)*$/.test(shapeArg))
-    die(`bad shape '${shapeArg}' (want e.g. 1x3x320x320)`);
-const shape = shapeArg.split('x').map(Number);
-const threads = Number(threadsArg);
-if (!Number.isInteger(threads) || threads < 1) die(`bad THREADS '${threadsArg}'`);
-
-function ms(t0) {
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-}
-
-// The same pseudo-random input as ort_run.js (mulberry32, [-1, 1)).
-function makeInput(n) {
-    const data = new Float32Array(n);
-    let s = 0x6b696c6e; // "kiln"
-    for (let i = 0; i < n; i++) {
-        s = (s + 0x6d2b79f5) | 0;
-        let t = Math.imul(s ^ (s >>> 15), 1 | s);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-    }
-    return data;
-}
+const shape = parseShape(shapeArg, die);
+const threads = parseCount(threadsArg, 'THREADS', die);
 
 async function main() {
     let t0 = process.hrtime.bigint();
-    let ort;
-    try {
-        ort = require('onnxruntime-node');
-    } catch (e) {
-        die('cannot load onnxruntime-node (set NODE_PATH to the node_modules it was ' +
-            'installed into): ' + e.message);
-    }
+    const ort = loadOrt(die);
     const requireMs = ms(t0);
-    const options = {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-    };
+    const options = sessionOptions(threads);
     let session;
     t0 = process.hrtime.bigint();
     try {

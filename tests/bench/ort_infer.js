@@ -11,28 +11,16 @@
 
 const fs = require('fs');
 
-function die(msg) {
-    process.stderr.write('ort_infer.js: ' + msg + '\n');
-    process.exit(2);
-}
+const { makeDie, parseShape, parseCount, loadOrt, sessionOptions } = require('./ort_common.js');
 
+const die = makeDie('ort_infer.js');
 const args = process.argv.slice(2);
 if (args.length < 5 || (args.length - 3) % 2 !== 0)
     die('usage: node ort_infer.js MODEL.onnx 1x3x320x320 THREADS IN.f32 OUT.f32 [IN OUT]...');
 const [modelPath, shapeArg, threadsArg] = args;
-if (!/^[0-9]+(x[0-9]+)*$/.test(shapeArg))
-    die(`bad shape '${shapeArg}' (want e.g. 1x3x320x320)`);
-const shape = shapeArg.split('x').map(Number);
-const threads = Number(threadsArg);
-if (!Number.isInteger(threads) || threads < 1) die(`bad THREADS '${threadsArg}'`);
-
-let ort;
-try {
-    ort = require('onnxruntime-node');
-} catch (e) {
-    die('cannot load onnxruntime-node (set NODE_PATH to the node_modules it was ' +
-        'installed into): ' + e.message);
-}
+const shape = parseShape(shapeArg, die);
+const threads = parseCount(threadsArg, 'THREADS', die);
+const ort = loadOrt(die);
 
 function readF32(path, n) {
     const buf = fs.readFileSync(path);
@@ -50,13 +38,7 @@ function writeF32(path, data) {
 }
 
 async function main() {
-    const options = {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-    };
+    const options = sessionOptions(threads);
     let session;
     try {
         session = await ort.InferenceSession.create(modelPath, options);

@@ -11,57 +11,21 @@
 // pointing at the node_modules it was installed into.
 'use strict';
 
-function die(msg) {
-    process.stderr.write('ort_run.js: ' + msg + '\n');
-    process.exit(2);
-}
+const { makeDie, parseShape, parseCount, loadOrt, sessionOptions, ms, makeInput } =
+    require('./ort_common.js');
 
+const die = makeDie('ort_run.js');
 const args = process.argv.slice(2);
 if (args.length !== 4)
     die('usage: node ort_run.js MODEL.onnx 1x3x320x320 REPEAT THREADS');
 const [modelPath, shapeArg, repeatArg, threadsArg] = args;
-if (!/^[0-9]+(x[0-9]+)*$/.test(shapeArg))
-    die(`bad shape '${shapeArg}' (want e.g. 1x3x320x320)`);
-const shape = shapeArg.split('x').map(Number);
-const repeat = Number(repeatArg);
-const threads = Number(threadsArg);
-if (!Number.isInteger(repeat) || repeat < 1) die(`bad REPEAT '${repeatArg}'`);
-if (!Number.isInteger(threads) || threads < 1) die(`bad THREADS '${threadsArg}'`);
-
-let ort;
-try {
-    ort = require('onnxruntime-node');
-} catch (e) {
-    die('cannot load onnxruntime-node (set NODE_PATH to the node_modules it was ' +
-        'installed into): ' + e.message);
-}
-
-// Deterministic pseudo-random input: mulberry32 from a fixed seed,
-// uniform in [-1, 1) (roughly the range of a normalized image).
-function makeInput(n) {
-    const data = new Float32Array(n);
-    let s = 0x6b696c6e; // "kiln"
-    for (let i = 0; i < n; i++) {
-        s = (s + 0x6d2b79f5) | 0;
-        let t = Math.imul(s ^ (s >>> 15), 1 | s);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        data[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-    }
-    return data;
-}
-
-function ms(t0) {
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-}
+const shape = parseShape(shapeArg, die);
+const repeat = parseCount(repeatArg, 'REPEAT', die);
+const threads = parseCount(threadsArg, 'THREADS', die);
+const ort = loadOrt(die);
 
 async function main() {
-    const options = {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-    };
+    const options = sessionOptions(threads);
     let session;
     try {
         session = await ort.InferenceSession.create(modelPath, options);
