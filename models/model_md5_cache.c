@@ -150,3 +150,21 @@ kiln_status model_file_md5_cached(const char *file, char text[33])
         entry_write(path, text);
     return st;
 }
+
+/* Reads the cached digest of this version of the file, if any. */
+int model_file_md5_lookup(const char *file, char text[33])
+{
+    char path[4300];
+
+    return entry_path(file, path, sizeof(path)) && entry_read(path, text);
+}
+
+/* Writes the cache entry of this version of the file. */
+void model_file_md5_remember(const char *file, const char *text)
+{
+    char path[4300];
+
+    if (strlen(text) == 32 && strspn(text, "0123456789abcdef") == 32 &&
+        entry_path(file, path, sizeof(path)))
+        entry_write(path, text);
+}

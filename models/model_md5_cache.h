@@ -21,4 +21,13 @@ kiln_status model_file_md5(const char *file, char text[33]);
  * KILN_E_IO when the file cannot be read. */
 kiln_status model_file_md5_cached(const char *file, char text[33]);
 
+/* The cached MD5 of this version of `file`, without hashing it: 1 and
+ * text set (32 hex digits and a NUL) when the cache holds it, else 0. */
+int model_file_md5_lookup(const char *file, char text[33]);
+
+/* Records `text` (32 hex digits) as the MD5 of this version of `file`,
+ * which the caller has just hashed (a download checked before its
+ * rename), so that later lookups need not read it again.  Best effort. */
+void model_file_md5_remember(const char *file, const char *text);
+
 #endif

@@ -57,6 +57,12 @@ const model_spec *model_registry_find(const char *name)
     return NULL;
 }
 
+/* Returns rembg's release URL. */
+const char *model_release_url(void)
+{
+    return REMBG_RELEASE_URL;
+}
+
 /* Returns the number of entries. */
 size_t model_registry_count(void)
 {
@@ -276,8 +282,8 @@ kiln_status model_resolve(const char *name_or_path, const char *model_dir,
         snprintf(looked, sizeof(looked), "nowhere (no model directory given and "
                  "KILN_MODEL_DIR, U2NET_HOME, XDG_DATA_HOME and HOME are all unset)");
     return kiln_fail(KILN_E_IO, "model '%s' not found; looked for %s.onnx in: %s. "
-                     "rembg downloads it from " REMBG_RELEASE_URL "%s.onnx into "
-                     "$U2NET_HOME (default ~/.u2net); put the file in one of these "
-                     "places or pass its path", entry->name, entry->name, looked,
-                     entry->name);
+                     "Run `kiln model pull %s` to download it from " REMBG_RELEASE_URL
+                     "%s.onnx into $U2NET_HOME (default ~/.u2net), put the file in one "
+                     "of these places, or pass its path", entry->name, entry->name, looked,
+                     entry->name, entry->name);
 }

@@ -7,7 +7,8 @@
  *
  * Models are found by name as NAME.onnx in a list of directories (rembg
  * keeps them in $U2NET_HOME, default ~/.u2net), or given as a path.
- * Nothing here downloads anything.  No OpenCL. */
+ * Nothing here downloads anything (`kiln model pull` does: model_pull.h).
+ * No OpenCL. */
 #ifndef KILN_MODEL_REGISTRY_H
 #define KILN_MODEL_REGISTRY_H
 
@@ -35,6 +36,10 @@ const model_spec *model_registry_find(const char *name);
 size_t model_registry_count(void);
 const model_spec *model_registry_at(size_t i);
 
+/* The base URL of rembg's published model files, ending in '/': entry
+ * NAME is downloaded from model_release_url() + NAME + ".onnx". */
+const char *model_release_url(void);
+
 /* Sets *spec to the entry whose published file has the MD5 of the file
  * `file`, or NULL when none has; the MD5 comes from the cache directory
  * when this version of the file was hashed before (model_md5_cache.h).
@@ -56,8 +61,9 @@ kiln_status model_identify_file(const char *file, const model_spec **spec);
  * rembg itself uses $U2NET_HOME, else $XDG_DATA_HOME/.u2net, else
  * ~/.u2net).  Unset or empty variables are skipped; a leading "~/" in a
  * variable is expanded with $HOME.  The first readable regular file wins.
- * None found is KILN_E_IO whose message lists every place looked and the
- * URL rembg downloads the model from (nothing is downloaded here).
+ * None found is KILN_E_IO whose message lists every place looked, says to
+ * run `kiln model pull NAME` and gives the URL of the file (nothing is
+ * downloaded here).
  *
  * On success writes the NUL-terminated path into path[path_len] and sets
  * *spec (spec may be NULL).  A path that does not fit is KILN_E_INVAL.

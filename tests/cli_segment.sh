@@ -98,6 +98,7 @@ HOME="$d/home" KILN_MODEL_DIR="$d/models" U2NET_HOME="$d/nowhere" \
 expect_in "$d/missing.log" "$d/models/isnet-anime.onnx"
 expect_in "$d/missing.log" "$d/nowhere/isnet-anime.onnx"
 expect_in "$d/missing.log" "$d/home/.u2net/isnet-anime.onnx"
+expect_in "$d/missing.log" "kiln model pull isnet-anime"
 run_kiln 2 "$d/unknown.log" segment -m u3net "$img" -o "$d/never.png"
 expect_in "$d/unknown.log" "u2net_human_seg"
 ok "no output for a missing model" test ! -e "$d/never.png"

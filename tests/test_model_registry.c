@@ -144,6 +144,7 @@ static void test_search(void)
     CHECK_MSG("model 'u2net' not found");
     CHECK_MSG("home/.u2net/u2net.onnx (~/.u2net");
     CHECK_MSG("https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx");
+    CHECK_MSG("Run `kiln model pull u2net`");
 
     /* Every source set, the file in all of them: the first wins, then
      * each next one as the earlier copies disappear. */

@@ -116,6 +116,11 @@ int cli_segment(int argc, char **argv);
  * activation plan and, with --run, its speed.  Returns the exit status. */
 int cli_model_info(int argc, char **argv);
 
+/* `kiln model pull NAME...|--all [...]` and `kiln model list [...]`:
+ * downloads rembg's models, lists what is installed.  Returns the exit
+ * status. */
+int cli_model(int argc, char **argv);
+
 /* `kiln tune [--device SEL]`: searches the convolution parameters on a
  * device and saves them beside the program cache.  Returns the exit
  * status. */
