@@ -74,12 +74,20 @@ demo)
         --set train.test_iterations=500 --set train.save_iterations=500 \
         --set train.densify_from=100 --set train.densify_until=400 --set train.sh_interval=150
     build/kiln splat eval demo-out/trained
+    # segmentation: rembg's u2netp when it is installed or can be pulled
+    # now (a short connect timeout: an offline machine falls through at
+    # once), else an untrained stand-in network
+    if ! build/kiln model-info u2netp >/dev/null 2>&1; then
+        build/kiln model pull u2netp --connect-timeout 5 >/dev/null 2>&1 || true
+    fi
     if build/kiln model-info u2netp >/dev/null 2>&1; then
+        echo "demo: segmenting with rembg's u2netp ($(build/kiln model list --no-check |
+             sed -n 's/^u2netp  *installed .*  \(\/.*\)/\1/p'))"
         build/kiln run conf/demo_segment.ini --report demo-out/segment-report.json
     else
         echo "demo: no u2netp.onnx in \$KILN_MODEL_DIR, \$U2NET_HOME or ~/.u2net (rembg's model" \
-             "cache): segmenting with an untrained stand-in network; the pipeline runs, its masks" \
-             "mean nothing"
+             "cache) and \`kiln model pull u2netp\` could not download it: segmenting with an" \
+             "untrained stand-in network; the pipeline runs, its masks mean nothing"
         build/tests/make_model mini_unet demo-out/stand-in.onnx
         build/kiln run conf/demo_segment.ini --set segment.model=demo-out/stand-in.onnx \
             --set segment.input_size=8 --report demo-out/segment-report.json

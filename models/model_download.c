@@ -80,10 +80,10 @@ static size_t write_body(char *data, size_t size, size_t count, void *user)
  * the size is unknown) over the current stderr line. */
 static void draw_bar(const transfer *t, uint64_t now, uint64_t total)
 {
-    char bar[PROGRESS_BAR_WIDTH + 1];
     const double mb = 1e6;
 
     if (total > 0) {
+        char bar[PROGRESS_BAR_WIDTH + 1];
         size_t fill = (size_t)((double)PROGRESS_BAR_WIDTH * (double)now / (double)total);
         if (fill > PROGRESS_BAR_WIDTH)
             fill = PROGRESS_BAR_WIDTH;

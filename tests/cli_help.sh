@@ -26,7 +26,7 @@ usage_error() {
     ok "kiln $* writes nothing on stdout" test ! -s "$d/$name.out"
 }
 
-for cmd in devices run refine segment splat model-info tune config version; do
+for cmd in devices run refine segment splat model model-info tune config version; do
     help_ok "$cmd-help" "$cmd" --help
     expect_in "$d/$cmd-help.out" "usage: kiln $cmd"
     help_ok "$cmd-h" "$cmd" -h
@@ -60,6 +60,11 @@ expect_in "$d/splat-render-bogus.err" "unknown option '--bogus'"
 usage_error splat-view splat render scene.ply --orbit 3 --view x -o "$d/never.png"
 expect_in "$d/splat-view.err" "--view wants a view index"
 usage_error model-info-none model-info
+usage_error model-none model
+usage_error model-pull-none model pull
+expect_in "$d/model-pull-none.err" "missing NAME"
+help_ok model-pull-help model pull u2netp --help
+usage_error model-list-extra model list extra
 usage_error tune-device tune --device
 expect_in "$d/tune-device.err" "--device needs a value"
 usage_error run-report run job.ini --report
@@ -69,7 +74,7 @@ usage_error version-extra version extra
 # the general usage and the version
 help_ok help help
 expect_in "$d/help.out" "usage: kiln COMMAND"
-for cmd in devices run refine segment splat model-info tune config version; do
+for cmd in devices run refine segment splat model model-info tune config version; do
     expect_in "$d/help.out" "  $cmd "
 done
 help_ok dash-help --help

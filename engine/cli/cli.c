@@ -188,6 +188,7 @@ static void usage(FILE *out)
             "\n"
             "environment: KILN_DEVICE (device selector), KILN_CACHE_DIR (program cache),\n"
             "KILN_MODEL_DIR, U2NET_HOME (models; then $XDG_DATA_HOME/.u2net, ~/.u2net),\n"
+            "https_proxy, http_proxy, all_proxy, no_proxy (kiln model pull),\n"
             "SLURM_ARRAY_TASK_ID/COUNT/MIN/STEP, JOB_COMPLETION_INDEX + KILN_SHARD_COUNT (shards).\n"
             "exit status: 0 done, 1 some items failed, 2 a usage error or the job could not run.\n");
 }

@@ -269,12 +269,13 @@ static const char *md5_state(const char *path, const char *expected, int check)
 /* Prints one registry model's line of `kiln model list`. */
 static void list_one(const model_spec *spec, const char *dir, const char *pull_dir, int check)
 {
-    char path[MODEL_PATH_MAX], expected[33], part[MODEL_PATH_MAX], sizes[32];
+    char path[MODEL_PATH_MAX], part[MODEL_PATH_MAX], sizes[32];
     const model_spec *found;
     struct stat sb;
 
     if (model_resolve(spec->name, dir, path, sizeof(path), &found) == KILN_OK &&
         stat(path, &sb) == 0) {
+        char expected[33];
         const char *state;
         int noted = model_md5_note_read(path, expected);
         if (!noted)
