@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -201,6 +202,13 @@ kiln_status model_download(const char *url, const char *part_path, const model_d
     if (t.fd < 0)
         return kiln_fail(KILN_E_IO, "%s: cannot open for writing: %s", part_path,
                          strerror(errno));
+    if (flock(t.fd, LOCK_EX | LOCK_NB) != 0) {
+        err = errno;
+        close(t.fd);
+        r->busy = err == EWOULDBLOCK;
+        return kiln_fail(KILN_E_IO, "%s: %s", part_path, r->busy ? "another process is "
+                         "downloading into it" : strerror(err));
+    }
     if (fstat(t.fd, &sb) != 0 || lseek(t.fd, 0, SEEK_END) < 0) {
         err = errno;
         close(t.fd);

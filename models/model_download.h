@@ -26,6 +26,7 @@ typedef struct model_download_result {
     uint64_t size;              /* the partial file's size at the end */
     int interrupted;            /* model_download_interrupt() stopped it */
     int http_error;             /* the server answered with an error status */
+    int busy;                   /* another process holds the partial file */
 } model_download_result;
 
 /* Prepares libcurl for the process (once, before any transfer) and
@@ -46,7 +47,9 @@ int model_download_interrupted(void);
  * which case the file is truncated and fetched whole.  Redirects are
  * followed (to http and https only; `url` may also be file://); a
  * transfer slower than 1 byte/s for 60 s is abandoned.  A complete
- * transfer is synced to disk.  On error *r still says what happened and the
+ * transfer is synced to disk.  The partial file is locked (flock) while
+ * it is written: one another process holds is KILN_E_IO with r->busy set
+ * and is not touched.  On error *r still says what happened and the
  * partial file keeps what arrived: an HTTP error status (r->http_error)
  * is KILN_E_IO naming the URL and the status; an interrupted transfer is
  * KILN_E_STOPPED; anything else (network, write) KILN_E_IO naming the URL

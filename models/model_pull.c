@@ -28,6 +28,8 @@ static kiln_status transfer_failed(kiln_status st, const model_download_result *
 {
     char why[1024];
 
+    if (dl->busy)
+        return st;
     if (dl->http_error || dl->size == 0) {
         (void)unlink(part);
         return st;

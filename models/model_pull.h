@@ -36,7 +36,8 @@ typedef enum model_pull_outcome {
  * On a failed transfer the part is removed when it is empty or the
  * server answered with an error status (404...), and kept for the next
  * pull to continue otherwise (a cut connection, an interruption: then
- * KILN_E_STOPPED, see model_download); the message says which.  On
+ * KILN_E_STOPPED, see model_download); the message says which.  A part
+ * another process is downloading into is left to it (KILN_E_IO).  On
  * success sets *outcome and *size (the file's bytes) and *dl (may be
  * NULL) to what the transfer did (zero when nothing was downloaded). */
 kiln_status model_pull(const model_pull_request *rq, const model_download_opts *o,

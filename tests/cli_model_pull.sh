@@ -3,8 +3,8 @@
 # (tests/model_server.py on 127.0.0.1; nothing leaves the machine) serving
 # a generated model: a good download and its listing, a file already
 # there, a wrong hash, a cut connection continued with a Range request, a
-# server that ignores ranges, Ctrl-C, an unwritable directory, a 404, and
-# bad use.
+# server that ignores ranges, Ctrl-C, two pulls of one model at once, an
+# unwritable directory, a 404, and bad use.
 . "$TOP_SRCDIR/tests/lib.sh"
 PY=/usr/bin/python3
 d=$(scratch cli_model_pull)
@@ -57,6 +57,12 @@ ok "pulled into a new \$U2NET_HOME" cmp -s "$d/mini.onnx" "$d/u2home/deep/siluet
 U2NET_HOME="$d/u2home/deep" run_kiln 0 "$d/home_list.log" model list --no-check
 ok "listed from \$U2NET_HOME" grep -q "^silueta  *installed .* ok  *$d/u2home/deep/silueta.onnx" \
     "$d/home_list.log"
+# then $XDG_DATA_HOME/.u2net, then ~/.u2net, as rembg chooses
+XDG_DATA_HOME="$d/xdg" run_kiln 0 "$d/xdg.log" model pull silueta --url "$base/ok/" --md5 "$md5"
+ok "pulled into \$XDG_DATA_HOME/.u2net" cmp -s "$d/mini.onnx" "$d/xdg/.u2net/silueta.onnx"
+upper=$(echo "$md5" | tr a-f A-F)
+run_kiln 0 "$d/home2.log" model pull silueta --url "$base/ok/" --md5 "$upper"
+ok "pulled into ~/.u2net" cmp -s "$d/mini.onnx" "$HOME/.u2net/silueta.onnx"
 # the hash cache: a fresh cache lists it "not checked" with --no-check,
 # then "ok" once hashed
 KILN_CACHE_DIR="$d/cache2" U2NET_HOME="$d/u2home/deep" run_kiln 0 "$d/nc.log" model list --no-check
@@ -119,6 +125,17 @@ ok "no final file after Ctrl-C" test ! -e "$d/int/u2netp.onnx"
 run_kiln 0 "$d/int2.log" model pull u2netp --url "$base/ok/" --md5 "$md5" --dir "$d/int"
 expect_in "$d/int2.log" "continued after"
 ok "whole after Ctrl-C and a second pull" cmp -s "$d/mini.onnx" "$d/int/u2netp.onnx"
+
+# a part another pull is writing (it holds the lock) is left to it
+if command -v flock >/dev/null 2>&1; then
+    mkdir -p "$d/busy"
+    flock "$d/busy/u2netp.onnx.part" "$KILN" model pull u2netp --url "$base/ok/" --md5 "$md5" \
+        --dir "$d/busy" >"$d/busy.log" 2>&1
+    status=$?
+    ok "a locked part fails the pull (got $status)" test "$status" -eq 1
+    expect_in "$d/busy.log" "another process is downloading into it"
+    ok "the other pull's part is kept" test -e "$d/busy/u2netp.onnx.part"
+fi
 
 # an unwritable directory (its parent is a regular file: unwritable even
 # to root): a clear error naming it, exit 2
