@@ -26,6 +26,7 @@ typedef struct transfer {
     int write_errno;            /* why a write failed, 0 when none did */
     const model_download_opts *opts;
     double drawn_ms;            /* when the bar was last drawn, 0: never */
+    uint64_t drawn_bytes;       /* the bytes it showed then */
 } transfer;
 
 /* Starts libcurl (see model_download.h). */
@@ -100,8 +101,9 @@ static void draw_bar(const transfer *t, uint64_t now, uint64_t total)
     fflush(stderr);
 }
 
-/* libcurl's progress callback: draws the bar (at most every 100 ms) and
- * aborts the transfer once a stop was requested. */
+/* libcurl's progress callback: draws the bar (when the count moved, at
+ * most every 100 ms but always at the end) and aborts the transfer once
+ * a stop was requested. */
 static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
@@ -115,9 +117,11 @@ static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     if (!t->opts->progress || dlnow <= 0)
         return 0;
     ms = kiln_clock_ms();
-    if (t->drawn_ms > 0 && ms - t->drawn_ms < PROGRESS_REDRAW_MS && dlnow < dltotal)
+    if (t->drawn_ms > 0 && ((uint64_t)dlnow == t->drawn_bytes ||
+                            (ms - t->drawn_ms < PROGRESS_REDRAW_MS && dlnow < dltotal)))
         return 0;
     t->drawn_ms = ms;
+    t->drawn_bytes = (uint64_t)dlnow;
     draw_bar(t, t->from + (uint64_t)dlnow, dltotal > 0 ? t->from + (uint64_t)dltotal : 0);
     return 0;
 }
@@ -190,7 +194,7 @@ kiln_status model_download(const char *url, const char *part_path, const model_d
                            model_download_result *r)
 {
     char errbuf[CURL_ERROR_SIZE];
-    transfer t = { -1, 0, 0, o, 0.0 };
+    transfer t = { -1, 0, 0, o, 0.0, 0 };
     struct stat sb;
     kiln_status st;
     CURLcode rc;

@@ -43,6 +43,13 @@ run_kiln 0 "$d/list.log" model list --dir "$m"
 expect_in "$d/list.log" "installed"
 ok "listed installed with md5 ok" grep -q "^u2netp  *installed .* ok  *$m/u2netp.onnx" "$d/list.log"
 ok "the others listed missing" grep -q "^u2net  *missing .*kiln model pull u2net)" "$d/list.log"
+# a progress bar on a terminal only (none above: stderr was a file)
+ok "no progress bar off a terminal" test "$(grep -c '%' "$d/good.log")" -eq 0
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$KILN' model pull u2netp --url '$base/ok/' --md5 $md5 --dir '$d/tty'" /dev/null \
+        >"$d/tty.log" 2>&1
+    expect_in "$d/tty.log" "u2netp [##############################] 100%"
+fi
 # already there: nothing downloaded
 before=$(requests_with /ok/u2netp.onnx)
 run_kiln 0 "$d/again.log" model pull u2netp --url "$base/ok/" --md5 "md5:$md5" --dir "$m"
