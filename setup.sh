@@ -14,7 +14,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages="build-essential autoconf automake libtool pkg-config
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
   libpng-dev libturbojpeg0-dev nettle-dev libcurl4-openssl-dev libiniparser-dev libjson-c-dev cppcheck
-  protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata"
+  protobuf-c-compiler libprotobuf-c-dev libonnx-dev libonnx-testdata libmicrohttpd-dev"
 # the tests also export the U2-Net architectures from PyTorch
 test_packages="python3-torch python3-onnx python3-numpy python3-pil"
 # the fuzz targets are built with clang's libFuzzer

@@ -4,6 +4,7 @@
 #ifndef KILN_IMAGE_READ_H
 #define KILN_IMAGE_READ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "image.h"
@@ -20,5 +21,10 @@ kiln_status image_read_file(const char *path, uint64_t max_pixels, host_image *i
 /* Reads only the header of `path` (png_read_header or jpeg_read_info):
  * the shape image_read_file would return, pixels NULL.  Same errors. */
 kiln_status image_read_header(const char *path, uint64_t max_pixels, host_image *info);
+
+/* As image_read_file, from `len` bytes in memory (an uploaded file);
+ * `name` stands for the file in messages.  The bytes are only read. */
+kiln_status image_read_memory(const void *data, size_t len, const char *name,
+                              uint64_t max_pixels, host_image *img);
 
 #endif

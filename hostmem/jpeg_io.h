@@ -12,6 +12,7 @@
 #define KILN_JPEG_IO_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "image.h"
 
@@ -31,5 +32,9 @@ kiln_status jpeg_read_file(const char *path, uint64_t max_pixels, host_image *im
  * jpeg_read_file would give (pixels NULL).  Same errors as jpeg_read_file,
  * except that damage after the header is found only when decoding. */
 kiln_status jpeg_read_info(const char *path, uint64_t max_pixels, host_image *info);
+
+/* As jpeg_read_file, from the open stream `fp` (read from its position to
+ * its end, left open); `name` stands for the file in messages. */
+kiln_status jpeg_read_stream(FILE *fp, const char *name, uint64_t max_pixels, host_image *img);
 
 #endif

@@ -154,9 +154,10 @@ static kiln_status decoder_header(jpeg_decoder *d, uint64_t max_pixels, host_ima
 /* Decodes `path` into *out (header_only: the shape without pixels, from as
  * few bytes as the header needs).  The order is fixed: prefix, header and
  * pixel limit, rest of the file, pixel allocation, decode.  *out is zeroed
- * on every error. */
-static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header_only,
-                               host_image *out)
+ * on every error.  With `given` not NULL, that open stream is read instead
+ * of opening `path` (then only a name for messages) and left open. */
+static kiln_status jpeg_decode(const char *path, FILE *given, uint64_t max_pixels,
+                               int header_only, host_image *out)
 {
     jpeg_decoder d;
     host_image img;
@@ -171,9 +172,13 @@ static kiln_status jpeg_decode(const char *path, uint64_t max_pixels, int header
         max_pixels = IMAGE_DEFAULT_MAX_PIXELS;
     memset(&d, 0, sizeof(d));
     d.path = path;
-    st = file_open_regular(path, &d.fp);
-    if (st != KILN_OK)
-        return st;
+    if (given) {
+        d.fp = given;
+    } else {
+        st = file_open_regular(path, &d.fp);
+        if (st != KILN_OK)
+            return st;
+    }
     d.tj = tjInitDecompress();
     if (!d.tj) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: cannot create a TurboJPEG decompressor: %s",
@@ -224,18 +229,27 @@ out_destroy_decoder:
     kiln_free(d.data);
     tjDestroy(d.tj);
 out_close_file:
-    fclose(d.fp);
+    if (!given)
+        fclose(d.fp);
     return st;
 }
 
 /* Reads a whole JPEG; see jpeg_io.h. */
 kiln_status jpeg_read_file(const char *path, uint64_t max_pixels, host_image *img)
 {
-    return jpeg_decode(path, max_pixels, 0, img);
+    return jpeg_decode(path, NULL, max_pixels, 0, img);
 }
 
 /* Reads only the header of a JPEG; see jpeg_io.h. */
 kiln_status jpeg_read_info(const char *path, uint64_t max_pixels, host_image *info)
 {
-    return jpeg_decode(path, max_pixels, 1, info);
+    return jpeg_decode(path, NULL, max_pixels, 1, info);
+}
+
+/* Reads a whole JPEG from an open stream; see jpeg_io.h. */
+kiln_status jpeg_read_stream(FILE *fp, const char *name, uint64_t max_pixels, host_image *img)
+{
+    if (!fp)
+        return kiln_fail(KILN_E_INVAL, "jpeg_read: NULL stream");
+    return jpeg_decode(name, fp, max_pixels, 0, img);
 }

@@ -3,6 +3,7 @@
 #define KILN_PNG_IO_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "image.h"
 
@@ -27,5 +28,16 @@ kiln_status png_read_header(const char *path, uint64_t max_pixels, host_image *i
  * in the same directory that is renamed over `path` only when complete,
  * so `path` either does not exist or is a whole PNG. */
 kiln_status png_write_file(const char *path, const host_image *img);
+
+/* As png_read_file, from the open stream `fp` (read from its position,
+ * left open); `name` stands for the file in messages. */
+kiln_status png_read_stream(FILE *fp, const char *name, uint64_t max_pixels, host_image *img);
+
+/* Encodes `img` exactly as png_write_file does (the same bytes) into a
+ * buffer allocated here with malloc (the caller frees it with free(): it
+ * may be handed to libraries that free it).  `name` stands for the output
+ * in messages.  On error *data is NULL and *len 0. */
+kiln_status png_write_memory(const char *name, const host_image *img, unsigned char **data,
+                             size_t *len);
 
 #endif

@@ -237,12 +237,14 @@ static kiln_status decoder_shape(const png_decoder *d, host_image *shape)
     return KILN_OK;
 }
 
-/* Decodes `path` into *out (header_only: the shape without pixels).  The
+/* Decodes `path` into *out (header_only: the shape without pixels); with
+ * `given` not NULL, reads that open stream instead of opening `path` (then
+ * only a name for messages) and leaves it open.  The
  * order is fixed: pre-check of signature and IHDR with the pixel limit,
  * libpng header parse, then pixel and row allocation, then the rows.
  * *out is zeroed on every error. */
-static kiln_status png_decode(const char *path, uint64_t max_pixels, int header_only,
-                              host_image *out)
+static kiln_status png_decode(const char *path, FILE *given, uint64_t max_pixels,
+                              int header_only, host_image *out)
 {
     png_decoder d;
     host_image img;
@@ -259,9 +261,13 @@ static kiln_status png_decode(const char *path, uint64_t max_pixels, int header_
         max_pixels = PNG_DEFAULT_MAX_PIXELS;
     memset(&d, 0, sizeof(d));
     d.path = path;
-    st = file_open_regular(path, &d.fp);
-    if (st != KILN_OK)
-        return st;
+    if (given) {
+        d.fp = given;
+    } else {
+        st = file_open_regular(path, &d.fp);
+        if (st != KILN_OK)
+            return st;
+    }
     st = decoder_read_head(&d, max_pixels);
     if (st != KILN_OK)
         goto out_close_file;
@@ -307,18 +313,27 @@ out_free_pixels:
 out_destroy_reader:
     png_destroy_read_struct(&d.png, &d.info, NULL);
 out_close_file:
-    fclose(d.fp);
+    if (!given)
+        fclose(d.fp);
     return st;
 }
 
 /* Reads a whole PNG; see png_io.h. */
 kiln_status png_read_file(const char *path, uint64_t max_pixels, host_image *img)
 {
-    return png_decode(path, max_pixels, 0, img);
+    return png_decode(path, NULL, max_pixels, 0, img);
 }
 
 /* Reads only the header of a PNG; see png_io.h. */
 kiln_status png_read_header(const char *path, uint64_t max_pixels, host_image *info)
 {
-    return png_decode(path, max_pixels, 1, info);
+    return png_decode(path, NULL, max_pixels, 1, info);
+}
+
+/* Reads a whole PNG from an open stream; see png_io.h. */
+kiln_status png_read_stream(FILE *fp, const char *name, uint64_t max_pixels, host_image *img)
+{
+    if (!fp)
+        return kiln_fail(KILN_E_INVAL, "png_read: NULL stream");
+    return png_decode(name, fp, max_pixels, 0, img);
 }

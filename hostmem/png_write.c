@@ -165,3 +165,54 @@ out_finish_file:
     atomic_file_abort(&af);
     return st;
 }
+
+/* Encodes img into a malloc'd buffer through open_memstream, with the
+ * same encoder (and so the same bytes) as png_write_file; see png_io.h. */
+kiln_status png_write_memory(const char *name, const host_image *img, unsigned char **data,
+                             size_t *len)
+{
+    png_encoder e;
+    char *buf = NULL;
+    size_t size = 0;
+    kiln_status st;
+
+    if (!data || !len)
+        return kiln_fail(KILN_E_INVAL, "png_write_memory: NULL output");
+    *data = NULL;
+    *len = 0;
+    st = check_image(name, img);
+    if (st != KILN_OK)
+        return st;
+    memset(&e, 0, sizeof(e));
+    e.path = name;
+    e.fp = open_memstream(&buf, &size);
+    if (!e.fp)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: cannot open a memory stream: %s", name,
+                         strerror(errno));
+    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e.failure, png_failure_error,
+                                      png_failure_warning, &e.failure, png_failure_malloc, png_failure_free);
+    if (!e.png) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng writer", name);
+        goto out_close_stream;
+    }
+    e.info = png_create_info_struct(e.png);
+    if (!e.info) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct", name);
+        goto out_destroy_writer;
+    }
+    if (encoder_write_protected(&e, img) != 0)
+        st = encoder_failure(&e);
+
+out_destroy_writer:
+    png_destroy_write_struct(&e.png, &e.info);
+out_close_stream:
+    if (fclose(e.fp) != 0 && st == KILN_OK)
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory encoding the PNG", name);
+    if (st != KILN_OK) {
+        free(buf);
+        return st;
+    }
+    *data = (unsigned char *)buf;
+    *len = size;
+    return KILN_OK;
+}

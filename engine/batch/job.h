@@ -148,6 +148,17 @@ typedef struct job_output {
     int skip_existing;         /* skip_existing: restartable batches */
 } job_output;
 
+/* [serve] (kiln serve) */
+typedef struct job_serve {
+    char host[256];            /* host: address to listen on */
+    uint64_t port;             /* port: 0 = any free port */
+    uint64_t queue;            /* queue: requests waiting, at most */
+    uint64_t max_body;         /* max_body: bytes of a request body */
+    uint64_t timeout;          /* timeout: seconds a request may wait */
+    uint64_t grace;            /* grace: seconds to drain on SIGTERM */
+    char access_log[JOB_PATH_MAX]; /* access_log: path, "-" stderr, "" off */
+} job_serve;
+
 /* A validated job with every default applied. */
 typedef struct job_config {
     char path[JOB_PATH_MAX];          /* the job file, for messages */
@@ -172,6 +183,7 @@ typedef struct job_config {
     job_splat splat;
     job_train train;
     job_output output;
+    job_serve serve;
 } job_config;
 
 /* [segment] enum values. */

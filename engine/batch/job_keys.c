@@ -117,6 +117,7 @@ const job_section job_sections[] = {
     { "train", "Training 3D Gaussian splatting scenes from capture datasets (kiln splat "
                "train); the defaults are the reference trainer's." },
     { "output", "The files written for each input." },
+    { "serve", "The HTTP server (kiln serve): where it listens, its queue and limits." },
 };
 
 const size_t job_section_count = COUNT(job_sections);
@@ -595,6 +596,39 @@ const job_key job_keys[] = {
       .doc = "Skip inputs whose output exists (outputs are renamed into "
              "place when complete, so an existing one is whole).",
       FIELD(output.skip_existing) },
+    /* [serve] */
+    { .section = "serve", .name = "host", .type = JOB_KEY_STRING,
+      .default_text = "127.0.0.1",
+      .doc = "Address to listen on (an IPv4 or IPv6 address; 0.0.0.0: every interface); "
+             "--host overrides it.",
+      FIELD(serve.host) },
+    { .section = "serve", .name = "port", .type = JOB_KEY_INT,
+      .min = 0, .max = 65535, .default_text = "7000",
+      .doc = "TCP port; 0: any free port (the startup line names it); --port overrides it.",
+      FIELD(serve.port) },
+    { .section = "serve", .name = "queue", .type = JOB_KEY_INT,
+      .min = 1, .max = 100000, .default_text = "16",
+      .doc = "Requests waiting for a device, at most; one more is answered 503 with "
+             "Retry-After.",
+      FIELD(serve.queue) },
+    { .section = "serve", .name = "max_body", .type = JOB_KEY_SIZE,
+      .min = 1, .max = 16 * GIB, .default_text = "64M",
+      .doc = "Largest request body in bytes; a larger one is answered 413.",
+      FIELD(serve.max_body) },
+    { .section = "serve", .name = "timeout", .type = JOB_KEY_INT,
+      .min = 1, .max = 86400, .default_text = "60",
+      .doc = "Seconds a request may wait in the queue; then it is answered 504.",
+      FIELD(serve.timeout) },
+    { .section = "serve", .name = "grace", .type = JOB_KEY_INT,
+      .min = 0, .max = 3600, .default_text = "30",
+      .doc = "On SIGTERM or SIGINT: seconds to finish queued requests before the rest "
+             "are answered 503.",
+      FIELD(serve.grace) },
+    { .section = "serve", .name = "access_log", .type = JOB_KEY_STRING,
+      .default_text = "",
+      .doc = "Access log, one JSON line a request: a file (appended; relative: from the "
+             "current directory), - for standard error; empty: none.",
+      FIELD(serve.access_log) },
 };
 
 const size_t job_key_count = COUNT(job_keys);

@@ -167,6 +167,7 @@ static const cli_entry commands[] = {
     { "segment", cli_segment, "remove one image's background (rembg's models)" },
     { "splat", cli_splat, "render views of a 3DGS scene (PLY/.splat), or print its figures" },
     { "model", cli_model, "download rembg's models (pull), list the installed ones (list)" },
+    { "serve", cli_serve, "serve background removal over HTTP (rembg's API, /v1/run)" },
     { "model-info", cli_model_info, "a network's parameters, MACs, activation plan, speed" },
     { "tune", cli_tune, "search convolution parameters for a device, save them" },
     { "config", cli_config, "print every job key with its default" },

@@ -126,6 +126,10 @@ int cli_model(int argc, char **argv);
  * status. */
 int cli_tune(int argc, char **argv);
 
+/* `kiln serve [JOB.ini] [--host H] [--port P] [--set k=v ...]`: the
+ * HTTP server (engine/serve).  Returns the exit status. */
+int cli_serve(int argc, char **argv);
+
 /* `kiln splat info|render ...`: a scene's figures, or views of a scene
  * rendered to files; returns the exit status. */
 int cli_splat(int argc, char **argv);
