@@ -15,6 +15,8 @@ d=$(scratch cli_serve)
 "$MAKE_IMAGES" "$d" 1 61 47 scene8 small
 "$MAKE_IMAGES" "$d" 1 80 60 scene8 wide
 "$MAKE_IMAGES" "$d" 1 200 150 scene8 slow
+"$MAKE_IMAGES" "$d" 1 41 29 scene8.jpg photo
+mv "$d/photo00000.jpg" "$d/photo.jpg"
 mv "$d/small00000.png" "$d/small.png"
 mv "$d/wide00000.png" "$d/wide.png"
 mv "$d/slow00000.png" "$d/slow.png"
@@ -28,6 +30,8 @@ seg ref_mask --mask
 seg ref_alpha --set refine.enabled=yes
 seg ref_bgc --set composite.enabled=yes --set 'composite.colour=#ff0000'
 seg ref_green --set composite.enabled=yes --set 'composite.colour=#00ff00'
+run_kiln 0 "$d/ref_jpeg.log" segment -m "$d/mini.onnx" --set segment.input_size=8 "$d/photo.jpg" \
+    -o "$d/ref_jpeg.png"
 
 run_kiln 0 "$d/help.log" serve --help
 expect_in "$d/help.log" "POST /api/remove"

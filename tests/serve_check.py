@@ -7,10 +7,9 @@ DIR holds mini.onnx (tests/make_model mini_unet), small.png (61x47),
 wide.png (80x60), slow.png (200x150) and the reference outputs of
 `kiln segment` on small.png: ref_cut.png, ref_mask.png, ref_alpha.png
 (refine on), ref_bgc.png (composite #ff0000), ref_green.png (composite
-#00ff00).  Each server is started with --port 0 and found through its
-startup line.  Prints the failures and "N checks, M failed"; exits 1 on
+#00ff00), and ref_jpeg.png (photo.jpg cut out).  Each server is started
+with --port 0 and found through its startup line.  Prints the failures and "N checks, M failed"; exits 1 on
 any failure."""
-import http.client
 import os
 import re
 import signal
@@ -164,6 +163,10 @@ ok("/v1/run stages and keys: the same PNG as kiln segment (%d %s)" % (st, out[:1
    out == read("ref_green.png"))
 st, _, out = srv.request("POST", "/v1/run", small)
 ok("/v1/run without keys: the cut-out (%d)" % st, out == read("ref_cut.png"))
+body, headers = multipart({}, read("photo.jpg"), "photo.jpg")
+st, _, out = srv.request("POST", "/api/remove", body, headers)
+ok("a JPEG upload: the same PNG as kiln segment on the file (%d)" % st,
+   out == read("ref_jpeg.png"))
 
 st, hd, out = remove(srv, {"af": "abc"}, small)
 ok("af=abc: 400 naming af (%d %s)" % (st, out), st == 400 and out.startswith(b"af:"))
@@ -208,7 +211,7 @@ except ValueError as e:
     m = {}
     ok("/metrics parses: %s" % e, False)
 code = lambda c: m.get(("kiln_serve_requests_total", (("code", str(c)),)), 0)
-ok("/metrics counts the 200s (%g)" % code(200), code(200) >= 9)
+ok("/metrics counts the 200s (%g)" % code(200), code(200) >= 10)
 ok("/metrics counts the 400s (%g)" % code(400), code(400) >= 8)
 ok("/metrics counts the 413s (%g)" % code(413), code(413) == 2)
 ok("/metrics counts the 422 (%g)" % code(422), code(422) == 1)

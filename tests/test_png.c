@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "image_read.h"
 #include "png_io.h"
 #include "rss.h"
 #include "testutil.h"
@@ -200,6 +201,53 @@ static void test_round_trip(void)
             host_image_free(&back);
             host_image_free(&img);
         }
+}
+
+/* In memory (kiln serve's uploads and answers): png_write_memory gives
+ * the bytes png_write_file writes, image_read_memory decodes them back,
+ * and its errors (empty, not an image, truncated, over max_pixels) name
+ * the upload as the file readers name files. */
+static void test_memory(void)
+{
+    char path[4096], msg[512];
+    host_image img, back;
+    unsigned char *data = NULL, *file = NULL;
+    size_t len = 0, flen = 0;
+    FILE *fp;
+
+    tmp_path(path, "memory.png");
+    CHECK_OK(host_image_alloc(&img, 23, 11, 4, 8));
+    fill_pattern(&img);
+    CHECK_OK(png_write_file(path, &img));
+    CHECK_OK(png_write_memory("answer", &img, &data, &len));
+    fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (fp) {
+        fseek(fp, 0, SEEK_END);
+        flen = (size_t)ftell(fp);
+        rewind(fp);
+        file = malloc(flen);
+        CHECK(file && fread(file, 1, flen, fp) == flen);
+        fclose(fp);
+    }
+    CHECK(data && file && len == flen && memcmp(data, file, len) == 0);
+    CHECK_OK(image_read_memory(data, len, "upload.png", 0, &back));
+    CHECK(back.width == 23 && back.height == 11 && back.channels == 4 &&
+          memcmp(back.pixels, img.pixels, host_image_bytes(&img)) == 0);
+    host_image_free(&back);
+    CHECK(image_read_memory(data, 0, "upload.png", 0, &back) == KILN_E_FORMAT);
+    CHECK(strstr(kiln_last_error(), "upload.png: empty file") != NULL);
+    CHECK(image_read_memory("hello", 5, "upload.png", 0, &back) == KILN_E_FORMAT);
+    CHECK(strstr(kiln_last_error(), "not a PNG or JPEG") != NULL);
+    CHECK(image_read_memory(data, len / 2, "upload.png", 0, &back) == KILN_E_FORMAT);
+    CHECK(back.pixels == NULL);
+    CHECK(image_read_memory(data, len, "upload.png", 100, &back) == KILN_E_LIMIT);
+    snprintf(msg, sizeof(msg), "%s", kiln_last_error());
+    CHECK(strstr(msg, "upload.png: image is 23x11 = 253 pixels, more than the limit of 100 "
+                      "(max_pixels)") != NULL);
+    free(file);
+    free(data);
+    host_image_free(&img);
 }
 
 /* The image data is compressed at zlib level 4 (PNG_WRITE_ZLIB_LEVEL),
@@ -911,6 +959,7 @@ int main(void)
     test_bomb_chunks();
     test_skipped_chunks_decode();
     test_round_trip();
+    test_memory();
     test_write_16bit_byte_order();
     test_write_level();
     test_low_bit_gray();
