@@ -27,12 +27,12 @@ static void text_add(metrics_text *t, const char *fmt, ...) __attribute__((forma
 static void text_add(metrics_text *t, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
     if (t->failed)
         return;
     for (;;) {
         size_t room = t->cap - t->len;
+        int n;
         va_start(ap, fmt);
         n = vsnprintf(t->data ? t->data + t->len : NULL, room, fmt, ap);
         va_end(ap);
@@ -119,16 +119,19 @@ static void render_requests(serve_metrics *m, metrics_text *t)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* Which ledger figure a pool family shows. */
+typedef enum pool_figure { POOL_LIVE, POOL_PEAK, POOL_CREATIONS } pool_figure;
+
 /* Writes one gauge or counter family over the devices' ledgers. */
 static void render_pool(metrics_text *t, const char *name, const char *type, const char *help,
                         const pool_ledger *ledgers, kiln_device *const *devs, size_t ndevs,
-                        size_t offset, int is_u64)
+                        pool_figure figure)
 {
     text_add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     for (size_t i = 0; i < ndevs; i++) {
-        const char *field = (const char *)&ledgers[i] + offset;
-        unsigned long long v = is_u64 ? (unsigned long long)*(const uint64_t *)(const void *)field
-                                      : (unsigned long long)*(const size_t *)(const void *)field;
+        unsigned long long v = figure == POOL_LIVE ? (unsigned long long)ledgers[i].live_bytes
+                             : figure == POOL_PEAK ? (unsigned long long)ledgers[i].peak_bytes
+                             : (unsigned long long)ledgers[i].creations;
         text_add(t, "%s{device=\"%zu\"} %llu\n", name, devs[i]->info.index, v);
     }
 }
@@ -149,11 +152,11 @@ char *serve_metrics_render(serve_metrics *m, size_t queue_depth, kiln_device *co
                  "# TYPE kiln_serve_queue_depth gauge\n"
                  "kiln_serve_queue_depth %zu\n", queue_depth);
     render_pool(&t, "kiln_pool_live_bytes", "gauge", "Device pool bytes handed out now.",
-                ledgers, devs, ndevs, offsetof(pool_ledger, live_bytes), 0);
+                ledgers, devs, ndevs, POOL_LIVE);
     render_pool(&t, "kiln_pool_peak_bytes", "gauge", "Most device pool bytes (live + cached) "
-                "held at once.", ledgers, devs, ndevs, offsetof(pool_ledger, peak_bytes), 0);
+                "held at once.", ledgers, devs, ndevs, POOL_PEAK);
     render_pool(&t, "kiln_pool_buffer_creations_total", "counter", "Device buffers created.",
-                ledgers, devs, ndevs, offsetof(pool_ledger, creations), 1);
+                ledgers, devs, ndevs, POOL_CREATIONS);
     text_add(&t, "# HELP kiln_process_resident_bytes Resident set size of the process.\n"
                  "# TYPE kiln_process_resident_bytes gauge\n"
                  "kiln_process_resident_bytes %zu\n", rss_current_bytes());
