@@ -30,7 +30,7 @@ static enum MHD_Result respond(serve_server *srv, struct MHD_Connection *c, serv
     struct MHD_Response *resp;
     enum MHD_Result ok;
     double now = kiln_clock_ms();
-    double queue_ms = r && r->run_ms > 0 ? r->run_ms - r->queued_ms : 0;
+    double queue_ms = r ? serve_request_queue_ms(r, now) : 0;
 
     resp = MHD_create_response_from_buffer(len, body, owned ? MHD_RESPMEM_MUST_FREE
                                                             : MHD_RESPMEM_MUST_COPY);
@@ -342,7 +342,7 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         double now = kiln_clock_ms();
         serve_metrics_record(&srv->metrics, 499, now - r->start_ms);
         serve_log_request(&srv->log, r->method, r->path, 499, 0, now - r->start_ms,
-                          r->run_ms > 0 ? r->run_ms - r->queued_ms : 0);
+                          serve_request_queue_ms(r, now));
     }
     pthread_mutex_lock(&srv->lock);
     if (r->state == SERVE_QUEUED && serve_queue_remove(&srv->queue, r))

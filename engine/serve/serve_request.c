@@ -140,6 +140,14 @@ void serve_request_drop_inputs(serve_request *r)
     r->job_key = NULL;
 }
 
+/* The queue wait; see serve_request.h. */
+double serve_request_queue_ms(const serve_request *r, double now)
+{
+    if (r->queued_ms <= 0)
+        return 0;
+    return (r->run_ms > 0 ? r->run_ms : now) - r->queued_ms;
+}
+
 /* Frees everything; see serve_request.h. */
 void serve_request_free(serve_request *r)
 {

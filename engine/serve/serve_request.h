@@ -107,6 +107,10 @@ void serve_request_text(serve_request *r, unsigned status, const char *fmt, ...)
  * parameters, its job (called once the work no longer needs them). */
 void serve_request_drop_inputs(serve_request *r);
 
+/* Milliseconds r waited in the queue: until a worker took it, or until
+ * `now` when none did; 0 when it was never queued. */
+double serve_request_queue_ms(const serve_request *r, double now);
+
 /* Frees the request and everything it holds. */
 void serve_request_free(serve_request *r);
 
