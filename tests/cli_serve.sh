@@ -41,6 +41,10 @@ run_kiln 2 "$d/badhost.log" serve --host nowhere.example --port 0
 expect_in "$d/badhost.log" "[serve] host: 'nowhere.example' is not an IPv4 or IPv6 address"
 run_kiln 2 "$d/badkey.log" serve --port 0 --set serve.queue=0
 expect_in "$d/badkey.log" "queue"
+# a model that cannot be loaded: the worker says so and the server exits 2
+run_kiln 2 "$d/nomodel.log" serve --host 127.0.0.1 --port 0 --set "segment.model=$d/missing.onnx"
+expect_in "$d/nomodel.log" "kiln serve: listening on http://127.0.0.1:"
+expect_in "$d/nomodel.log" "missing.onnx"
 
 checks=$((checks + 1))
 if ! "$py" "$TOP_SRCDIR/tests/serve_check.py" "$KILN" "$d"; then
