@@ -14,7 +14,7 @@ d=$(scratch cli_serve)
 "$MAKE_MODEL" mini_unet "$d/mini.onnx"
 "$MAKE_IMAGES" "$d" 1 61 47 scene8 small
 "$MAKE_IMAGES" "$d" 1 80 60 scene8 wide
-"$MAKE_IMAGES" "$d" 1 200 150 scene8 slow
+"$MAKE_IMAGES" "$d" 1 320 240 scene8 slow
 "$MAKE_IMAGES" "$d" 1 41 29 scene8.jpg photo
 mv "$d/photo00000.jpg" "$d/photo.jpg"
 mv "$d/small00000.png" "$d/small.png"

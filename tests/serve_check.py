@@ -4,7 +4,7 @@ library only, 127.0.0.1 only).
 usage: serve_check.py KILN DIR
 
 DIR holds mini.onnx (tests/make_model mini_unet), small.png (61x47),
-wide.png (80x60), slow.png (200x150) and the reference outputs of
+wide.png (80x60), slow.png (320x240) and the reference outputs of
 `kiln segment` on small.png: ref_cut.png, ref_mask.png, ref_alpha.png
 (refine on), ref_bgc.png (composite #ff0000), ref_green.png (composite
 #00ff00), and ref_jpeg.png (photo.jpg cut out).  Each server is started
@@ -252,23 +252,44 @@ busy = [r for r in results if r[0] == 503]
 ok("queue=2, 5 at once: 3 served, 2 answered 503 (%s)" % codes, codes == [200, 200, 200, 503, 503])
 ok("503 carries Retry-After", busy and all(r[1]["Retry-After"] for r in busy))
 results.clear()
-# a client that goes away while queued: its request is dropped (499)
-s = socket.create_connection(("127.0.0.1", srv.port))
+# a client that goes away while queued: its request is dropped; one that
+# goes away while its request runs: the result is discarded (both 499)
 body, headers = multipart({}, slow)
+head = ("POST /api/remove HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+        % (headers["Content-Type"], len(body))).encode()
+
+
+def metric(name):
+    return parse_prometheus(srv.get("/metrics")[2].decode()).get(name, 0)
+
+
+def wait_metric(name, value):
+    deadline = time.time() + 30
+    while time.time() < deadline and metric(name) != value:
+        time.sleep(0.005)
+    return metric(name) == value
+
+
+gone = ("kiln_serve_requests_total", (("code", "499"),))
 threads = [threading.Thread(target=slow_request) for _ in range(2)]
 for t in threads:
     t.start()
-time.sleep(0.05)
-s.sendall(("POST /api/remove HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
-           % (headers["Content-Type"], len(body))).encode() + body)
-time.sleep(0.05)
+ok("two slow requests: one runs, one waits",
+   wait_metric(("kiln_serve_running", ()), 1) and wait_metric(("kiln_serve_queue_depth", ()), 1))
+s = socket.create_connection(("127.0.0.1", srv.port))
+s.sendall(head + body)
+ok("a third one waits", wait_metric(("kiln_serve_queue_depth", ()), 2))
 s.close()
+ok("its client gone, it leaves the queue (499)", wait_metric(gone, 1))
 for t in threads:
     t.join()
-
-m = parse_prometheus(srv.get("/metrics")[2].decode())
-ok("/metrics counts the dropped request as 499 (%s)" % m.get(("kiln_serve_requests_total", (("code", "499"),))),
-   m.get(("kiln_serve_requests_total", (("code", "499"),)), 0) == 1)
+ok("the two others complete (%s)" % [r[0] for r in results], [r[0] for r in results] == [200, 200])
+s = socket.create_connection(("127.0.0.1", srv.port))
+s.sendall(head + body)
+ok("a request runs", wait_metric(("kiln_serve_running", ()), 1))
+s.close()
+ok("its client gone while it runs, its result is discarded (499)", wait_metric(gone, 2))
+ok("and the worker is free again", wait_metric(("kiln_serve_running", ()), 0))
 results.clear()
 threads = [threading.Thread(target=slow_request) for _ in range(2)]
 for t in threads:

@@ -107,15 +107,16 @@ static enum MHD_Result route_metrics(serve_server *srv, struct MHD_Connection *c
                                      const char *method, const char *path, double t0)
 {
     kiln_device *devs[SERVE_MAX_WORKERS];
-    size_t depth, len = 0;
+    size_t depth, running, len = 0;
     char *text;
 
     for (size_t i = 0; i < srv->nworkers; i++)
         devs[i] = srv->workers[i].dev;
     pthread_mutex_lock(&srv->lock);
     depth = srv->queue.depth;
+    running = srv->running;
     pthread_mutex_unlock(&srv->lock);
-    text = serve_metrics_render(&srv->metrics, depth, devs, srv->nworkers, &len);
+    text = serve_metrics_render(&srv->metrics, depth, running, devs, srv->nworkers, &len);
     if (!text)
         return respond_text(srv, c, NULL, method, path, t0, 500, "out of host memory\n");
     return respond(srv, c, NULL, method, path, t0, 200, "text/plain; version=0.0.4", text, len, 1);

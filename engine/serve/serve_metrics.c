@@ -137,8 +137,8 @@ static void render_pool(metrics_text *t, const char *name, const char *type, con
 }
 
 /* Renders everything; see serve_metrics.h. */
-char *serve_metrics_render(serve_metrics *m, size_t queue_depth, kiln_device *const *devs,
-                           size_t ndevs, size_t *len)
+char *serve_metrics_render(serve_metrics *m, size_t queue_depth, size_t running,
+                           kiln_device *const *devs, size_t ndevs, size_t *len)
 {
     metrics_text t = { NULL, 0, 0, 0 };
     pool_ledger *ledgers = calloc(ndevs ? ndevs : 1, sizeof(*ledgers));
@@ -151,6 +151,9 @@ char *serve_metrics_render(serve_metrics *m, size_t queue_depth, kiln_device *co
     text_add(&t, "# HELP kiln_serve_queue_depth Requests waiting for a device.\n"
                  "# TYPE kiln_serve_queue_depth gauge\n"
                  "kiln_serve_queue_depth %zu\n", queue_depth);
+    text_add(&t, "# HELP kiln_serve_running Requests a worker is running now.\n"
+                 "# TYPE kiln_serve_running gauge\n"
+                 "kiln_serve_running %zu\n", running);
     render_pool(&t, "kiln_pool_live_bytes", "gauge", "Device pool bytes handed out now.",
                 ledgers, devs, ndevs, POOL_LIVE);
     render_pool(&t, "kiln_pool_peak_bytes", "gauge", "Most device pool bytes (live + cached) "

@@ -34,10 +34,10 @@ kiln_status serve_metrics_init(serve_metrics *m);
 void serve_metrics_record(serve_metrics *m, unsigned status, double ms);
 
 /* Renders every metric into a malloc'd text (*len bytes): the counters,
- * `queue_depth`, and the pool ledgers of devs[0..ndevs).  NULL when out
- * of memory. */
-char *serve_metrics_render(serve_metrics *m, size_t queue_depth, kiln_device *const *devs,
-                           size_t ndevs, size_t *len);
+ * `queue_depth`, `running` (requests on a device now), and the pool
+ * ledgers of devs[0..ndevs).  NULL when out of memory. */
+char *serve_metrics_render(serve_metrics *m, size_t queue_depth, size_t running,
+                           kiln_device *const *devs, size_t ndevs, size_t *len);
 
 /* Frees the lock. */
 void serve_metrics_free(serve_metrics *m);
