@@ -3,7 +3,8 @@
 # /api/remove and /v1/run answer the same PNG bytes as `kiln segment`
 # with the same settings; bad fields are 400 naming them; 413 over
 # max_body and max_pixels; a full queue is 503 with Retry-After; a client
-# gone while queued is dropped; /metrics parses as Prometheus text; the
+# gone while queued is dropped, one gone while its request runs has the
+# result discarded; /metrics parses as Prometheus text; the
 # SIGTERM drain completes what is in flight and exits 0 with clean
 # device pools.  Everything stays on 127.0.0.1.
 . "$TOP_SRCDIR/tests/lib.sh"
