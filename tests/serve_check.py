@@ -21,6 +21,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_lib  # noqa: E402
+
 KILN, DIR = sys.argv[1], sys.argv[2]
 checks = 0
 failures = 0
@@ -94,17 +97,10 @@ class Server:
 
 def multipart(fields, file_bytes, filename="image.png"):
     """The body rembg's README sends (`curl -F file=@image.png`): a form
-    with the part `file`, plus rembg's fields."""
-    boundary = "----kilnservetest7MA4YWxkTrZu0gW"
-    out = []
-    for k, v in fields.items():
-        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
-                    % (boundary, k, v)).encode())
-    out.append(("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
-                "Content-Type: image/png\r\n\r\n" % (boundary, filename)).encode())
-    out.append(file_bytes)
-    out.append(("\r\n--%s--\r\n" % boundary).encode())
-    return b"".join(out), {"Content-Type": "multipart/form-data; boundary=" + boundary}
+    with the part `file`, plus rembg's fields.  Returns (body, headers)."""
+    ctype, body = serve_lib.multipart(list(fields.items()),
+                                      [("file", filename, "image/png", file_bytes)])
+    return body, {"Content-Type": ctype}
 
 
 def remove(srv, fields, image):
@@ -112,27 +108,7 @@ def remove(srv, fields, image):
     return srv.request("POST", "/api/remove", body, headers)
 
 
-def parse_prometheus(text):
-    """{(name, labels): value} of a Prometheus text exposition; raises
-    ValueError on a malformed line."""
-    samples = {}
-    sample = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$')
-    label = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)')
-    for line in text.splitlines():
-        if not line or line.startswith("# HELP ") or line.startswith("# TYPE "):
-            continue
-        m = sample.match(line)
-        if not m:
-            raise ValueError("bad line %r" % line)
-        labels, rest = [], m.group(3) or ""
-        while rest:
-            lm = label.match(rest)
-            if not lm:
-                raise ValueError("bad labels %r" % line)
-            labels.append((lm.group(1), lm.group(2)))
-            rest = rest[lm.end():]
-        samples[(m.group(1), tuple(labels))] = float(m.group(4))
-    return samples
+parse_prometheus = serve_lib.parse_prometheus
 
 
 small = read("small.png")

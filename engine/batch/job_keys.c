@@ -617,7 +617,10 @@ const job_key job_keys[] = {
       FIELD(serve.max_body) },
     { .section = "serve", .name = "timeout", .type = JOB_KEY_INT,
       .min = 1, .max = 86400, .default_text = "60",
-      .doc = "Seconds a request may wait in the queue; then it is answered 504.",
+      .doc = "Seconds a request may wait in the queue (then it is answered 504), and "
+              "seconds a client has to send a request whole, from its connection or its "
+              "previous answer (then the connection is cut, logged 408; this bounds slow "
+              "senders).",
       FIELD(serve.timeout) },
     { .section = "serve", .name = "grace", .type = JOB_KEY_INT,
       .min = 0, .max = 3600, .default_text = "30",

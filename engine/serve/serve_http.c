@@ -20,6 +20,14 @@
 
 #define HTTP_POST_BUFFER 65536
 
+/* The record of c's connection (serve_conn.h), or NULL. */
+static serve_conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 /* Queues a response (body copied unless `owned`, which MHD then frees),
  * counts it and logs it.  r may be NULL (the small GET routes). */
 static enum MHD_Result respond(serve_server *srv, struct MHD_Connection *c, serve_request *r,
@@ -48,6 +56,9 @@ static enum MHD_Result respond(serve_server *srv, struct MHD_Connection *c, serv
     MHD_destroy_response(resp);
     if (r)
         r->answered = 1;
+    pthread_mutex_lock(&srv->lock);
+    serve_conn_answered(conn_of(c));
+    pthread_mutex_unlock(&srv->lock);
     serve_metrics_record(&srv->metrics, status, now - start_ms);
     serve_log_request(&srv->log, method, path, status, len, now - start_ms, queue_ms);
     return ok;
@@ -145,6 +156,13 @@ static enum MHD_Result take_part(void *cls, enum MHD_ValueKind kind, const char 
     (void)kind;
     (void)content_type;
     (void)transfer_encoding;
+    if (!key) {                       /* a part without a name */
+        if (!r->param_error[0])
+            snprintf(r->param_error, sizeof(r->param_error),
+                     "a multipart part without a name (Content-Disposition: form-data; "
+                     "name=\"...\" expected)");
+        return MHD_YES;
+    }
     if (strcmp(key, "file") == 0) {
         if (off == 0 && filename && filename[0])
             snprintf(r->filename, sizeof(r->filename), "%s", filename);
@@ -252,6 +270,7 @@ static enum MHD_Result image_submit(serve_server *srv, struct MHD_Connection *c,
     r->queued_ms = kiln_clock_ms();
     r->deadline_ms = r->queued_ms + 1000.0 * (double)srv->job->serve.timeout;
     r->suspended = 1;
+    serve_conn_waiting(conn_of(c));
     MHD_suspend_connection(c);
     pthread_cond_signal(&srv->work);
     pthread_mutex_unlock(&srv->lock);
@@ -266,6 +285,9 @@ static enum MHD_Result route_new(serve_server *srv, struct MHD_Connection *c, co
     int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int post = strcmp(method, "POST") == 0;
 
+    pthread_mutex_lock(&srv->lock);
+    serve_conn_request(conn_of(c));
+    pthread_mutex_unlock(&srv->lock);
     if (strcmp(url, "/healthz") == 0 && get)
         return respond_text(srv, c, NULL, method, url, t0, 200, "ok\n");
     if (strcmp(url, "/readyz") == 0 && get)
@@ -331,7 +353,6 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     serve_server *srv = cls;
     serve_request *r = *con_cls;
 
-    (void)c;
     (void)toe;
     if (!r)
         return;
@@ -340,9 +361,13 @@ static void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         MHD_destroy_post_processor(r->pp);
     r->pp = NULL;
     if (!r->answered) {
+        /* 408: cut by the watcher for taking too long to send the request;
+         * 499: the client went away */
+        serve_conn *conn = conn_of(c);
+        unsigned status = conn && conn->cut ? 408 : 499;
         double now = kiln_clock_ms();
-        serve_metrics_record(&srv->metrics, 499, now - r->start_ms);
-        serve_log_request(&srv->log, r->method, r->path, 499, 0, now - r->start_ms,
+        serve_metrics_record(&srv->metrics, status, now - r->start_ms);
+        serve_log_request(&srv->log, r->method, r->path, status, 0, now - r->start_ms,
                           serve_request_queue_ms(r, now));
     }
     pthread_mutex_lock(&srv->lock);
@@ -375,14 +400,38 @@ void serve_server_resume(serve_server *srv, serve_request *r)
     MHD_resume_connection(r->conn);
 }
 
+/* MHD's connection callback: keeps the list of open connections with
+ * their deadlines (serve_conn.h). */
+static void http_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code)
+{
+    serve_server *srv = cls;
+
+    pthread_mutex_lock(&srv->lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = serve_conn_open(&srv->conns, info ? info->connect_fd : -1);
+    } else {
+        serve_conn_close(&srv->conns, *socket_context);
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
 /* Starts the daemon on a bound, listening socket; see serve_server.h. */
 kiln_status serve_http_start(serve_server *srv, int fd)
 {
+    /* idle connections close after [serve] timeout too (at least 1 s) */
+    uint64_t t = srv->job->serve.timeout;
+    unsigned int idle_s = t == 0 ? 1u : t > 86400 ? 86400u : (unsigned int)t;
+
     srv->daemon = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                                    MHD_USE_ERROR_LOG, 0, NULL, NULL, http_access, srv,
                                    MHD_OPTION_LISTEN_SOCKET, fd,
                                    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+                                   MHD_OPTION_NOTIFY_CONNECTION, http_connection, srv,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
                                    MHD_OPTION_END);
     if (!srv->daemon)

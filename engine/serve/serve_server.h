@@ -10,6 +10,7 @@
 
 #include "device.h"
 #include "job.h"
+#include "serve_conn.h"
 #include "serve_log.h"
 #include "serve_metrics.h"
 #include "serve_queue.h"
@@ -58,6 +59,7 @@ struct serve_server {
     int signal_caught;
     int stop_watch;
     struct MHD_Daemon *daemon;
+    serve_conn_list conns;          /* open connections, their deadlines */
     serve_metrics metrics;
     serve_log log;
 };
@@ -86,7 +88,9 @@ void serve_workers_join(serve_server *srv);
 kiln_status serve_fields_job(serve_server *srv, serve_request *r);
 
 /* The watcher: every few milliseconds answers requests queued past their
- * deadline with 504 and cancels those whose client went away. */
+ * deadline with 504, cancels those whose client went away, and cuts
+ * connections that took longer than [serve] timeout to send a request
+ * (serve_conn.h). */
 void *serve_watch_main(void *arg);
 
 /* Starts the HTTP daemon on the listening socket `fd` (taken over).

@@ -55,6 +55,7 @@ static void watch_pass(serve_server *srv)
             serve_server_resume(srv, r);
         }
     }
+    serve_conn_cut_late(&srv->conns, 1000.0 * (double)srv->job->serve.timeout);
 }
 
 /* The thread: a pass every WATCH_PERIOD_MS until stop_watch. */
