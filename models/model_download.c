@@ -1,4 +1,6 @@
 /* The HTTP transfer of a model file (see model_download.h). */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -131,7 +133,7 @@ static void set_common_options(CURL *c, const char *url, transfer *t, char *errb
 {
     char agent[64];
 
-    snprintf(agent, sizeof(agent), "kiln/%s", kiln_version());
+    snprintf(agent, sizeof(agent), "kiln/%s", PACKAGE_VERSION);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
