@@ -171,6 +171,30 @@ static void serve_fini(serve_server *srv)
     kiln_free(srv->job);
 }
 
+/* Ends a server that could not start, after its state was initialised:
+ * prints the error, stops the workers and (when given) the watcher and
+ * the signal watch, closes the listening socket fd (when >= 0) and the
+ * devices, frees the state.  Returns 2, the exit status. */
+static int serve_abort(serve_server *srv, int fd, pthread_t *watcher, signal_watch *watch)
+{
+    fprintf(stderr, "kiln serve: error: %s\n", kiln_last_error());
+    serve_workers_join(srv);
+    if (watcher) {
+        pthread_mutex_lock(&srv->lock);
+        srv->stop_watch = 1;
+        pthread_mutex_unlock(&srv->lock);
+        pthread_join(*watcher, NULL);
+    }
+    if (watch)
+        signal_watch_end(watch);
+    if (fd >= 0)
+        close(fd);
+    serve_close_devices(srv);
+    serve_fini(srv);
+    kiln_free(srv);
+    return 2;
+}
+
 /* Runs the server; see serve.h. */
 int serve_run(const serve_options *o)
 {
@@ -213,21 +237,8 @@ int serve_run(const serve_options *o)
         st = kiln_fail(KILN_E_HOSTMEM, "cannot start the watcher thread");
     if (st == KILN_OK)
         st = serve_http_start(srv, fd);
-    if (st != KILN_OK) {
-        fprintf(stderr, "kiln serve: error: %s\n", kiln_last_error());
-        serve_workers_join(srv);
-        if (watching) {
-            srv->stop_watch = 1;
-            pthread_join(watcher, NULL);
-        }
-        signal_watch_end(&watch);
-        if (fd >= 0)
-            close(fd);
-        serve_close_devices(srv);
-        serve_fini(srv);
-        kiln_free(srv);
-        return 2;
-    }
+    if (st != KILN_OK)
+        return serve_abort(srv, fd, watching ? &watcher : NULL, &watch);
     fd = -1;                          /* the daemon's now */
     fprintf(stderr, "kiln serve: listening on http://%s%s%s:%u\n", strchr(host, ':') ? "[" : "",
             host, strchr(host, ':') ? "]" : "", port);
@@ -256,13 +267,7 @@ int serve_run(const serve_options *o)
     return status;
 
 out_close:
-    fprintf(stderr, "kiln serve: error: %s\n", kiln_last_error());
-    if (fd >= 0)
-        close(fd);
-    serve_close_devices(srv);
-    serve_fini(srv);
-    kiln_free(srv);
-    return 2;
+    return serve_abort(srv, fd, NULL, NULL);
 out_fail:
     fprintf(stderr, "kiln serve: error: %s\n", kiln_last_error());
     serve_fini(srv);
