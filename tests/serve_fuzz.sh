@@ -9,5 +9,5 @@ d=$(scratch serve_fuzz)
 "$MAKE_IMAGES" "$d" 1 40 30 scene8 img
 ok "bad requests answered properly" \
     python3 "$TOP_SRCDIR/tests/serve_fuzz.py" "$KILN" "$d/mini.onnx" "$d/img00000.png" "$d" \
-    "${SERVE_FUZZ_CASES:-400}"
+    "${SERVE_FUZZ_CASES:-420}"
 finish
