@@ -28,7 +28,9 @@
  * act: NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h).
  * has_res: res (at roff, the output's shape) is added after the
  * activation (a fused residual Add).
- * half_out: round results to half precision (a FLOAT16 output). */
+ * half_out: round results to half precision (a FLOAT16 output).
+ * Storage of x, w, bias, res and out: NN_HALF (cl/nn_common.cl); the
+ * products go through nn_mul, the sums are float. */
 
 #ifndef NN_CO_BLOCK
 #define NN_CO_BLOCK 4
@@ -66,11 +68,11 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
 #pragma unroll
     for (int j = 0; j < NN_CO_BLOCK; j++) {
         wstride[j] = (uint)(j < nvalid ? j : 0) * (uint)cg * ksize;
-        acc[j] = has_bias ? bias[boff + (uint)(m0 + (j < nvalid ? j : 0))] : 0.0f;
+        acc[j] = has_bias ? NN_LD(NN_R_B, bias, boff + (uint)(m0 + (j < nvalid ? j : 0))) : 0.0f;
     }
     for (int c = 0; c < cg; c++) {
-        __global const float *xp = x + xoff + ((uint)(bi * cin + g * cg + c)) * plane_in;
-        __global const float *wp = w + woff + ((uint)m0 * (uint)cg + (uint)c) * ksize;
+        uint xp = xoff + ((uint)(bi * cin + g * cg + c)) * plane_in;
+        uint wp = woff + ((uint)m0 * (uint)cg + (uint)c) * ksize;
         float part[NN_CO_BLOCK];
 #pragma unroll
         for (int j = 0; j < NN_CO_BLOCK; j++)
@@ -81,17 +83,17 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
             for (int k1 = 0; k1 < k.s1; k1++) {
                 int i1 = o1 * s.s1 - pb.s1 + k1 * d.s1;
                 int ok1 = ok0 && i1 >= 0 && i1 < in.s1;
-                __global const float *xr =
+                uint xr =
                     xp + (uint)((clamp(i0, 0, in.s0 - 1) * in.s1 + clamp(i1, 0, in.s1 - 1)) *
                                 in.s2);
                 uint kr = (uint)((k0 * k.s1 + k1) * k.s2);
                 for (int k2 = 0; k2 < k.s2; k2++) {
                     int i2 = o2 * s.s2 - pb.s2 + k2 * d.s2;
-                    float v = xr[clamp(i2, 0, in.s2 - 1)];
+                    float v = NN_LD(NN_R_X, x, xr + (uint)clamp(i2, 0, in.s2 - 1));
                     v = (ok1 && i2 >= 0 && i2 < in.s2) ? v : 0.0f;
 #pragma unroll
                     for (int j = 0; j < NN_CO_BLOCK; j++)
-                        part[j] += wp[wstride[j] + kr + (uint)k2] * v;
+                        part[j] += nn_mul(NN_LD(NN_R_W, w, wp + wstride[j] + kr + (uint)k2), v);
                 }
             }
         }
@@ -110,7 +112,7 @@ __kernel void nn_conv_direct(__global const float *x, uint xoff, __global const 
             r = 1.0f / (1.0f + exp(-r));
         uint at = ((uint)(bi * cout + m0 + j)) * plane_out + o;
         if (has_res)
-            r += res[roff + at];
-        out[ooff + at] = nn_store_value(r, half_out);
+            r += NN_LD(NN_R_RES, res, roff + at);
+        NN_ST(NN_R_Y, out, ooff + at, nn_store_value(r, half_out));
     }
 }

@@ -30,9 +30,12 @@
  * shapes C x H x W -> OCN x OH x OW, kernel KH x KW, strides, dilations,
  * begin pads; act NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID
  * (nn_opcodes.h); half_out rounds results to half precision.
+ * Storage (NN_HALF, cl/nn_common.cl): x, w, r and y are each float32 or
+ * half (nn_conv_vec.cl), b through NN_LD; sums are float.
  * Global size: [ceil(OW / VW), ceil(OH / RY)]. */
 
 #include "nn_opcodes.h"
+#include "nn_common.cl"
 
 #ifndef OCN
 #define OCN 1
@@ -57,6 +60,8 @@ typedef CAT(uint, VW) uvec;
 #define VSTORE(v, p) CAT(vstore, VW)((v), 0, (p))
 #define VROUND_HALF(v, h) (CAT(CAT(vstore_half, VW), _rte)((v), 0, (h)), CAT(vload_half, VW)(0, (h)))
 
+#include "nn_conv_vec.cl"
+
 __constant int narrow_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
 /* Reads lane l of a vector through a private array (edge paths only). */
@@ -72,18 +77,18 @@ typedef union narrow_lanes {
     do {                                                                     \
         float wv_[OCN];                                                      \
         _Pragma("unroll") for (int o_ = 0; o_ < OCN; o_++)                   \
-            wv_[o_] = (wp)[o_ * wstride];                                    \
+            wv_[o_] = W1((wp) + o_ * wstride);                               \
         _Pragma("unroll") for (int j_ = 0; j_ < RY; j_++) {                  \
             if (!(ok)[j_])                                                   \
                 continue;                                                    \
             _Pragma("unroll") for (int o_ = 0; o_ < OCN; o_++)               \
-                acc[j_][o_] = fma((vec)(wv_[o_]), (xv)[j_], acc[j_][o_]);    \
+                acc[j_][o_] = VMAC((vec)(wv_[o_]), (xv)[j_], acc[j_][o_]);   \
         }                                                                    \
     } while (0)
 
-__kernel void conv_narrow(__global const float *x, uint x_off, __global const float *w,
+__kernel void conv_narrow(__global const XT *x, uint x_off, __global const WT *w,
                           uint w_off, __global const float *b, uint b_off, int has_bias,
-                          __global float *y, uint y_off, __global const float *r, uint r_off,
+                          __global YT *y, uint y_off, __global const RT *r, uint r_off,
                           int has_res, int C, int H, int W, int OH, int OW, int KH, int KW,
                           int sy, int sx, int dy, int dx, int py, int px, int act, int half_out)
 {
@@ -117,8 +122,8 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
             rowat[j] = clamp(iy, 0, H - 1) * W;
         }
         for (int kx = 0; kx < KW; kx++) {
-            __global const float *xp = x + x_off;
-            __global const float *wp = w + w_off + ky * KW + kx;
+            __global const XT *xp = x + x_off;
+            __global const WT *wp = w + w_off + ky * KW + kx;
             const int ixs = ox0 * sx - px + kx * dx;
 #if SX1
             const int fast = ixs >= 0 && ixs + TPX <= W;
@@ -131,11 +136,11 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
 #pragma unroll
                     for (int j = 0; j < RY; j++) {
 #if SX1
-                        xv[j] = VLOAD(xp + rowat[j] + ixs);
+                        xv[j] = XV(xp + rowat[j] + ixs);
 #else
                         narrow_lanes t;
                         for (int l = 0; l < VW; l++)
-                            t.f[l] = xp[rowat[j] + ixs + l * sx];
+                            t.f[l] = X1(xp + rowat[j] + ixs + l * sx);
                         xv[j] = t.v;
 #endif
                     }
@@ -154,7 +159,7 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
                     vec xv[RY];
 #pragma unroll
                     for (int j = 0; j < RY; j++)
-                        xv[j] = select((vec)(0.0f), shuffle(VLOAD(xp + rowat[j] + base), idx),
+                        xv[j] = select((vec)(0.0f), shuffle(XV(xp + rowat[j] + base), idx),
                                        inside);
                     NARROW_FMA(xv, wp, ok);
                 }
@@ -168,7 +173,7 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
                         narrow_lanes t;
                         for (int l = 0; l < VW; l++) {
                             const int ix = ixs + l * sx;
-                            t.f[l] = ix >= 0 && ix < W ? xp[rowat[j] + ix] : 0.0f;
+                            t.f[l] = ix >= 0 && ix < W ? X1(xp + rowat[j] + ix) : 0.0f;
                         }
                         xv[j] = t.v;
                     }
@@ -180,7 +185,7 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
 
 #pragma unroll
     for (int o = 0; o < OCN; o++) {
-        const float bias = has_bias ? b[b_off + o] : 0.0f;
+        const float bias = has_bias ? NN_LD(NN_R_B, b, b_off + o) : 0.0f;
 #pragma unroll
         for (int j = 0; j < RY; j++) {
             const int oy = oy0 + j;
@@ -194,11 +199,11 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
                 s = (vec)(1.0f) / ((vec)(1.0f) + exp(-s));
             if (has_res) {
                 if (full) {
-                    s += VLOAD(r + r_off + at);
+                    s += RV(r + r_off + at);
                 } else {
                     narrow_lanes t;
                     for (int l = 0; l < VW; l++)
-                        t.f[l] = ox0 + l < OW ? r[r_off + at + l] : 0.0f;
+                        t.f[l] = ox0 + l < OW ? R1(r + r_off + at + l) : 0.0f;
                     s += t.v;
                 }
             }
@@ -207,13 +212,13 @@ __kernel void conv_narrow(__global const float *x, uint x_off, __global const fl
                 s = VROUND_HALF(s, (__private half *)hb);
             }
             if (full) {
-                VSTORE(s, y + y_off + at);
+                YV(s, y + y_off + at);
             } else {
                 narrow_lanes t;
                 t.v = s;
                 for (int l = 0; l < VW; l++)
                     if (ox0 + l < OW)
-                        y[y_off + at + l] = t.f[l];
+                        Y1(t.f[l], y + y_off + at + l);
             }
         }
     }

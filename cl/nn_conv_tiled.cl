@@ -34,9 +34,15 @@
  * pads; act NN_ACT_NONE, NN_ACT_RELU or NN_ACT_SIGMOID (nn_opcodes.h);
  * half_out: results rounded to half precision (a FLOAT16 output);
  * has_res: r (at r_off, the output's layout) is added after the
- * activation (a fused residual Add). */
+ * activation (a fused residual Add).
+ *
+ * Storage (NN_HALF, cl/nn_common.cl): x, w, r and y are each float32 or
+ * half (pointers of type XT, WT, RT, YT; vload_half / vstore_half_rte
+ * move them), b through NN_LD; the products go through nn_mul (half on
+ * devices with cl_khr_fp16 under NN_HALF_MATH), the sums are float. */
 
 #include "nn_opcodes.h"
+#include "nn_common.cl"
 
 #ifndef TOC
 #define TOC 8
@@ -62,14 +68,11 @@
 typedef float vec;
 #define VLOAD(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
-#define VEVEN2(p) ((p)[0])
 #define VROUND_HALF(v, h) (vstore_half_rte((v), 0, (h)), vload_half(0, (h)))
 #else
 typedef CAT(float, VW) vec;
 #define VLOAD(p) CAT(vload, VW)(0, (p))
 #define VSTORE(v, p) CAT(vstore, VW)((v), 0, (p))
-/* The even elements of the 2 * VW floats at p (stride-2 pixels). */
-#define VEVEN2(p) ((vec)(CAT(vload, VW)(0, (p)).even, CAT(vload, VW)(0, (p) + VW).even))
 #define VROUND_HALF(v, h) (CAT(CAT(vstore_half, VW), _rte)((v), 0, (h)), CAT(vload_half, VW)(0, (h)))
 #endif
 
@@ -79,17 +82,19 @@ typedef CAT(uint, VW) uvec;
 __constant int lane_iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 #endif
 
+#include "nn_conv_vec.cl"
+
 /* Reads lane l of a vector through a private array (edge path only). */
 typedef union vec_lanes {
     vec v;
     float f[VW];
 } vec_lanes;
 
-__kernel void conv_tiled(__global const float *x, uint x_off,
-                         __global const float *w, uint w_off,
+__kernel void conv_tiled(__global const XT *x, uint x_off,
+                         __global const WT *w, uint w_off,
                          __global const float *b, uint b_off, int has_bias,
-                         __global float *y, uint y_off,
-                         __global const float *r, uint r_off, int has_res,
+                         __global YT *y, uint y_off,
+                         __global const RT *r, uint r_off, int has_res,
                          int C, int H, int W, int OC, int OH, int OW,
                          int KH, int KW, int sy, int sx, int dy, int dx,
                          int py, int px, int act, int half_out)
@@ -111,8 +116,8 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
     const int plane = H * W;
     const int ix0 = ox0 * sx - px;
     const int ctoc = C * TOC;
-    __global const float *xb = x + x_off;
-    __global const float *wb = w + w_off + (size_t)ocb * KH * KW * ctoc;
+    __global const XT *xb = x + x_off;
+    __global const WT *wb = w + w_off + (size_t)ocb * KH * KW * ctoc;
     vec acc[TOC][NV];
 
 #pragma unroll
@@ -125,10 +130,10 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
         const int iy = oy * sy - py + ky * dy;
         if (iy < 0 || iy >= H)
             continue;
-        __global const float *row = xb + (size_t)iy * W;
+        __global const XT *row = xb + (size_t)iy * W;
         for (int kx = 0; kx < KW; kx++) {
             const int ixs = ix0 + kx * dx;
-            __global const float *wp = wb + (size_t)(ky * KW + kx) * ctoc;
+            __global const WT *wp = wb + (size_t)(ky * KW + kx) * ctoc;
 #if SX == 1
             const int fast = ixs >= 0 && ixs + TPX <= W;
 #elif SX == 2
@@ -137,28 +142,28 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
             const int fast = ixs >= 0 && ixs + (TPX - 1) * sx < W;
 #endif
             if (fast) {
-                __global const float *p = row + ixs;
+                __global const XT *p = row + ixs;
                 for (int c = 0; c < C; c++, p += plane, wp += TOC) {
                     vec xv[NV];
 #pragma unroll
                     for (int v = 0; v < NV; v++) {
 #if SX == 1
-                        xv[v] = VLOAD(p + v * VW);
+                        xv[v] = XV(p + v * VW);
 #elif SX == 2
-                        xv[v] = VEVEN2(p + 2 * v * VW);
+                        xv[v] = XEVEN2(p + 2 * v * VW);
 #else
                         vec_lanes t;
                         for (int l = 0; l < VW; l++)
-                            t.f[l] = p[(v * VW + l) * sx];
+                            t.f[l] = X1(p + (v * VW + l) * sx);
                         xv[v] = t.v;
 #endif
                     }
 #pragma unroll
                     for (int j = 0; j < TOC; j++) {
-                        const vec wv = (vec)(wp[j]);
+                        const vec wv = (vec)(W1(wp + j));
 #pragma unroll
                         for (int v = 0; v < NV; v++)
-                            acc[j][v] = fma(wv, xv[v], acc[j][v]);
+                            acc[j][v] = VMAC(wv, xv[v], acc[j][v]);
                     }
                 }
             }
@@ -179,24 +184,24 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
                     idx[v] = CAT(as_uint, VW)((pos - (ivec)(base[v])) & (ivec)(VW - 1));
                     inside[v] = pos >= (ivec)(0) & pos < (ivec)(W);
                 }
-                __global const float *p = row;
+                __global const XT *p = row;
                 for (int c = 0; c < C; c++, p += plane, wp += TOC) {
                     vec xv[NV];
 #pragma unroll
                     for (int v = 0; v < NV; v++)
-                        xv[v] = select((vec)(0.0f), shuffle(VLOAD(p + base[v]), idx[v]), inside[v]);
+                        xv[v] = select((vec)(0.0f), shuffle(XV(p + base[v]), idx[v]), inside[v]);
 #pragma unroll
                     for (int j = 0; j < TOC; j++) {
-                        const vec wv = (vec)(wp[j]);
+                        const vec wv = (vec)(W1(wp + j));
 #pragma unroll
                         for (int v = 0; v < NV; v++)
-                            acc[j][v] = fma(wv, xv[v], acc[j][v]);
+                            acc[j][v] = VMAC(wv, xv[v], acc[j][v]);
                     }
                 }
             }
 #endif
             else {
-                __global const float *p = row;
+                __global const XT *p = row;
                 for (int c = 0; c < C; c++, p += plane, wp += TOC) {
                     vec xv[NV];
 #pragma unroll
@@ -204,16 +209,16 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
                         vec_lanes t;
                         for (int l = 0; l < VW; l++) {
                             const int ix = ixs + (v * VW + l) * sx;
-                            t.f[l] = ix >= 0 && ix < W ? p[ix] : 0.0f;
+                            t.f[l] = ix >= 0 && ix < W ? X1(p + ix) : 0.0f;
                         }
                         xv[v] = t.v;
                     }
 #pragma unroll
                     for (int j = 0; j < TOC; j++) {
-                        const vec wv = (vec)(wp[j]);
+                        const vec wv = (vec)(W1(wp + j));
 #pragma unroll
                         for (int v = 0; v < NV; v++)
-                            acc[j][v] = fma(wv, xv[v], acc[j][v]);
+                            acc[j][v] = VMAC(wv, xv[v], acc[j][v]);
                     }
                 }
             }
@@ -221,16 +226,16 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
     }
 
     const int full = ox0 + TPX <= OW;
-    __global float *yb = y + y_off + (size_t)oy * OW + ox0;
-    __global const float *rb = r + r_off + (size_t)oy * OW + ox0;
+    __global YT *yb = y + y_off + (size_t)oy * OW + ox0;
+    __global const RT *rb = r + r_off + (size_t)oy * OW + ox0;
 #pragma unroll
     for (int j = 0; j < TOC; j++) {
         const int oc = ocb * TOC + j;
         if (oc >= OC)
             break;
-        const float bias = has_bias ? b[b_off + oc] : 0.0f;
-        __global float *yp = yb + (size_t)oc * OH * OW;
-        __global const float *rp = rb + (size_t)oc * OH * OW;
+        const float bias = has_bias ? NN_LD(NN_R_B, b, b_off + oc) : 0.0f;
+        __global YT *yp = yb + (size_t)oc * OH * OW;
+        __global const RT *rp = rb + (size_t)oc * OH * OW;
 #pragma unroll
         for (int v = 0; v < NV; v++) {
             vec o = acc[j][v] + (vec)(bias);
@@ -240,11 +245,11 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
                 o = (vec)(1.0f) / ((vec)(1.0f) + exp(-o));
             if (has_res) {
                 if (full) {
-                    o += VLOAD(rp + v * VW);
+                    o += RV(rp + v * VW);
                 } else {
                     vec_lanes t;
                     for (int l = 0; l < VW; l++)
-                        t.f[l] = ox0 + v * VW + l < OW ? rp[v * VW + l] : 0.0f;
+                        t.f[l] = ox0 + v * VW + l < OW ? R1(rp + v * VW + l) : 0.0f;
                     o += t.v;
                 }
             }
@@ -253,13 +258,13 @@ __kernel void conv_tiled(__global const float *x, uint x_off,
                 o = VROUND_HALF(o, (__private half *)hb);
             }
             if (full) {
-                VSTORE(o, yp + v * VW);
+                YV(o, yp + v * VW);
             } else {
                 vec_lanes t;
                 t.v = o;
                 for (int l = 0; l < VW; l++)
                     if (ox0 + v * VW + l < OW)
-                        yp[v * VW + l] = t.f[l];
+                        Y1(t.f[l], yp + v * VW + l);
             }
         }
     }

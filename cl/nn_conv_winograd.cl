@@ -25,9 +25,15 @@
  * band stay in cache.
  *
  * Build options: -D WM=2|4 (m), -D NT=2|4|8|16 (tiles per work-item of
- * the transforms), and for wino_gemm -D TOC, NV, VW. */
+ * the transforms), and for wino_gemm -D TOC, NV, VW.
+ *
+ * Storage (NN_HALF, cl/nn_common.cl): wino_input's x and wino_output's b,
+ * res and y may be half; U (the transformed weights), V and M stay
+ * float32 (the transform of half weights is not half-exact, and V and M
+ * are scratch, not arena). */
 
 #include "nn_opcodes.h"
+#include "nn_common.cl"
 
 #ifndef WM
 #define WM 4
@@ -113,7 +119,7 @@ __kernel void wino_input(__global const float *x, uint x_off, __global float *v,
         return;
     const int iy0 = ty * WM - py, ix0 = sx * NT * WM - px;
     const int inner = ix0 >= 0 && ix0 + SPAN <= W;
-    __global const float *xc = x + x_off + (size_t)c * H * W;
+    const uint xc = x_off + (uint)c * (uint)H * (uint)W;
     tvec d[ALPHA][ALPHA], r[ALPHA][ALPHA];
 
 #pragma unroll
@@ -125,16 +131,16 @@ __kernel void wino_input(__global const float *x, uint x_off, __global float *v,
             for (int k = 0; k < SPAN; k++)
                 buf[k] = 0.0f;
         } else if (inner) {
-            __global const float *row = xc + (size_t)iy * W + ix0;
+            const uint row = xc + (uint)iy * (uint)W + (uint)ix0;
 #pragma unroll
             for (int k = 0; k < SPAN; k++)
-                buf[k] = row[k];
+                buf[k] = NN_LD(NN_R_X, x, row + (uint)k);
         } else {
-            __global const float *row = xc + (size_t)iy * W;
+            const uint row = xc + (uint)iy * (uint)W;
 #pragma unroll
             for (int k = 0; k < SPAN; k++) {
                 const int ix = ix0 + k;
-                buf[k] = ix >= 0 && ix < W ? row[ix] : 0.0f;
+                buf[k] = ix >= 0 && ix < W ? NN_LD(NN_R_X, x, row + (uint)ix) : 0.0f;
             }
         }
 #pragma unroll
@@ -242,7 +248,7 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
             row[j] = TLOAD(mp + (i * ALPHA + j) * mstride);
         wino_at(row, t[i]);
     }
-    const tvec bias = (tvec)(has_bias ? b[b_off + o] : 0.0f);
+    const tvec bias = (tvec)(has_bias ? NN_LD(NN_R_B, b, b_off + o) : 0.0f);
 #pragma unroll
     for (int j = 0; j < WM; j++) {
         tvec col[ALPHA], oj[WM];
@@ -278,7 +284,7 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
         }
         if (has_res) {
             for (int k = 0; k < n; k++)
-                vals[k] += res[res_off + at + k];
+                vals[k] += NN_LD(NN_R_RES, res, res_off + (uint)(at + k));
         }
         if (half_out) {
             for (int k = 0; k < n; k++) {
@@ -287,14 +293,14 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
                 vals[k] = vload_half(0, (const __private half *)&h);
             }
         }
-        __global float *yp = y + y_off + at;
+        const uint yp = y_off + (uint)at;
         if (n == NT * WM) {
 #pragma unroll
             for (int k = 0; k < NT * WM; k++)
-                yp[k] = vals[k];
+                NN_ST(NN_R_Y, y, yp + (uint)k, vals[k]);
         } else {
             for (int k = 0; k < n; k++)
-                yp[k] = vals[k];
+                NN_ST(NN_R_Y, y, yp + (uint)k, vals[k]);
         }
     }
 }

@@ -11,7 +11,8 @@
  * checks its index against the count.
  *
  * half_out: the output is a FLOAT16 tensor, whose float32 storage holds
- * values rounded to half precision (nearest even). */
+ * values rounded to half precision (nearest even).  Storage (float32 or
+ * half) per tensor: NN_HALF, cl/nn_common.cl (x: a / in, res: b, y: out). */
 
 /* op: NN_BIN_* and NN_UN_* */
 #include "nn_opcodes.h"
@@ -42,15 +43,15 @@ __kernel void nn_binary(__global const float *a, uint aoff, __global const float
     }
     ia += (int)rem * sa[0];
     ib += (int)rem * sb[0];
-    x = a[aoff + (uint)ia];
-    y = b[boff + (uint)ib];
+    x = NN_LD(NN_R_X, a, aoff + (uint)ia);
+    y = NN_LD(NN_R_RES, b, boff + (uint)ib);
     switch (op) {
     case NN_BIN_ADD: r = x + y; break;
     case NN_BIN_SUB: r = x - y; break;
     case NN_BIN_MUL: r = x * y; break;
     default: r = x / y; break;
     }
-    out[ooff + i] = nn_store_value(r, half_out);
+    NN_ST(NN_R_Y, out, ooff + i, nn_store_value(r, half_out));
 }
 
 /* One-input elementwise op over n elements: copy (with the half rounding
@@ -63,7 +64,7 @@ __kernel void nn_unary(__global const float *in, uint ioff, __global float *out,
 
     if (i >= n)
         return;
-    v = in[ioff + i];
+    v = NN_LD(NN_R_X, in, ioff + i);
     switch (op) {
     case NN_UN_RELU: v = v > 0.0f ? v : 0.0f; break;
     case NN_UN_SIGMOID: v = 1.0f / (1.0f + exp(-v)); break;
@@ -75,7 +76,7 @@ __kernel void nn_unary(__global const float *in, uint ioff, __global float *out,
         break;
     default: break;
     }
-    out[ooff + i] = nn_store_value(v, half_out);
+    NN_ST(NN_R_Y, out, ooff + i, nn_store_value(v, half_out));
 }
 
 /* Strided copy of n elements: element i (row-major over dims) reads
@@ -103,5 +104,5 @@ __kernel void nn_copy_strided(__global const float *in, uint ioff, int ibase,
     }
     ii += (int)rem * si[0];
     io += (int)rem * so[0];
-    out[ooff + (uint)io] = in[ioff + (uint)ii];
+    NN_ST(NN_R_Y, out, ooff + (uint)io, NN_LD(NN_R_X, in, ioff + (uint)ii));
 }

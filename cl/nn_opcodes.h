@@ -51,4 +51,13 @@
 #define NN_NEAREST_FLOOR 2
 #define NN_NEAREST_CEIL 3
 
+/* Storage roles of the tensor arguments of the network kernels: bit k
+ * of a kernel's NN_HALF build option (cl/nn_common.cl) is set when the
+ * tensor of role k is half-stored. */
+#define NN_R_X 0        /* the (first) data input */
+#define NN_R_Y 1        /* the output */
+#define NN_R_W 2        /* Conv weights */
+#define NN_R_B 3        /* Conv bias */
+#define NN_R_RES 4      /* a fused residual input; a binary op's b */
+
 #endif

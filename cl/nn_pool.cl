@@ -13,7 +13,8 @@
  * count_include_pad, of taps inside the padded input (never the
  * ceil_mode overhang past the end pads); a count of 0 gives 0.
  *
- * op: NN_POOL_MAX or NN_POOL_AVG (nn_opcodes.h).
+ * op: NN_POOL_MAX or NN_POOL_AVG (nn_opcodes.h).  Storage of x and out:
+ * NN_HALF (cl/nn_common.cl); the average sums in float.
  *
  * Global size: [output plane (o0 * o1 * o2), planes (batch * channels)],
  * rounded up to the work-group size. */
@@ -30,14 +31,14 @@ __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, u
     uint plane_in = (uint)(in.s0 * in.s1 * in.s2);
     int o0, o1, o2, count = 0;
     float sum = 0.0f, best = -INFINITY, r;
-    __global const float *xp;
+    uint xp;
 
     if (o >= plane_out || p >= planes)
         return;
     o2 = (int)(o % (uint)osz.s2);
     o1 = (int)((o / (uint)osz.s2) % (uint)osz.s1);
     o0 = (int)(o / (uint)(osz.s2 * osz.s1));
-    xp = x + xoff + p * plane_in;
+    xp = xoff + p * plane_in;
     for (int k0 = 0; k0 < k.s0; k0++) {
         int i0 = o0 * s.s0 - pb.s0 + k0 * d.s0;
         int in0 = i0 >= 0 && i0 < in.s0;
@@ -54,7 +55,7 @@ __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, u
                 count += include_pad ? padded : inside;
                 if (!inside)
                     continue;
-                v = xp[(uint)((i0 * in.s1 + i1) * in.s2 + i2)];
+                v = NN_LD(NN_R_X, x, xp + (uint)((i0 * in.s1 + i1) * in.s2 + i2));
                 sum += v;
                 best = v > best ? v : best;
             }
@@ -64,7 +65,7 @@ __kernel void nn_pool(__global const float *x, uint xoff, __global float *out, u
         r = best;
     else
         r = count ? sum / (float)count : 0.0f;
-    out[ooff + p * plane_out + o] = nn_store_value(r, half_out);
+    NN_ST(NN_R_Y, out, ooff + p * plane_out + o, nn_store_value(r, half_out));
 }
 
 /* The U2-Net pool, fast: MaxPool 2x2, stride 2, no pads, no dilation over
@@ -75,20 +76,20 @@ __kernel void nn_maxpool_2x2(__global const float *x, uint xoff, __global float 
 {
     int ox = get_global_id(0), oy = get_global_id(1), p = get_global_id(2);
     int ix = 2 * ox, iy = 2 * oy;
-    __global const float *r0;
+    uint r0;
     float best;
 
     if (ox >= ow || oy >= oh || p >= planes)
         return;
-    r0 = x + xoff + ((uint)p * (uint)ih + (uint)iy) * (uint)iw;
-    best = r0[ix];
+    r0 = xoff + ((uint)p * (uint)ih + (uint)iy) * (uint)iw + (uint)ix;
+    best = NN_LD(NN_R_X, x, r0);
     if (ix + 1 < iw)
-        best = fmax(best, r0[ix + 1]);
+        best = fmax(best, NN_LD(NN_R_X, x, r0 + 1));
     if (iy + 1 < ih) {
-        best = fmax(best, r0[iw + ix]);
+        best = fmax(best, NN_LD(NN_R_X, x, r0 + (uint)iw));
         if (ix + 1 < iw)
-            best = fmax(best, r0[iw + ix + 1]);
+            best = fmax(best, NN_LD(NN_R_X, x, r0 + (uint)iw + 1));
     }
-    out[ooff + ((uint)p * (uint)oh + (uint)oy) * (uint)ow + (uint)ox] =
-        nn_store_value(best, half_out);
+    NN_ST(NN_R_Y, out, ooff + ((uint)p * (uint)oh + (uint)oy) * (uint)ow + (uint)ox,
+          nn_store_value(best, half_out));
 }

@@ -189,7 +189,7 @@ __kernel void nn_resize(__global const float *x, uint xoff, __global float *out,
         acc *= (uint)din[a];
     }
     if (outside) {
-        out[ooff + i] = nn_store_value(extrapolation, half_out);
+        NN_ST(NN_R_Y, out, ooff + i, nn_store_value(extrapolation, half_out));
         return;
     }
     for (;;) {
@@ -201,7 +201,7 @@ __kernel void nn_resize(__global const float *x, uint xoff, __global float *out,
             w *= wtab[wtab_off + (uint)(e * 4 + pos[a])];
             off += (uint)itab[e * 6 + 2 + pos[a]] * stride[a];
         }
-        total += w * x[xoff + off];
+        total += w * NN_LD(NN_R_X, x, xoff + off);
         a = rank - 1;
         while (a >= 0 && ++pos[a] == cnt[a]) {
             pos[a] = 0;
@@ -210,7 +210,7 @@ __kernel void nn_resize(__global const float *x, uint xoff, __global float *out,
         if (a < 0)
             break;
     }
-    out[ooff + i] = nn_store_value(total, half_out);
+    NN_ST(NN_R_Y, out, ooff + i, nn_store_value(total, half_out));
 }
 
 /* The common case, fast: only the last two axes are resized (every
@@ -250,17 +250,17 @@ __kernel void nn_resize_planes(__global const float *x, uint xoff, __global floa
         cxo[j] = j < cx ? (uint)itab[ex * 6 + 2 + j] : 0u;
     }
     pend = min(planes, p0 + pstep);
-    __global const float *src = x + xoff + (uint)p0 * in_plane;
-    __global float *dst = out + ooff + (uint)p0 * out_plane + (uint)oy * (uint)ow + (uint)ox;
+    uint src = xoff + (uint)p0 * in_plane;
+    uint dst = ooff + (uint)p0 * out_plane + (uint)oy * (uint)ow + (uint)ox;
     for (int p = p0; p < pend; p++, src += in_plane, dst += out_plane) {
         float total = 0.0f;
 #pragma unroll
         for (int j = 0; j < RESIZE_TAPS; j++)
 #pragma unroll
             for (int k = 0; k < RESIZE_TAPS; k++) {
-                float v = src[ry[j] + cxo[k]];
+                float v = NN_LD(NN_R_X, x, src + ry[j] + cxo[k]);
                 total += wy[j] * wx[k] * (j < cy && k < cx ? v : 0.0f);
             }
-        *dst = nn_store_value(total, half_out);
+        NN_ST(NN_R_Y, out, dst, nn_store_value(total, half_out));
     }
 }

@@ -381,6 +381,12 @@ size_t graph_storage_size(graph_dtype dtype)
     return graph_dtype_is_float(dtype) ? sizeof(float) : graph_dtype_size(dtype);
 }
 
+/* Device bytes per element of one tensor (see graph.h). */
+size_t graph_tensor_storage_size(const graph_tensor *t)
+{
+    return t->half_stored ? 2 : graph_storage_size(t->dtype);
+}
+
 /* Bytes per element as stored in a model file. */
 size_t graph_dtype_size(graph_dtype dtype)
 {

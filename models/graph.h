@@ -55,6 +55,8 @@ typedef struct graph_tensor {
     float *f32;                     /* constant data, float types */
     int64_t *i64;                   /* constant data, integer and bool types */
     int producer;                   /* node index, -1 for inputs and constants */
+    int half_stored;                /* on the device: 2-byte half storage
+                                       (segment precision fp16), not float32 */
 } graph_tensor;
 
 typedef enum graph_op {
@@ -340,6 +342,10 @@ size_t graph_dtype_size(graph_dtype dtype);
  * it on a device: every floating type as float32 (4), others as
  * graph_dtype_size. */
 size_t graph_storage_size(graph_dtype dtype);
+
+/* Bytes per element of tensor t on a device: 2 when it is half-stored
+ * (t->half_stored), else graph_storage_size of its type. */
+size_t graph_tensor_storage_size(const graph_tensor *t);
 
 /* Whether constant data of this type is held as float32. */
 int graph_dtype_is_float(graph_dtype dtype);

@@ -25,11 +25,13 @@ static void concat_inplace(const kiln_graph *g, const graph_node *n, const size_
     for (size_t k = 0; k < n->ninputs; k++) {
         int in = n->inputs[k];
         const graph_tensor *t = &g->tensors[in];
-        size_t bytes = life[in].bytes;
+        /* the input's slice, in the output's storage */
+        size_t bytes = (size_t)graph_tensor_elements(t) * graph_tensor_storage_size(o);
         int alone = uses[in] == 1;
         if (life[in].planned && t->kind == GRAPH_TENSOR_VALUE && t->producer >= 0 &&
             (alone || shared) && life[in].parent < 0 && in != out &&
-            !graph_is_output(g, in) && t->dtype == o->dtype) {
+            !graph_is_output(g, in) && t->dtype == o->dtype &&
+            t->half_stored == o->half_stored) {
             life[in].parent = out;
             life[in].parent_offset = at;
         }
@@ -55,7 +57,7 @@ kiln_status graph_lifetimes(const kiln_graph *g, int inplace_concat, graph_lifet
         life[t].parent = -1;
         life[t].planned = !graph_tensor_is_const(x) && x->rank >= 0;
         if (life[t].planned)
-            life[t].bytes = (size_t)graph_tensor_elements(x) * graph_storage_size(x->dtype);
+            life[t].bytes = (size_t)graph_tensor_elements(x) * graph_tensor_storage_size(x);
     }
     for (size_t s = 0; s < g->nnodes; s++) {
         const graph_node *n = &g->nodes[s];

@@ -185,7 +185,7 @@ static double run_algo(kiln_device *dev, const conv_graph *cg, const conv_case *
             places[cg->b] = (nn_place){ wts->mem, (cl_uint)b_off };
         if (cg->r >= 0)
             places[cg->r] = (nn_place){ act->mem, (cl_uint)r_off };
-        ctx = (nn_launch){ dev, g, places, t, algos, { NULL, 0 }, 0 };
+        ctx = (nn_launch){ dev, g, places, t, algos, { NULL, 0 }, 0, 0 };
         if (scratch) {
             ctx.scratch = (nn_place){ scratch->mem, 9 };
             ctx.scratch_floats = ns;

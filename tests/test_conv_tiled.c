@@ -192,7 +192,7 @@ static double run_case(kiln_device *dev, const conv_case *cc, const nn_conv_tuni
     if (st == KILN_OK && cc->bias)
         st = put(dev, wts->mem, b_off, cg.g->tensors[cg.b].f32, (size_t)cc->oc);
     if (st == KILN_OK) {
-        nn_launch ctx = { dev, cg.g, places, t, NULL, { NULL, 0 }, 0 };
+        nn_launch ctx = { dev, cg.g, places, t, NULL, { NULL, 0 }, 0, 0 };
         places[cg.x] = (nn_place){ act->mem, (cl_uint)x_off };
         places[cg.y] = (nn_place){ act->mem, (cl_uint)y_off };
         places[cg.w] = (nn_place){ wts->mem, (cl_uint)w_off };

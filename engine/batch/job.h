@@ -57,6 +57,7 @@ typedef struct job_segment {
     int normalization;        /* normalization: auto/imagenet/half */
     float mean[3];            /* mean: per channel, NaN in [0] = unset */
     float std[3];             /* std: per channel, NaN in [0] = unset */
+    int precision;            /* precision: auto/fp32/fp16 */
 } job_segment;
 
 /* [refine] */
@@ -189,6 +190,8 @@ typedef struct job_config {
 /* [segment] enum values. */
 enum { SEGMENT_OUTPUT_CUTOUT = 0, SEGMENT_OUTPUT_MASK = 1 };
 enum { SEGMENT_NORM_AUTO = 0, SEGMENT_NORM_IMAGENET = 1, SEGMENT_NORM_HALF = 2 };
+/* precision: the values of engine/nn/nn_precision.h's nn_precision */
+enum { SEGMENT_PRECISION_AUTO = 0, SEGMENT_PRECISION_FP32 = 1, SEGMENT_PRECISION_FP16 = 2 };
 
 /* [splat] enum values (mode: splat_render.h's splat_mode). */
 enum { SPLAT_JOB_INRIA = 0, SPLAT_JOB_GSPLAT = 1 };

@@ -73,6 +73,12 @@ static const job_enum_name segment_norms[] = {
     { "half", SEGMENT_NORM_HALF },
 };
 
+static const job_enum_name segment_precisions[] = {
+    { "auto", SEGMENT_PRECISION_AUTO },
+    { "fp32", SEGMENT_PRECISION_FP32 },
+    { "fp16", SEGMENT_PRECISION_FP16 },
+};
+
 static const job_enum_name splat_modes[] = {
     { "inria", SPLAT_JOB_INRIA },
     { "gsplat", SPLAT_JOB_GSPLAT },
@@ -225,6 +231,17 @@ const job_key job_keys[] = {
       .doc = "Per-channel standard deviation the image is divided by; empty: from "
              "normalization.  Given, it overrides normalization.",
       FIELD(segment.std) },
+    { .section = "segment", .name = "precision", .type = JOB_KEY_ENUM,
+      .names = segment_precisions, .nnames = COUNT(segment_precisions),
+      .default_text = "auto",
+      .doc = "Network storage precision: fp32 (every activation and weight float32; "
+             "an fp16 model's weights are widened), fp16 (activations between nodes "
+             "and weights stored as half: about half the arena and weight memory; "
+             "sums stay float, products run in half on devices with cl_khr_fp16; "
+             "the network's input and output, GEMM convolutions and Winograd's "
+             "transformed weights stay float32), auto (fp16 for a published fp16 "
+             "model on a device with cl_khr_fp16, else fp32).",
+      FIELD(segment.precision) },
     /* [refine] */
     { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,
       .default_text = "false",

@@ -26,13 +26,16 @@
 static void model_info_usage(FILE *out)
 {
     fprintf(out, "usage: kiln model-info MODEL [--size N] [--run N [--profile]] [--device SELECTOR]\n"
+                 "                       [--precision auto|fp32|fp16]\n"
                  "  MODEL: a registry name (u2netp, isnet-general-use, ...) or an .onnx path.\n"
                  "  --size N   fix the input to 1x3xNxN (default: the model's registry size,\n"
                  "             else its own fixed shape)\n"
                  "  --run N    run the network N times on the device after one warm-up run\n"
                  "             and print the median, minimum and first-run times\n"
                  "  --profile  then N more runs waiting for each node: time per operator\n"
-                 "  --device SELECTOR  the device of --run (default auto; as KILN_DEVICE)\n");
+                 "  --device SELECTOR  the device of --run (default auto; as KILN_DEVICE)\n"
+                 "  --precision P  the storage precision of --run, as [segment] precision\n"
+                 "             (default auto); prints the arena at fp16 beside fp32\n");
 }
 
 static const cli_command model_info_command = { "model-info", model_info_usage };
@@ -117,7 +120,8 @@ static void print_profile(const kiln_graph *g, const double *node_ms, unsigned r
  * device with a fixed pseudo-random input and prints the timings; with
  * `profile`, then `runs` profiled runs and where their time went. */
 static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
-                             const char *selector, unsigned runs, int profile)
+                             const char *selector, nn_precision precision, unsigned runs,
+                             int profile)
 {
     kiln_device *dev = NULL;
     nn_model *model = NULL;
@@ -132,7 +136,7 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
     st = device_open_selected(selector, 0, &dev);
     if (st != KILN_OK)
         return st;
-    st = nn_model_acquire(dev, path, shape, shape ? 1 : 0, &model);
+    st = nn_model_acquire_at(dev, path, shape, shape ? 1 : 0, precision, &model);
     if (st != KILN_OK)
         goto out_close;
     n = (size_t)graph_tensor_elements(&nn_model_graph(model)->tensors[nn_model_graph(model)->inputs[0]]);
@@ -185,6 +189,15 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
            facts.tuning_origin == NN_TUNING_FILE ? "from kiln tune" :
            facts.tuning_origin == NN_TUNING_CORRUPT ? "defaults, the tuning file was unreadable" :
            "defaults", facts.build_ms);
+    printf("precision %s (%s): arena %zu bytes (fp32 %zu bytes, ratio %.3f), %zu tensors "
+           "half-stored, weights %zu bytes\n",
+           nn_precision_name((nn_precision)facts.precision),
+           facts.precision != NN_PRECISION_FP16 ? "float32 storage and arithmetic"
+           : dev->info.fp16 ? "half storage, half products, float sums"
+                            : "half storage, float arithmetic: no cl_khr_fp16",
+           facts.arena_bytes, facts.arena_bytes_fp32,
+           facts.arena_bytes_fp32 ? (double)facts.arena_bytes / (double)facts.arena_bytes_fp32 : 1.0,
+           facts.half_tensors, facts.weight_bytes);
     printf("run median_ms=%.2f min_ms=%.2f first_ms=%.2f rss_peak_mib=%.1f pool_peak_mib=%.1f\n",
            runs % 2 ? ms[1 + runs / 2] : 0.5 * (ms[runs / 2] + ms[1 + runs / 2]), ms[1], first,
            rss_peak_bytes() / 1048576.0, ledger.peak_bytes / 1048576.0);
@@ -207,12 +220,13 @@ int cli_model_info(int argc, char **argv)
     char path[4096];
     unsigned long size = 0, runs = 0;
     int profile = 0;
+    nn_precision precision = NN_PRECISION_AUTO;
     onnx_input_shape shape = { NULL, 4, { 1, 3, 0, 0 } };
     kiln_status st;
 
     for (int i = 0; i < argc; i++) {
         int takes = strcmp(argv[i], "--size") == 0 || strcmp(argv[i], "--run") == 0 ||
-                    strcmp(argv[i], "--device") == 0;
+                    strcmp(argv[i], "--device") == 0 || strcmp(argv[i], "--precision") == 0;
         char *end = NULL;
         if (cli_is_help(argv[i]))
             return cli_help(&model_info_command);
@@ -232,6 +246,17 @@ int cli_model_info(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--device") == 0) {
             selector = argv[++i];
+        } else if (strcmp(argv[i], "--precision") == 0) {
+            const char *p = argv[++i];
+            if (strcmp(p, "auto") == 0 || strcmp(p, "fp32") == 0 || strcmp(p, "fp16") == 0) {
+                precision = strcmp(p, "fp32") == 0   ? NN_PRECISION_FP32
+                            : strcmp(p, "fp16") == 0 ? NN_PRECISION_FP16
+                                                     : NN_PRECISION_AUTO;
+            } else {
+                fprintf(stderr, "kiln model-info: --precision wants auto, fp32 or fp16, not "
+                        "'%s'\n", p);
+                return 2;
+            }
         } else if (strcmp(argv[i], "--profile") == 0) {
             profile = 1;
         } else if (argv[i][0] == '-') {
@@ -252,7 +277,7 @@ int cli_model_info(int argc, char **argv)
         st = print_facts(path, size ? &shape : NULL);
     }
     if (st == KILN_OK && runs)
-        st = run_timed(path, size ? &shape : NULL, selector, (unsigned)runs, profile);
+        st = run_timed(path, size ? &shape : NULL, selector, precision, (unsigned)runs, profile);
     if (st != KILN_OK) {
         fprintf(stderr, "kiln model-info: error: %s\n", kiln_last_error());
         return 1;

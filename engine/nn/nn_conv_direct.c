@@ -114,8 +114,11 @@ kiln_status nn_launch_conv_direct(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(geo.cout), DEV_ARG(geo.cg), DEV_ARG(geo.mg), DEV_ARG(blocks),
             DEV_ARG(geo.groups), DEV_ARG(geo.batch), DEV_ARG(act), DEV_ARG(half_out)
         };
-        st = dev_kernel_launch(ctx->dev, CONV_SOURCE, block_options(block), "nn_conv_direct", args,
-                               DEV_NARGS(args), 2, global, nn_local);
+        char options[128];
+        st = dev_kernel_launch(ctx->dev, CONV_SOURCE,
+                               nn_build_options(ctx, nn_conv_half_mask(ctx->g, n),
+                                                block_options(block), options, sizeof(options)),
+                               "nn_conv_direct", args, DEV_NARGS(args), 2, global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);

@@ -71,9 +71,10 @@ static kiln_status gemm_run(kiln_device *dev, size_t oc, size_t npix, size_t ck,
     return KILN_OK;
 }
 
-/* im2col of one image into col. */
-static kiln_status gemm_im2col(kiln_device *dev, const graph_node *n, const graph_tensor *x,
-                               const graph_tensor *y, nn_place px, nn_place col)
+/* im2col of one image into col (build options `opts`: the storage). */
+static kiln_status gemm_im2col(kiln_device *dev, const char *opts, const graph_node *n,
+                               const graph_tensor *x, const graph_tensor *y, nn_place px,
+                               nn_place col)
 {
     const graph_window *wn = &n->attr.conv.win;
     cl_int ci = (cl_int)x->dims[1], hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
@@ -90,13 +91,15 @@ static kiln_status gemm_im2col(kiln_device *dev, const graph_node *n, const grap
     size_t npix = (size_t)ohi * (size_t)owi, ck = (size_t)ci * (size_t)khi * (size_t)kwi;
     size_t global[2] = { (npix + NN_LOCAL_SIZE - 1) / NN_LOCAL_SIZE * NN_LOCAL_SIZE, ck };
 
-    return dev_kernel_launch(dev, GEMM_SOURCE, NULL, "conv_gemm_im2col", args, DEV_NARGS(args), 2,
+    return dev_kernel_launch(dev, GEMM_SOURCE, opts, "conv_gemm_im2col", args, DEV_NARGS(args), 2,
                              global, nn_local);
 }
 
-/* The bias / activation / residual epilogue of one image, in place. */
-static kiln_status gemm_epilogue(kiln_device *dev, const graph_node *n, size_t oc, size_t npix,
-                                 int half_out, nn_place pb, nn_place pres, nn_place py)
+/* The bias / activation / residual epilogue of one image, in place
+ * (build options `opts`: the storage). */
+static kiln_status gemm_epilogue(kiln_device *dev, const char *opts, const graph_node *n,
+                                 size_t oc, size_t npix, int half_out, nn_place pb,
+                                 nn_place pres, nn_place py)
 {
     cl_int has_bias = pb.mem != NULL, has_res = pres.mem != NULL;
     cl_mem bmem = pb.mem ? pb.mem : py.mem, rmem = pres.mem ? pres.mem : py.mem;
@@ -111,7 +114,7 @@ static kiln_status gemm_epilogue(kiln_device *dev, const graph_node *n, size_t o
 
     if (!has_bias && !has_res && !half_out && acti == NN_ACT_NONE)
         return KILN_OK;
-    return dev_kernel_launch(dev, GEMM_SOURCE, NULL, "conv_gemm_epilogue", args,
+    return dev_kernel_launch(dev, GEMM_SOURCE, opts, "conv_gemm_epilogue", args,
                              DEV_NARGS(args), 2, global, nn_local);
 }
 
@@ -124,6 +127,8 @@ kiln_status nn_launch_conv_gemm(const nn_launch *ctx, const graph_node *n)
     char label[NN_LABEL_MAX];
     size_t oc, npix, ck, need;
     uint64_t in_plane, out_plane;
+    char options[96];
+    const char *opts;
     kiln_status st;
 
     graph_node_label(n, label, sizeof(label));
@@ -149,6 +154,13 @@ kiln_status nn_launch_conv_gemm(const nn_launch *ctx, const graph_node *n)
         st = nn_place_of(ctx, n->inputs[3], label, &pres);
     if (st != KILN_OK)
         return st;
+    /* the GEMM reads x and w and writes y as float32 (nn_precision keeps
+       them so); the bias and residual may be half */
+    if (nn_half_stored(g, n->inputs[0]) || nn_half_stored(g, n->inputs[1]) ||
+        nn_half_stored(g, n->outputs[0]))
+        return kiln_fail(KILN_E_INVAL, "%s: the GEMM path needs float32 input, weights and "
+                         "output", label);
+    opts = nn_build_options(ctx, nn_conv_half_mask(g, n), NULL, options, sizeof(options));
     oc = (size_t)w->dims[0];
     ck = (size_t)w->dims[1] * (size_t)w->dims[2] * (size_t)w->dims[3];
     npix = (size_t)y->dims[2] * (size_t)y->dims[3];
@@ -161,11 +173,12 @@ kiln_status nn_launch_conv_gemm(const nn_launch *ctx, const graph_node *n)
                                            : 0 };
         nn_place bmat = need ? ctx->scratch : xb;
         if (need)
-            st = gemm_im2col(ctx->dev, n, x, y, xb, bmat);
+            st = gemm_im2col(ctx->dev, opts, n, x, y, xb, bmat);
         if (st == KILN_OK)
             st = gemm_run(ctx->dev, oc, npix, ck, pw, bmat, yb);
         if (st == KILN_OK)
-            st = gemm_epilogue(ctx->dev, n, oc, npix, y->dtype == GRAPH_DT_FLOAT16, pb, rb, yb);
+            st = gemm_epilogue(ctx->dev, opts, n, oc, npix, y->dtype == GRAPH_DT_FLOAT16, pb, rb,
+                               yb);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);

@@ -61,7 +61,7 @@ kiln_status nn_launch_conv_narrow(const nn_launch *ctx, const graph_node *n)
 {
     const kiln_graph *g = ctx->g;
     const graph_conv_attr *a = &n->attr.conv;
-    char label[NN_LABEL_MAX], options[128];
+    char label[NN_LABEL_MAX], tile[96], options[160];
     nn_place p[5];   /* x, w, y, bias, residual */
     int vw, ry;
     kiln_status st;
@@ -88,8 +88,10 @@ kiln_status nn_launch_conv_narrow(const nn_launch *ctx, const graph_node *n)
     size_t global[2], local[2] = { 4, 1 };
 
     narrow_tile(ctx->dev, (int)y->dims[1], ow, &vw, &ry, &local[0]);
-    snprintf(options, sizeof(options), "-D OCN=%d -D RY=%d -D VW=%d -D SX1=%d",
+    snprintf(tile, sizeof(tile), "-D OCN=%d -D RY=%d -D VW=%d -D SX1=%d",
              (int)y->dims[1], ry, vw, sx == 1 ? 1 : 0);
+    const char *opts = nn_build_options(ctx, nn_conv_half_mask(g, n), tile, options,
+                                        sizeof(options));
     global[0] = ((size_t)ow + (size_t)vw - 1) / (size_t)vw;
     global[1] = ((size_t)oh + (size_t)ry - 1) / (size_t)ry;
     for (int64_t bi = 0; bi < x->dims[0]; bi++) {
@@ -104,7 +106,7 @@ kiln_status nn_launch_conv_narrow(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(oh), DEV_ARG(ow), DEV_ARG(kh), DEV_ARG(kw), DEV_ARG(sy), DEV_ARG(sx),
             DEV_ARG(dy), DEV_ARG(dx), DEV_ARG(py), DEV_ARG(px), DEV_ARG(act), DEV_ARG(half_out)
         };
-        st = dev_kernel_launch(ctx->dev, NARROW_SOURCE, options, NARROW_KERNEL, args,
+        st = dev_kernel_launch(ctx->dev, NARROW_SOURCE, opts, NARROW_KERNEL, args,
                                DEV_NARGS(args), 2, global, local);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", label);

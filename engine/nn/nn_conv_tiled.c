@@ -227,12 +227,22 @@ void nn_conv_tiled_pack(const kiln_graph *g, const graph_node *n, const nn_conv_
                     }
 }
 
-/* Enqueues the kernel for explicit shapes (see nn_conv_tiled.h). */
+/* Enqueues the kernel for explicit shapes, float32 tensors (see
+ * nn_conv_tiled.h). */
 kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
                                   const nn_conv_tile *tile, int oc_first, nn_place x,
                                   nn_place w, nn_place b, nn_place y, nn_place r)
 {
-    char options[160];
+    return nn_conv_tiled_enqueue_stored(dev, s, tile, oc_first, NULL, x, w, b, y, r);
+}
+
+/* Enqueues the kernel with storage options (see nn_conv_tiled.h). */
+kiln_status nn_conv_tiled_enqueue_stored(kiln_device *dev, const nn_conv_shape *s,
+                                         const nn_conv_tile *tile, int oc_first,
+                                         const char *storage, nn_place x, nn_place w,
+                                         nn_place b, nn_place y, nn_place r)
+{
+    char options[224];
     int sx_spec = s->sx == 1 || s->sx == 2 ? s->sx : 0;
     cl_int has_bias = b.mem != NULL;
     cl_mem bmem = b.mem ? b.mem : w.mem;
@@ -262,8 +272,9 @@ kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
         else
             local[0] /= 2;
     }
-    snprintf(options, sizeof(options), "-D TOC=%d -D NV=%d -D VW=%d -D SX=%d -D OC_FIRST=%d",
-             tile->toc, tile->nv, tile->vw, sx_spec, oc_first ? 1 : 0);
+    snprintf(options, sizeof(options), "%s%s-D TOC=%d -D NV=%d -D VW=%d -D SX=%d -D OC_FIRST=%d",
+             storage ? storage : "", storage ? " " : "", tile->toc, tile->nv, tile->vw, sx_spec,
+             oc_first ? 1 : 0);
     if (oc_first) {
         global[0] = nocb;
         global[1] = ntx;
@@ -290,7 +301,8 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
     nn_conv_shape s;
     nn_place px, pw, pb = { NULL, 0 }, py, pr = { NULL, 0 };
     int has_res = n->ninputs > 3 && n->inputs[3] >= 0;
-    char label[160];
+    char label[160], options[96];
+    const char *storage;
     uint64_t in_plane, out_plane;
 
     if (!nn_conv_tiled_fits(g, n))
@@ -313,6 +325,7 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
         nn_act_code(a->activation),
         y->dtype == GRAPH_DT_FLOAT16
     };
+    storage = nn_build_options(ctx, nn_conv_half_mask(g, n), NULL, options, sizeof(options));
     px = ctx->places[n->inputs[0]];
     pw = ctx->places[n->inputs[1]];
     py = ctx->places[n->outputs[0]];
@@ -335,8 +348,8 @@ kiln_status nn_launch_conv_tiled(const nn_launch *ctx, const graph_node *n)
         nn_place xb = { px.mem, (cl_uint)(px.offset + in_plane * (uint64_t)bi) };
         nn_place yb = { py.mem, (cl_uint)(py.offset + out_plane * (uint64_t)bi) };
         nn_place rb = { pr.mem, (cl_uint)(pr.offset + out_plane * (uint64_t)bi) };
-        kiln_status st = nn_conv_tiled_enqueue(ctx->dev, &s, &tile, t->oc_first, xb, pw, pb, yb,
-                                               rb);
+        kiln_status st = nn_conv_tiled_enqueue_stored(ctx->dev, &s, &tile, t->oc_first, storage,
+                                                      xb, pw, pb, yb, rb);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", graph_node_label(n, label, sizeof(label)));
     }

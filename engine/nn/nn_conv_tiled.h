@@ -130,4 +130,12 @@ kiln_status nn_conv_tiled_enqueue(kiln_device *dev, const nn_conv_shape *s,
                                   const nn_conv_tile *tile, int oc_first, nn_place x,
                                   nn_place w, nn_place b, nn_place y, nn_place r);
 
+/* nn_conv_tiled_enqueue with storage build options (`storage`, NULL:
+ * every tensor float32; else nn_build_options' "-D NN_HALF=..." for the
+ * node's half-stored tensors, cl/nn_common.cl). */
+kiln_status nn_conv_tiled_enqueue_stored(kiln_device *dev, const nn_conv_shape *s,
+                                         const nn_conv_tile *tile, int oc_first,
+                                         const char *storage, nn_place x, nn_place w,
+                                         nn_place b, nn_place y, nn_place r);
+
 #endif

@@ -148,13 +148,17 @@ size_t nn_conv_winograd_scratch_floats(const kiln_graph *g, const graph_node *n,
 }
 
 /* The three kernels of one band of tile rows from ty0 of one image: x, y,
- * res at their places; v and mm in the scratch. */
-static kiln_status wino_band(kiln_device *dev, const wino_geom *gm, const nn_conv_tile *k,
-                             int m, size_t ty0, const graph_tensor *x, const graph_tensor *y,
-                             const int *pads, int act, int half_out, nn_place px, nn_place pw,
-                             nn_place pb, nn_place pres, nn_place py, nn_place v, nn_place mm)
+ * res at their places (storage half_mask, the kernels' NN_HALF); v and mm
+ * in the scratch. */
+static kiln_status wino_band(const nn_launch *ctx, unsigned half_mask, const wino_geom *gm,
+                             const nn_conv_tile *k, int m, size_t ty0, const graph_tensor *x,
+                             const graph_tensor *y, const int *pads, int act, int half_out,
+                             nn_place px, nn_place pw, nn_place pb, nn_place pres, nn_place py,
+                             nn_place v, nn_place mm)
 {
-    char options[128];
+    kiln_device *dev = ctx->dev;
+    char tile[128], buf[192];
+    const char *options;
     cl_int ci = (cl_int)gm->c, hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
     cl_int pyi = pads[0], pxi = pads[1], txp = (cl_int)gm->tiles_xp;
     cl_int ty0i = (cl_int)ty0, tyi = (cl_int)gm->tiles_y, ppi = (cl_int)gm->ppad, oci = (cl_int)gm->oc;
@@ -165,8 +169,9 @@ static kiln_status wino_band(kiln_device *dev, const wino_geom *gm, const nn_con
     size_t tp = (size_t)k->nv * (size_t)k->vw, strips = gm->tiles_xp / gm->nt;
     kiln_status st;
 
-    snprintf(options, sizeof(options), "-D WM=%d -D NT=%zu -D TOC=%d -D NV=%d -D VW=%d", m,
+    snprintf(tile, sizeof(tile), "-D WM=%d -D NT=%zu -D TOC=%d -D NV=%d -D VW=%d", m,
              gm->nt, k->toc, k->nv, k->vw);
+    options = nn_build_options(ctx, half_mask, tile, buf, sizeof(buf));
     {
         const dev_kernel_arg args[] = {
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(v.mem), DEV_ARG(v.offset), DEV_ARG(ci),
@@ -260,7 +265,7 @@ kiln_status nn_launch_conv_winograd(const nn_launch *ctx, const graph_node *n, i
         nn_place rb = { pres.mem, pres.mem ? (cl_uint)(pres.offset + out_plane * (uint64_t)bi)
                                            : 0 };
         for (size_t ty0 = 0; ty0 < gm.tiles_y && st == KILN_OK; ty0 += gm.band)
-            st = wino_band(ctx->dev, &gm, &k, m, ty0, x, y, pads,
+            st = wino_band(ctx, nn_conv_half_mask(g, n), &gm, &k, m, ty0, x, y, pads,
                            nn_act_code(n->attr.conv.activation), y->dtype == GRAPH_DT_FLOAT16,
                            xb, pw, pb, rb, yb, v, mm);
         if (st != KILN_OK)

@@ -65,9 +65,14 @@ kiln_status nn_launch_binary(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(py.mem), DEV_ARG(py.offset), DEV_ARG(count), DEV_ARG(rank),
             DEV_ARG(dims_v), DEV_ARG(astr), DEV_ARG(bstr), DEV_ARG(op), DEV_ARG(half_out)
         };
+        unsigned mask = nn_half_bit(ctx->g, n->inputs[0], NN_R_X) |
+                        nn_half_bit(ctx->g, n->inputs[1], NN_R_RES) |
+                        nn_half_bit(ctx->g, n->outputs[0], NN_R_Y);
+        char options[96];
         global = count;
-        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE, NULL, "nn_binary", args, DEV_NARGS(args),
-                               1, &global, nn_local);
+        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE,
+                               nn_build_options(ctx, mask, NULL, options, sizeof(options)),
+                               "nn_binary", args, DEV_NARGS(args), 1, &global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);
@@ -86,6 +91,8 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
     nn_place px, py;
     cl_int op, half_out = nn_half_out(ctx->g, n->outputs[0]);
     cl_float lo = -INFINITY, hi = INFINITY;
+    unsigned mask;
+    char options[96];
     cl_uint count;
     size_t global;
     kiln_status st;
@@ -106,9 +113,13 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
         if (n->attr.clip.has_max)
             hi = (cl_float)n->attr.clip.max;
     }
-    /* a copy moves the bytes, unless a Cast to FLOAT16 rounds them */
-    if (op == NN_UN_COPY && !(half_out && !nn_half_out(ctx->g, n->inputs[0]))) {
-        st = nn_copy(ctx->dev, px, py, count);
+    mask = nn_half_bit(ctx->g, n->inputs[0], NN_R_X) | nn_half_bit(ctx->g, n->outputs[0], NN_R_Y);
+    /* a copy moves the bytes, unless a Cast to FLOAT16 rounds them or the
+       storages differ (the kernel converts) */
+    if (op == NN_UN_COPY && !(half_out && !nn_half_out(ctx->g, n->inputs[0])) &&
+        nn_half_stored(ctx->g, n->inputs[0]) == nn_half_stored(ctx->g, n->outputs[0])) {
+        st = nn_copy(ctx->dev, px, py, count,
+                     graph_tensor_storage_size(&ctx->g->tensors[n->outputs[0]]));
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s", label);
         return KILN_OK;
@@ -119,8 +130,9 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(count), DEV_ARG(op), DEV_ARG(lo), DEV_ARG(hi), DEV_ARG(half_out)
         };
         global = count;
-        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE, NULL, "nn_unary", args, DEV_NARGS(args), 1,
-                               &global, nn_local);
+        st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE,
+                               nn_build_options(ctx, mask, NULL, options, sizeof(options)),
+                               "nn_unary", args, DEV_NARGS(args), 1, &global, nn_local);
     }
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);

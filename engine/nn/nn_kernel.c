@@ -32,14 +32,49 @@ int nn_half_out(const kiln_graph *g, int t)
     return g->tensors[t].dtype == GRAPH_DT_FLOAT16;
 }
 
+/* Half storage per tensor (see nn_kernel.h). */
+int nn_half_stored(const kiln_graph *g, int t)
+{
+    return t >= 0 && (size_t)t < g->ntensors && g->tensors[t].half_stored;
+}
+
+/* A role's NN_HALF bit (see nn_kernel.h). */
+unsigned nn_half_bit(const kiln_graph *g, int t, int role)
+{
+    return nn_half_stored(g, t) ? 1u << role : 0u;
+}
+
+/* A Conv's storage mask (see nn_kernel.h). */
+unsigned nn_conv_half_mask(const kiln_graph *g, const graph_node *n)
+{
+    static const int roles[] = { NN_R_X, NN_R_W, NN_R_B, NN_R_RES };
+    unsigned mask = nn_half_bit(g, n->outputs[0], NN_R_Y);
+
+    for (size_t k = 0; k < n->ninputs && k < sizeof(roles) / sizeof(roles[0]); k++)
+        mask |= nn_half_bit(g, n->inputs[k], roles[k]);
+    return mask;
+}
+
+/* Composes a kernel's build options (see nn_kernel.h). */
+const char *nn_build_options(const nn_launch *ctx, unsigned half_mask, const char *extra,
+                             char *buf, size_t len)
+{
+    if (half_mask == 0)
+        return extra;
+    snprintf(buf, len, "-D NN_HALF=%u%s%s%s", half_mask,
+             ctx->half_math ? " -D NN_HALF_MATH=1" : "", extra ? " " : "", extra ? extra : "");
+    return buf;
+}
+
 /* The network kernels' work-group (see nn_kernel.h). */
 const size_t nn_local[3] = { NN_LOCAL_SIZE, 1, 1 };
 
 /* A contiguous copy on the queue (see nn_kernel.h). */
-kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count)
+kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count,
+                    size_t elem_bytes)
 {
-    size_t bytes = count * sizeof(float);
-    size_t so = (size_t)src.offset * sizeof(float), dso = (size_t)dst.offset * sizeof(float);
+    size_t bytes = count * elem_bytes;
+    size_t so = (size_t)src.offset * elem_bytes, dso = (size_t)dst.offset * elem_bytes;
 
     if (count == 0 || (src.mem == dst.mem && src.offset == dst.offset))
         return KILN_OK;

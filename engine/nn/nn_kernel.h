@@ -9,6 +9,7 @@
 #include <CL/cl.h>
 
 #include "launch.h"
+#include "nn_opcodes.h"
 #include "nn_ops.h"
 
 /* Work-items per work-group along dimension 0 of every network kernel
@@ -32,11 +33,33 @@ kiln_status nn_place_of(const nn_launch *ctx, int t, const char *label, nn_place
 /* Whether tensor t is FLOAT16 (its results are rounded to half). */
 int nn_half_out(const kiln_graph *g, int t);
 
-/* Copies `count` contiguous elements from src to dst on the device
- * queue.  Nothing is done when the places are equal or count is 0;
- * overlapping distinct ranges of one buffer are KILN_E_INVAL (a planning
- * bug). */
-kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count);
+/* Whether tensor t is half-stored on the device (graph_tensor.half_stored;
+ * 0 for t < 0, an absent optional input). */
+int nn_half_stored(const kiln_graph *g, int t);
+
+/* The bit of storage role `role` (NN_R_*, cl/nn_opcodes.h) in a kernel's
+ * NN_HALF build option when tensor t is half-stored, else 0. */
+unsigned nn_half_bit(const kiln_graph *g, int t, int role);
+
+/* The NN_HALF mask of Conv node n: its input (NN_R_X), weights (NN_R_W),
+ * bias (NN_R_B), fused residual (NN_R_RES) and output (NN_R_Y). */
+unsigned nn_conv_half_mask(const kiln_graph *g, const graph_node *n);
+
+/* Build options of a network kernel: `extra` (NULL: none) preceded, when
+ * `half_mask` is not 0, by "-D NN_HALF=<mask>" and, on a context that
+ * computes in half (ctx->half_math), "-D NN_HALF_MATH=1".  Writes into
+ * buf (len bytes) and returns the options for dev_kernel_launch: `extra`
+ * itself when there is nothing to add (so float32 programs keep their
+ * options, and their cache keys). */
+const char *nn_build_options(const nn_launch *ctx, unsigned half_mask, const char *extra,
+                             char *buf, size_t len);
+
+/* Copies `count` contiguous elements of `elem_bytes` each (4: float32, 2:
+ * half) from src to dst on the device queue.  Nothing is done when the
+ * places are equal or count is 0; overlapping distinct ranges of one
+ * buffer are KILN_E_INVAL (a planning bug). */
+kiln_status nn_copy(kiln_device *dev, nn_place src, nn_place dst, size_t count,
+                    size_t elem_bytes);
 
 /* The kernels' activation code (NN_ACT_*, cl/nn_opcodes.h) of a fused
  * Conv activation. */

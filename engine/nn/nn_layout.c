@@ -25,22 +25,29 @@ static void dense_strides(int rank, const int64_t *dims, int64_t *stride)
  * ibase + sum coord * strides[0]) to dst (element dst + sum coord *
  * strides[1]): a buffer copy when both move contiguously, else the
  * strided kernel. */
-static kiln_status strided_copy(kiln_device *dev, nn_place src, int64_t ibase, nn_place dst,
-                                int rank, int64_t *dims, int64_t (*strides)[GRAPH_MAX_RANK])
+static kiln_status strided_copy(const nn_launch *ctx, int tin, nn_place src, int64_t ibase,
+                                int tout, nn_place dst, int rank, int64_t *dims,
+                                int64_t (*strides)[GRAPH_MAX_RANK])
 {
     cl_int crank, base;
     cl_int8 dims_v, istr, ostr;
     cl_uint count = 1;
     size_t global;
+    unsigned mask = nn_half_bit(ctx->g, tin, NN_R_X) | nn_half_bit(ctx->g, tout, NN_R_Y);
+    char options[96];
 
     for (int i = 0; i < rank; i++)
         count *= (cl_uint)dims[i];
     if (count == 0)
         return KILN_OK;
     crank = nn_collapse(rank, dims, 2, strides);
-    if (crank == 1 && (strides[0][0] == 1 || count == 1) && (strides[1][0] == 1 || count == 1)) {
+    /* a buffer copy moves elements of one storage; float32 <-> half
+       converts in the kernel */
+    if (crank == 1 && (strides[0][0] == 1 || count == 1) && (strides[1][0] == 1 || count == 1) &&
+        nn_half_stored(ctx->g, tin) == nn_half_stored(ctx->g, tout)) {
         src.offset += (cl_uint)ibase;
-        return nn_copy(dev, src, dst, count);
+        return nn_copy(ctx->dev, src, dst, count,
+                       graph_tensor_storage_size(&ctx->g->tensors[tout]));
     }
     base = (cl_int)ibase;
     dims_v = nn_int8(dims, crank, 1);
@@ -53,7 +60,9 @@ static kiln_status strided_copy(kiln_device *dev, nn_place src, int64_t ibase, n
             DEV_ARG(istr), DEV_ARG(ostr)
         };
         global = count;
-        return dev_kernel_launch(dev, ELTWISE_SOURCE, NULL, "nn_copy_strided", args,
+        return dev_kernel_launch(ctx->dev, ELTWISE_SOURCE,
+                                 nn_build_options(ctx, mask, NULL, options, sizeof(options)),
+                                 "nn_copy_strided", args,
                                  DEV_NARGS(args), 1, &global, nn_local);
     }
 }
@@ -94,11 +103,12 @@ kiln_status nn_launch_concat(const nn_launch *ctx, const graph_node *n)
         if (st != KILN_OK)
             return st;
         dst.offset += (cl_uint)at;
-        if (outer == 1 && px.mem == dst.mem && px.offset == dst.offset) {
+        if (outer == 1 && px.mem == dst.mem && px.offset == dst.offset &&
+            t->half_stored == y->half_stored) {
             at += block;
             continue;
         }
-        st = strided_copy(ctx->dev, px, 0, dst, 2, dims, strides);
+        st = strided_copy(ctx, n->inputs[k], px, 0, n->outputs[0], dst, 2, dims, strides);
         if (st != KILN_OK)
             return kiln_fail_context(st, "%s: input %zu", label, k);
         at += block;
@@ -137,7 +147,7 @@ kiln_status nn_launch_transpose(const nn_launch *ctx, const graph_node *n)
                              (long long)p);
         strides[0][i] = in_stride[p];
     }
-    st = strided_copy(ctx->dev, px, 0, py, rank, dims, strides);
+    st = strided_copy(ctx, n->inputs[0], px, 0, n->outputs[0], py, rank, dims, strides);
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);
     return KILN_OK;
@@ -172,7 +182,7 @@ kiln_status nn_launch_slice(const nn_launch *ctx, const graph_node *n)
         strides[0][i] = in_stride[i] * n->attr.slice.step[i];
         base += in_stride[i] * n->attr.slice.start[i];
     }
-    st = strided_copy(ctx->dev, px, base, py, rank, dims, strides);
+    st = strided_copy(ctx, n->inputs[0], px, base, n->outputs[0], py, rank, dims, strides);
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s", label);
     return KILN_OK;

@@ -11,7 +11,9 @@
 #include "launch.h"
 #include "host_alloc.h"
 #include "nn_conv_algo.h"
+#include "float16.h"
 #include "nn_model.h"
+#include "nn_precision.h"
 #include "nn_tune.h"
 #include "onnx_load.h"
 #include "phase_time.h"
@@ -19,7 +21,7 @@
 #include "resident.h"
 #include "status.h"
 
-#define NN_WEIGHT_ALIGN 16          /* floats: 64-byte aligned constants */
+#define NN_WEIGHT_ALIGN 64          /* bytes: 64-byte aligned constants */
 
 struct nn_model {
     kiln_device *dev;
@@ -35,6 +37,7 @@ struct nn_model {
     size_t scratch_floats;
     nn_model_facts facts;
     nn_conv_tuning tuning;          /* the device's conv tuning at build */
+    nn_precision asked;             /* the request: auto, fp32 or fp16 */
 };
 
 /* Frees a model's host and device parts (the resident cache's free
@@ -67,6 +70,8 @@ static kiln_status model_load(nn_model *m)
     st = onnx_load(m->path, &opt, &m->g);
     if (st != KILN_OK)
         return st;
+    m->facts.precision = nn_precision_resolve(m->asked, m->dev,
+                                              nn_precision_model_is_fp16(m->g));
     fold.runtime_only = 1;
     st = graph_fold(m->g, &fold, NULL);
     if (st != KILN_OK)
@@ -83,7 +88,33 @@ static kiln_status model_load(nn_model *m)
     return KILN_OK;
 }
 
-/* Plans the arena and sets the places of runtime tensors. */
+/* The arena bytes the graph would plan with every tensor float32 (the
+ * fp32 figure beside an fp16 plan, for the facts). */
+static kiln_status arena_bytes_fp32(nn_model *m, size_t *out)
+{
+    unsigned char *saved = kiln_malloc(m->g->ntensors ? m->g->ntensors : 1);
+    memory_plan plan;
+    kiln_status st;
+
+    if (!saved)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", m->path);
+    for (size_t t = 0; t < m->g->ntensors; t++) {
+        saved[t] = (unsigned char)m->g->tensors[t].half_stored;
+        m->g->tensors[t].half_stored = 0;
+    }
+    st = memory_plan_graph(m->g, GRAPH_INPLACE_CONCAT_SHARED, &plan);
+    for (size_t t = 0; t < m->g->ntensors; t++)
+        m->g->tensors[t].half_stored = saved[t];
+    kiln_free(saved);
+    if (st != KILN_OK)
+        return st;
+    *out = plan.arena_bytes;
+    memory_plan_free(&plan);
+    return KILN_OK;
+}
+
+/* Plans the arena and sets the places of runtime tensors (offsets in
+ * elements of each tensor's storage). */
 static kiln_status model_plan(nn_model *m)
 {
     memory_plan plan;
@@ -92,6 +123,14 @@ static kiln_status model_plan(nn_model *m)
 
     if (st != KILN_OK)
         return kiln_fail_context(st, "%s: planning the activation arena", m->path);
+    m->facts.arena_bytes_fp32 = plan.arena_bytes;
+    if (m->facts.half_tensors) {
+        st = arena_bytes_fp32(m, &m->facts.arena_bytes_fp32);
+        if (st != KILN_OK) {
+            memory_plan_free(&plan);
+            return kiln_fail_context(st, "%s: planning the float32 arena", m->path);
+        }
+    }
     m->facts.arena_bytes = plan.arena_bytes;
     m->facts.lower_bound = plan.lower_bound;
     m->facts.inplace = plan.inplace;
@@ -100,8 +139,8 @@ static kiln_status model_plan(nn_model *m)
         const graph_tensor *x = &m->g->tensors[t];
         if (plan.offsets[t] == MEMORY_PLAN_NONE)
             continue;
-        m->places[t].offset = (cl_uint)(plan.offsets[t] / sizeof(float));
-        m->facts.activation_sum += (size_t)graph_tensor_elements(x) * graph_storage_size(x->dtype);
+        m->places[t].offset = (cl_uint)(plan.offsets[t] / graph_tensor_storage_size(x));
+        m->facts.activation_sum += (size_t)graph_tensor_elements(x) * graph_tensor_storage_size(x);
     }
     memory_plan_free(&plan);
     if (m->facts.arena_bytes / sizeof(float) > UINT32_MAX)
@@ -129,20 +168,52 @@ static int weight_use(const kiln_graph *g, const unsigned char *algo, int t, int
     return used;
 }
 
-/* Lays out, packs and uploads every constant runtime nodes read; then
- * drops their host copies.  A weight both packed for a Conv and read
- * plainly elsewhere is refused (the file would need two copies). */
+/* Writes constant t's `count` values (packed for Conv node `packed` when
+ * it is >= 0, else its own) at dst in its storage: float32, or half
+ * (converted from a float packing in `tmp`, `count` floats). */
+static void weight_write(nn_model *m, size_t t, int packed, size_t count, float *tmp,
+                         unsigned char *dst)
+{
+    const kiln_graph *g = m->g;
+    const graph_tensor *x = &g->tensors[t];
+    const float *src = x->f32;
+
+    if (!x->half_stored) {
+        if (packed >= 0)
+            nn_conv_algo_pack(g, &g->nodes[packed], m->conv_algo[packed], &m->tuning,
+                              (float *)(void *)dst);
+        else
+            memcpy(dst, src, count * sizeof(float));
+        return;
+    }
+    if (packed >= 0) {
+        memset(tmp, 0, count * sizeof(float));
+        nn_conv_algo_pack(g, &g->nodes[packed], m->conv_algo[packed], &m->tuning, tmp);
+        src = tmp;
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint16_t h = float16_from_float(src[i]);
+        memcpy(dst + 2 * i, &h, sizeof(h));
+    }
+}
+
+/* Lays out, packs and uploads every constant runtime nodes read, each in
+ * its storage (float32, or half: graph_tensor.half_stored); then drops
+ * their host copies.  A weight both packed for a Conv and read plainly
+ * elsewhere is refused (the file would need two copies). */
 static kiln_status model_upload_weights(nn_model *m)
 {
     kiln_graph *g = m->g;
-    size_t total = 0;
+    size_t total = 0, most = 0;
     int *packed = kiln_malloc(g->ntensors * sizeof(*packed));
     size_t *at = kiln_malloc(g->ntensors * sizeof(*at));
-    float *host = NULL;
+    size_t *count = kiln_malloc(g->ntensors * sizeof(*count));
+    float *tmp = NULL;
+    unsigned char *host = NULL;
     double t0 = kiln_clock_ms();
     kiln_status st = KILN_OK;
 
-    if (!packed || !at) {
+    if (!packed || !at || !count) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory laying out weights", m->path);
         goto out_free;
     }
@@ -161,53 +232,57 @@ static kiln_status model_upload_weights(nn_model *m)
             ? nn_conv_algo_packed_elements(g, &g->nodes[packed[t]],
                                            m->conv_algo[packed[t]], &m->tuning)
             : (size_t)graph_tensor_elements(x);
+        count[t] = n;
+        if (x->half_stored && packed[t] >= 0 && n > most)
+            most = n;
         at[t] = total;
+        n *= graph_tensor_storage_size(x);
         total += (n + NN_WEIGHT_ALIGN - 1) / NN_WEIGHT_ALIGN * NN_WEIGHT_ALIGN;
     }
     if (total == 0)
         goto out_free;
-    if (total > UINT32_MAX) {
-        st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight floats exceed 2^32", m->path, total);
+    if (total / sizeof(float) > UINT32_MAX) {
+        st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight bytes exceed 2^32 floats", m->path, total);
+        goto out_free;
+    }
+    if (most && !(tmp = kiln_malloc(most * sizeof(*tmp)))) {
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory packing half weights", m->path);
         goto out_free;
     }
     /* packed straight into the mapped weight buffer: no host copy of
-       the packed weights beside the device's */
-    st = pool_acquire(m->dev->pool, total * sizeof(*host), "model.weights", &m->weights);
+       the packed weights beside the device's (one tensor's float packing
+       at most, for a half-stored one) */
+    st = pool_acquire(m->dev->pool, total, "model.weights", &m->weights);
     if (st != KILN_OK) {
         st = kiln_fail_context(st, "%s: weights", m->path);
         goto out_free;
     }
-    st = dev_buffer_map_write(m->dev, m->weights->mem, 0, total * sizeof(*host),
-                              (void **)&host, "mapping the model weights");
+    st = dev_buffer_map_write(m->dev, m->weights->mem, 0, total, (void **)&host,
+                              "mapping the model weights");
     if (st != KILN_OK)
         goto out_free;
-    memset(host, 0, total * sizeof(*host));
-    for (size_t t = 0; t < g->ntensors; t++) {
-        const graph_tensor *x = &g->tensors[t];
-        if (at[t] == SIZE_MAX)
-            continue;
-        if (packed[t] >= 0)
-            nn_conv_algo_pack(g, &g->nodes[packed[t]], m->conv_algo[packed[t]], &m->tuning,
-                              host + at[t]);
-        else
-            memcpy(host + at[t], x->f32, (size_t)graph_tensor_elements(x) * sizeof(float));
-    }
+    memset(host, 0, total);
+    for (size_t t = 0; t < g->ntensors; t++)
+        if (at[t] != SIZE_MAX)
+            weight_write(m, t, packed[t], count[t], tmp, host + at[t]);
     kiln_phase_lap(KILN_PHASE_WEIGHT_PACK, &t0);
     st = dev_buffer_unmap(m->dev, m->weights->mem, host, "uploading model weights");
     kiln_phase_lap(KILN_PHASE_WEIGHT_UPLOAD, &t0);
     if (st != KILN_OK)
         goto out_free;
-    m->facts.weight_bytes = total * sizeof(*host);
+    m->facts.weight_bytes = total;
     for (size_t t = 0; t < g->ntensors; t++) {
         if (at[t] == SIZE_MAX)
             continue;
         m->places[t].mem = m->weights->mem;
-        m->places[t].offset = (cl_uint)at[t];
+        m->places[t].offset = (cl_uint)(at[t] / graph_tensor_storage_size(&g->tensors[t]));
         graph_tensor_drop_data(&g->tensors[t]);
     }
 out_free:
+    kiln_free(tmp);
     kiln_free(packed);
     kiln_free(at);
+    kiln_free(count);
     return st;
 }
 
@@ -256,7 +331,10 @@ static void model_choose_algos(nn_model *m)
 /* The launch context of a run. */
 static nn_launch model_launch_ctx(const nn_model *m)
 {
-    nn_launch ctx = { m->dev, m->g, m->places, &m->tuning, m->conv_algo, { NULL, 0 }, 0 };
+    nn_launch ctx = { m->dev, m->g, m->places, &m->tuning, m->conv_algo, { NULL, 0 }, 0, 0 };
+
+    /* half products only where the device has half arithmetic */
+    ctx.half_math = m->facts.precision == NN_PRECISION_FP16 && m->dev->info.fp16;
 
     if (m->scratch) {
         ctx.scratch.mem = m->scratch->mem;
@@ -265,11 +343,12 @@ static nn_launch model_launch_ctx(const nn_model *m)
     return ctx;
 }
 
-/* What model_build needs: the file and its input shapes. */
+/* What model_build needs: the file, its input shapes, the precision. */
 typedef struct model_request {
     const char *path;
     const onnx_input_shape *shapes;
     size_t nshapes;
+    nn_precision precision;
 } model_request;
 
 /* Builds a model (the resident cache's build function; `user` is a
@@ -291,6 +370,7 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
         return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory", path);
     }
     m->dev = dev;
+    m->asked = req->precision;
     nn_tune_load(dev, &m->tuning);
     for (size_t i = 0; i < nshapes; i++) {
         m->shapes[i] = shapes[i];
@@ -308,6 +388,7 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     }
     m->facts.nodes = m->g->nnodes;
     model_choose_algos(m);
+    m->facts.half_tensors = nn_precision_apply(m->g, m->conv_algo, m->facts.precision);
     st = model_plan(m);
     if (st != KILN_OK)
         goto out_free;
@@ -341,11 +422,13 @@ out_free:
     return st;
 }
 
-/* The resident-cache key of a model: "nn.model <path> <shape>;..." */
+/* The resident-cache key of a model: "nn.model <precision> <path>
+ * <shape>;..." */
 static kiln_status model_key(const char *path, const onnx_input_shape *shapes, size_t nshapes,
-                             char *key, size_t len)
+                             nn_precision precision, char *key, size_t len)
 {
-    size_t used = (size_t)snprintf(key, len, "nn.model %s", path);
+    size_t used = (size_t)snprintf(key, len, "nn.model %s %s", nn_precision_name(precision),
+                                   path);
     for (size_t i = 0; i < nshapes && used < len; i++) {
         used += (size_t)snprintf(key + used, len - used, " ");
         for (int d = 0; d < shapes[i].rank && used < len; d++)
@@ -357,19 +440,30 @@ static kiln_status model_key(const char *path, const onnx_input_shape *shapes, s
     return KILN_OK;
 }
 
-/* Returns the cached or newly built model (see nn_model.h). */
+/* Returns the cached or newly built model at auto precision (see
+ * nn_model.h). */
 kiln_status nn_model_acquire(kiln_device *dev, const char *path, const onnx_input_shape *shapes,
                              size_t nshapes, nn_model **out)
 {
+    return nn_model_acquire_at(dev, path, shapes, nshapes, NN_PRECISION_AUTO, out);
+}
+
+/* Returns the cached or newly built model (see nn_model.h). */
+kiln_status nn_model_acquire_at(kiln_device *dev, const char *path,
+                                const onnx_input_shape *shapes, size_t nshapes,
+                                nn_precision precision, nn_model **out)
+{
     char key[RESIDENT_KEY_MAX];
-    model_request req = { path, shapes, nshapes };
+    model_request req = { path, shapes, nshapes, precision };
     void *object = NULL;
     kiln_status st;
 
     *out = NULL;
     if (!dev || !path || nshapes > NN_MODEL_MAX_INPUTS || (nshapes && !shapes))
         return kiln_fail(KILN_E_INVAL, "nn_model_acquire: bad arguments");
-    st = model_key(path, shapes, nshapes, key, sizeof(key));
+    if ((int)precision < NN_PRECISION_AUTO || (int)precision > NN_PRECISION_FP16)
+        return kiln_fail(KILN_E_INVAL, "nn_model_acquire: bad precision %d", (int)precision);
+    st = model_key(path, shapes, nshapes, precision, key, sizeof(key));
     if (st != KILN_OK)
         return st;
     st = resident_acquire(dev, key, model_build, model_free, &req, &object);

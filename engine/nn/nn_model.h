@@ -23,6 +23,7 @@
 #include "memory_plan.h"
 #include "nn_conv_algo.h"
 #include "nn_ops.h"
+#include "nn_precision.h"
 #include "onnx_load.h"
 
 typedef struct nn_model nn_model;
@@ -34,6 +35,10 @@ typedef struct nn_model_facts {
     size_t scratch_bytes;           /* the Conv scratch buffer (0: none) */
     size_t weight_bytes;            /* the weight buffer */
     size_t arena_bytes;             /* the planned activation arena */
+    size_t arena_bytes_fp32;        /* the arena with every tensor float32
+                                       (arena_bytes unless fp16) */
+    int precision;                  /* nn_precision it runs at (FP32 or FP16) */
+    size_t half_tensors;            /* tensors half-stored (0 at fp32) */
     size_t lower_bound;             /* liveness lower bound of the plan */
     size_t activation_sum;          /* sum of every activation's bytes */
     size_t inplace;                 /* tensors written inside a Concat output */
@@ -43,7 +48,8 @@ typedef struct nn_model_facts {
 
 #define NN_MODEL_MAX_INPUTS 8
 
-/* Returns the model of `path` with its runtime inputs fixed to `shapes`
+/* Returns the model of `path`, at auto precision, with its runtime
+ * inputs fixed to `shapes`
  * (nshapes of them, in input order, names ignored; 0: the model's own
  * fixed shapes), building it on `dev` when it is not cached.  The model
  * computes only its first output.  Errors name the file: KILN_E_IO,
@@ -53,6 +59,13 @@ typedef struct nn_model_facts {
  * KILN_E_CL. */
 kiln_status nn_model_acquire(kiln_device *dev, const char *path, const onnx_input_shape *shapes,
                              size_t nshapes, nn_model **out);
+
+/* nn_model_acquire at a storage precision (nn_precision.h; auto
+ * resolves per device and model): the cache keys on it, so one file runs
+ * at fp32 and fp16 side by side.  A bad precision is KILN_E_INVAL. */
+kiln_status nn_model_acquire_at(kiln_device *dev, const char *path,
+                                const onnx_input_shape *shapes, size_t nshapes,
+                                nn_precision precision, nn_model **out);
 
 /* Gives back a reference taken by nn_model_acquire.  NULL is ignored. */
 void nn_model_release(nn_model *model);

@@ -7,7 +7,11 @@
  * float32, dense, row-major (C order) in the tensor's dims, except Conv
  * weights, which nn_conv packs into its own layout (nn_conv.h).  Every
  * floating element type (FLOAT, FLOAT16) is stored as float32 on the
- * device; a FLOAT16 value is a float32 rounded to half precision.
+ * device (a FLOAT16 value is a float32 rounded to half precision) unless
+ * the tensor is half-stored (graph_tensor.half_stored, set by the
+ * segment precision fp16, nn_precision.h): then its elements are 2-byte
+ * halves and the kernels read and write them with vload_half and
+ * vstore_half_rte (cl/nn_common.cl). 
  *
  * A launcher enqueues its kernels on the device queue and does not wait.
  * It reads shapes and attributes from the folded graph (graph_fold has
@@ -22,10 +26,12 @@
 #include "graph.h"
 #include "kiln.h"
 
-/* Where one tensor's float32 elements are on the device. */
+/* Where one tensor's elements are on the device. */
 typedef struct nn_place {
     cl_mem mem;         /* the arena or the weight buffer; NULL: none */
-    cl_uint offset;     /* in elements (floats) from the start of mem */
+    cl_uint offset;     /* in elements of the tensor's storage (float32, or
+                           half when graph_tensor.half_stored) from the
+                           start of mem */
 } nn_place;
 
 /* Everything a launcher needs: the device, the folded graph and the place
@@ -43,6 +49,8 @@ typedef struct nn_launch {
                                          (Winograd V and M, im2col columns);
                                          mem NULL: none */
     size_t scratch_floats;            /* floats of scratch from its offset */
+    int half_math;                    /* products of half-stored tensors in
+                                         half (cl_khr_fp16, precision fp16) */
 } nn_launch;
 
 /* One row of the engine's operator table (nn_ops.c), indexed by

@@ -25,6 +25,10 @@ kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
     nn_place px, py;
     size_t global[2];
     int off = 3 - w->nspatial;
+    unsigned mask = nn_half_bit(ctx->g, n->inputs[0], NN_R_X) |
+                    nn_half_bit(ctx->g, n->outputs[0], NN_R_Y);
+    char options[96];
+    const char *opts = nn_build_options(ctx, mask, NULL, options, sizeof(options));
     kiln_status st;
 
     graph_node_label(n, label, sizeof(label));
@@ -63,7 +67,7 @@ kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(ih), DEV_ARG(iw), DEV_ARG(oh), DEV_ARG(ow), DEV_ARG(np), DEV_ARG(half_out)
         };
         size_t global3[3] = { (size_t)ow, (size_t)oh, (size_t)planes };
-        st = dev_kernel_launch(ctx->dev, POOL_SOURCE, NULL, "nn_maxpool_2x2", args, DEV_NARGS(args),
+        st = dev_kernel_launch(ctx->dev, POOL_SOURCE, opts, "nn_maxpool_2x2", args, DEV_NARGS(args),
                                3, global3, nn_local);
         return st == KILN_OK ? KILN_OK : kiln_fail_context(st, "%s", label);
     }
@@ -75,7 +79,7 @@ kiln_status nn_launch_pool(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(planes), DEV_ARG(in), DEV_ARG(out), DEV_ARG(k), DEV_ARG(s), DEV_ARG(d),
             DEV_ARG(pb), DEV_ARG(pe), DEV_ARG(op), DEV_ARG(include), DEV_ARG(half_out)
         };
-        st = dev_kernel_launch(ctx->dev, POOL_SOURCE, NULL, "nn_pool", args, DEV_NARGS(args), 2,
+        st = dev_kernel_launch(ctx->dev, POOL_SOURCE, opts, "nn_pool", args, DEV_NARGS(args), 2,
                                global, nn_local);
     }
     if (st != KILN_OK)

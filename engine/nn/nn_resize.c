@@ -78,6 +78,9 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
     cl_float cubic_a = a->cubic_coeff_a, extrapolation = a->extrapolation_value;
     cl_uint total = 0, wtab_off, count;
     size_t global;
+    unsigned mask = nn_half_bit(ctx->g, n->inputs[0], NN_R_X) |
+                    nn_half_bit(ctx->g, n->outputs[0], NN_R_Y);
+    char options[96];
     kiln_status st;
 
     graph_node_label(n, label, sizeof(label));
@@ -137,7 +140,10 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
         size_t global3[3] = { (size_t)ow, (size_t)oh,
                               ((size_t)planes + (size_t)pstep - 1) / (size_t)pstep };
         st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE,
-                               a->mode == GRAPH_RESIZE_CUBIC ? "-DRESIZE_TAPS=4" : "-DRESIZE_TAPS=2",
+                               nn_build_options(ctx, mask, a->mode == GRAPH_RESIZE_CUBIC
+                                                               ? "-DRESIZE_TAPS=4"
+                                                               : "-DRESIZE_TAPS=2",
+                                                options, sizeof(options)),
                                "nn_resize_planes", args,
                                DEV_NARGS(args), 3, global3, nn_local);
     } else {
@@ -148,8 +154,9 @@ kiln_status nn_launch_resize(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(extrapolation), DEV_ARG(half_out)
         };
         global = count;
-        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE, NULL, "nn_resize", args, DEV_NARGS(args), 1,
-                               &global, nn_local);
+        st = dev_kernel_launch(ctx->dev, RESIZE_SOURCE,
+                               nn_build_options(ctx, mask, NULL, options, sizeof(options)),
+                               "nn_resize", args, DEV_NARGS(args), 1, &global, nn_local);
     }
 
 out_release_table:

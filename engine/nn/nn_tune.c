@@ -259,7 +259,7 @@ static kiln_status time_direct(kiln_device *dev, FILE *log, const tune_bufs *b)
         places[1] = b->wplain;
         places[2] = b->bias;
         places[3] = b->y;
-        ctx = (nn_launch){ dev, g, places, NULL, NULL, { NULL, 0 }, 0 };
+        ctx = (nn_launch){ dev, g, places, NULL, NULL, { NULL, 0 }, 0, 0 };
         op = (tune_op){ run_direct, dev, &shapes[i].s, b, { 0, 0, 0, 0, 0 }, 0, &ctx };
         st = op_time(&op, &ms);
         graph_free(g);

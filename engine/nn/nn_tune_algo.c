@@ -78,7 +78,7 @@ static kiln_status bench_prepare(shape_bench *b, const nn_conv_tuning *t)
         return st;
     b->places[1] = (nn_place){ b->wts->mem, 0 };
     b->places[2] = (nn_place){ b->wts->mem, (cl_uint)np };
-    b->ctx = (nn_launch){ b->dev, b->g, b->places, t, NULL, { NULL, 0 }, 0 };
+    b->ctx = (nn_launch){ b->dev, b->g, b->places, t, NULL, { NULL, 0 }, 0, 0 };
     if (b->scratch) {
         b->ctx.scratch.mem = b->scratch->mem;
         b->ctx.scratch_floats = scratch;

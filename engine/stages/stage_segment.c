@@ -25,6 +25,7 @@ typedef struct segment_model {
     uint32_t input_size;        /* 0: the side the file declares, else 320 */
     float mean[3];
     float std[3];
+    nn_precision precision;     /* [segment] precision, as asked */
 } segment_model;
 
 /* Resolves the section's model: registry name or file, input side,
@@ -56,6 +57,7 @@ static kiln_status segment_model_resolve(const job_segment *cfg, segment_model *
     }
     memcpy(out->mean, mean, sizeof(out->mean));
     memcpy(out->std, std, sizeof(out->std));
+    out->precision = (nn_precision)cfg->precision;
     if (!isnan(cfg->mean[0]))          /* explicit keys win */
         memcpy(out->mean, cfg->mean, sizeof(out->mean));
     if (!isnan(cfg->std[0]))
@@ -85,7 +87,7 @@ static kiln_status segment_model_build(kiln_device *dev, segment_model *sm, nn_m
     kiln_status st;
 
     if (sm->input_size == 0) {
-        st = nn_model_acquire(dev, sm->path, NULL, 0, out);
+        st = nn_model_acquire_at(dev, sm->path, NULL, 0, sm->precision, out);
         if (st == KILN_OK) {
             sm->input_size = declared_side(*out);
             if (sm->input_size)
@@ -100,7 +102,7 @@ static kiln_status segment_model_build(kiln_device *dev, segment_model *sm, nn_m
         sm->input_size = SEGMENT_DEFAULT_SIZE;   /* symbolic dims: rembg's usual side */
     }
     shape.dims[2] = shape.dims[3] = sm->input_size;
-    st = nn_model_acquire(dev, sm->path, &shape, 1, out);
+    st = nn_model_acquire_at(dev, sm->path, &shape, 1, sm->precision, out);
     if (st == KILN_E_INVAL)
         return kiln_fail_context(st, "[segment] (the network's input is the image as 1x3x%ux%u)",
                                  (unsigned)sm->input_size, (unsigned)sm->input_size);
@@ -135,6 +137,8 @@ typedef struct segment_state {
     nn_model *model;
     uint32_t out_w, out_h;     /* the network's mask size */
     int mask_consumed;         /* [refine] takes the mask */
+    int storage_note;          /* fp16 storage with float arithmetic, not
+                                  yet said in an item's note */
 } segment_state;
 
 /* [segment] enabled. */
@@ -178,6 +182,11 @@ static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void
     st = output_size(s->model, &s->sm, &s->out_w, &s->out_h);
     if (st != KILN_OK)
         goto out_close;
+    {
+        nn_model_facts facts;
+        nn_model_facts_get(s->model, &facts);
+        s->storage_note = facts.precision == NN_PRECISION_FP16 && !dev->info.fp16;
+    }
     *state = s;
     return KILN_OK;
 out_close:
@@ -200,6 +209,12 @@ static kiln_status segment_mask(segment_state *s, stage_item *item, dev_image *m
     memcpy(spec.std, s->sm.std, sizeof(spec.std));
     if (item->profile)
         stage_figure_add(item, "segment.input_size", s->sm.input_size);
+    if (s->storage_note) {
+        /* once a job: the first item's note says what fp16 means here */
+        stage_note(item, "[segment] precision fp16 on %s: half storage, float "
+                   "arithmetic (the device has no cl_khr_fp16)", dev->info.name);
+        s->storage_note = 0;
+    }
     st = seg_preprocess(dev, &item->image, &spec, nn_model_input(s->model, 0));
     if (st == KILN_OK)
         st = stage_step_done(dev, item, "segment.preprocess_ms", &t0);
