@@ -38,8 +38,8 @@
  * max |d| <= 4.2e-4.  The bounds leave about 10x. */
 #define IOU_MIN 0.99
 #define MEAN_MAX 1e-3
-
-static const onnx_input_shape shape = { NULL, 4, { 1, 3, SIDE, SIDE } };
+#define EXT_IOU_MIN 0.98
+#define EXT_MEAN_MAX 5e-3
 
 /* A deterministic pseudo-random value in [-1, 1). */
 static float rng(uint32_t *s)
@@ -185,40 +185,53 @@ static void write_model(const char *path, int half)
     onnx_build_free(b);
 }
 
-/* Runs `path` at `precision` on a smooth input; fills mask (SIDE^2) and
- * facts, and releases the model. */
-static void run(kiln_device *dev, const char *path, nn_precision precision, float *mask,
-                nn_model_facts *facts)
+/* Runs `path` (input 1x3xSxS, S = side) at `precision` on a smooth
+ * input (a disc on a ripple); fills mask (S^2 floats: the first output's
+ * first plane) and facts, and releases the model. */
+static void run(kiln_device *dev, const char *path, int side, nn_precision precision,
+                float *mask, nn_model_facts *facts)
 {
-    static float in[3 * SIDE * SIDE];
+    const onnx_input_shape shape = { NULL, 4, { 1, 3, side, side } };
+    size_t plane = (size_t)side * (size_t)side;
+    float *in = test_xmalloc(3 * plane, sizeof(*in));
+    float c0 = 0.47f * (float)side, c1 = 0.53f * (float)side, r = 0.31f * (float)side;
     nn_model *m = NULL;
 
     for (int c = 0; c < 3; c++)
-        for (int y = 0; y < SIDE; y++)
-            for (int x = 0; x < SIDE; x++) {
-                float dx = (float)x - 30.0f, dy = (float)y - 34.0f;
-                in[(c * SIDE + y) * SIDE + x] =
-                    (dx * dx + dy * dy < 400.0f ? 1.5f : -1.0f) + 0.3f * sinf(0.2f * (float)(x + c * y));
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++) {
+                float dx = (float)x - c0, dy = (float)y - c1;
+                in[((size_t)c * (size_t)side + (size_t)y) * (size_t)side + (size_t)x] =
+                    (dx * dx + dy * dy < r * r ? 1.5f : -1.0f) +
+                    0.3f * sinf(12.8f * (float)(x + c * y) / (float)side);
             }
     memset(facts, 0, sizeof(*facts));
     CHECK_OK(nn_model_acquire_at(dev, path, &shape, 1, precision, &m));
-    if (!m)
-        return;
-    nn_model_facts_get(m, facts);
-    CHECK_OK(nn_model_write_input(m, 0, in, 3 * SIDE * SIDE));
-    CHECK_OK(nn_model_run(m));
-    CHECK_OK(nn_model_read_output(m, 0, mask, SIDE * SIDE));
-    nn_model_release(m);
+    if (m) {
+        const kiln_graph *g = nn_model_graph(m);
+        size_t nout = (size_t)graph_tensor_elements(&g->tensors[g->outputs[0]]);
+        float *out = test_xmalloc(nout, sizeof(*out));
+        nn_model_facts_get(m, facts);
+        CHECK_OK(nn_model_write_input(m, 0, in, 3 * plane));
+        CHECK_OK(nn_model_run(m));
+        CHECK_OK(nn_model_read_output(m, 0, out, nout));
+        CHECK(nout >= plane);
+        memcpy(mask, out, (nout < plane ? nout : plane) * sizeof(*out));
+        free(out);
+        nn_model_release(m);
+    }
+    free(in);
 }
 
-/* IoU at 0.5, mean and max |difference| of two masks. */
-static void parity(const float *a, const float *b, double *iou, double *mean, double *worst)
+/* IoU at 0.5, mean and max |difference| of two masks of n values. */
+static void parity(const float *a, const float *b, size_t n, double *iou, double *mean,
+                   double *worst)
 {
     size_t inter = 0, uni = 0;
     double sum = 0;
 
     *worst = 0;
-    for (size_t i = 0; i < SIDE * SIDE; i++) {
+    for (size_t i = 0; i < n; i++) {
         int pa = a[i] >= 0.5f, pb = b[i] >= 0.5f;
         double d = fabs((double)a[i] - (double)b[i]);
         inter += (size_t)(pa && pb);
@@ -228,7 +241,7 @@ static void parity(const float *a, const float *b, double *iou, double *mean, do
             *worst = d;
     }
     *iou = uni ? (double)inter / (double)uni : 1.0;
-    *mean = sum / (SIDE * SIDE);
+    *mean = n ? sum / (double)n : 0.0;
 }
 
 /* One model at fp32 and fp16 under the current KILN_CONV_ALGO, on a fresh
@@ -241,10 +254,10 @@ static void compare(const char *path, const char *what, const char *algo, int mo
     double iou, mean, worst;
     size_t fg = 0, held = 0;
 
-    run(dev, path, NN_PRECISION_FP32, m32, &f32);
-    run(dev, path, NN_PRECISION_FP16, m16, &f16);
-    run(dev, path, NN_PRECISION_AUTO, mauto, &fauto);
-    parity(m32, m16, &iou, &mean, &worst);
+    run(dev, path, SIDE, NN_PRECISION_FP32, m32, &f32);
+    run(dev, path, SIDE, NN_PRECISION_FP16, m16, &f16);
+    run(dev, path, SIDE, NN_PRECISION_AUTO, mauto, &fauto);
+    parity(m32, m16, SIDE * SIDE, &iou, &mean, &worst);
     for (size_t i = 0; i < SIDE * SIDE; i++)
         fg += m32[i] >= 0.5f;
     printf("  %-14s %-9s fp16 vs fp32: IoU %.5f mean |d| %.2e max |d| %.2e (fg %zu px); "
@@ -278,7 +291,36 @@ static void compare(const char *path, const char *what, const char *algo, int mo
     test_device_close(dev);
 }
 
-/* The float32 model and its fp16 conversion, default and forced Convs. */
+/* A published network ($KILN_PRECISION_MODEL at side
+ * $KILN_PRECISION_SIZE, e.g. an exported U^2-Net-p): its first output
+ * at fp16 against fp32, printed, the arena halved, and bounded by the
+ * looser EXT_IOU_MIN / EXT_MEAN_MAX (a deep network sums more rounding,
+ * and on a device with cl_khr_fp16 the Conv products are half). */
+static void compare_external(const char *path, int side)
+{
+    kiln_device *dev = test_device_open(0);
+    size_t plane = (size_t)side * (size_t)side;
+    float *m32 = test_xmalloc(plane, sizeof(*m32)), *m16 = test_xmalloc(plane, sizeof(*m16));
+    nn_model_facts f32, f16;
+    double iou, mean, worst;
+
+    run(dev, path, side, NN_PRECISION_FP32, m32, &f32);
+    run(dev, path, side, NN_PRECISION_FP16, m16, &f16);
+    parity(m32, m16, plane, &iou, &mean, &worst);
+    printf("  %s at %d (%s): fp16 vs fp32: IoU %.5f mean |d| %.2e max |d| %.2e; arena %zu / "
+           "%zu bytes, weights %zu / %zu bytes\n", path, side,
+           dev->info.fp16 ? "half products" : "half storage, float arithmetic", iou, mean, worst,
+           f16.arena_bytes, f32.arena_bytes, f16.weight_bytes, f32.weight_bytes);
+    CHECK(iou >= EXT_IOU_MIN);
+    CHECK(mean <= EXT_MEAN_MAX);
+    CHECK(f16.precision == NN_PRECISION_FP16 && f16.arena_bytes * 100 <= f32.arena_bytes * 55);
+    free(m32);
+    free(m16);
+    test_device_close(dev);
+}
+
+/* The float32 model and its fp16 conversion, default and forced Convs;
+ * then the published network of $KILN_PRECISION_MODEL, if any. */
 int main(void)
 {
     const char *dir = test_tmpdir("test_precision");
@@ -297,5 +339,8 @@ int main(void)
         compare(f16, "fp16 model", algos[a], 1);
     }
     unsetenv("KILN_CONV_ALGO");
+    if (getenv("KILN_PRECISION_MODEL") && *getenv("KILN_PRECISION_MODEL"))
+        compare_external(getenv("KILN_PRECISION_MODEL"),
+                         getenv("KILN_PRECISION_SIZE") ? atoi(getenv("KILN_PRECISION_SIZE")) : 320);
     return test_summary("test_precision");
 }
