@@ -150,6 +150,23 @@ HOME="$d/home" KILN_MODEL_DIR="$d/models" U2NET_HOME="$d/nowhere" \
 ok "missing model: the message once" test "$(grep -c 'isnet-anime.onnx' "$d/nomodel.log")" -eq 1
 ok "missing model: no item tried" test "$(grep -c 'corrupt.png' "$d/nomodel.log")" -eq 0
 ok "missing model: no outputs" test "$(count_png "$d/nomodel-out" 2>/dev/null || echo 0)" -eq 0
+# [segment] precision: fp16 (half storage) runs the batch, says once what
+# fp16 means on a device without cl_khr_fp16, and differs from fp32 only
+# by rounding (the masks are not byte-identical, the run succeeds); a bad
+# value is an error naming the key
+run_kiln 1 "$d/fp16.log" run "$d/job.ini" --set segment.precision=fp16 \
+    --set job.output_dir="$d/fp16-out" --no-progress
+ok "precision fp16: 5 outputs" test "$(count_png "$d/fp16-out")" -eq 5
+if "$KILN" devices 2>/dev/null | grep -q 'fp16 no'; then
+    ok "precision fp16: the half-storage note once" \
+        test "$(grep -c 'half storage, float arithmetic' "$d/fp16.log")" -eq 1
+fi
+run_kiln 1 "$d/fp32.log" run "$d/job.ini" --set segment.precision=fp32 \
+    --set job.output_dir="$d/fp32-out" --no-progress
+ok "precision fp32: no half-storage note" \
+    test "$(grep -c 'half storage' "$d/fp32.log")" -eq 0
+run_kiln 2 "$d/fp8.log" run "$d/job.ini" --set segment.precision=fp8 --no-progress
+expect_in "$d/fp8.log" "segment.precision: 'fp8' is not one of auto, fp32, fp16"
 # [refine] on the segmentation mask, on the device
 cat > "$d/refine.ini" <<INI
 [job]

@@ -10,7 +10,11 @@
 #      (tiles, then per-shape algorithms: own tiled, Winograd F(2,3)/F(4,3),
 #      CLBlast's GEMM, few-output-channel) on U^2-Net-p 320, and the
 #      network's median time with each algorithm forced and with the tuned
-#      choice; the batch throughput with one and two items in flight.
+#      choice; the batch throughput with one and two items in flight;
+#   5. segment precision fp16 (half storage, half Conv products with
+#      cl_khr_fp16) against fp32: test_precision's parity printout (mask
+#      IoU, mean |d|) on its U^2-Net-shaped graphs and on U^2-Net-p 320,
+#      and the network's median time and arena at fp32 and fp16.
 # The segmentation checks need the exported model: models are looked for
 # in $GPU_MODELS (default BUILD_DIR/bench-models, as tests/bench/bench_lib.sh
 # exports them; carry build/bench-models/u2netp-320 to the GPU machine).
@@ -37,6 +41,7 @@ step "device tests on $KILN_DEVICE"
 timeout 300 make -C "$build" -j4 check TESTS="tests/test_pool tests/test_devices tests/test_resident \
     tests/test_ops_image tests/test_matting_cf tests/test_matting_fg tests/test_guided_filter \
     tests/test_nn_ops tests/test_conv_tiled tests/test_conv_algo tests/test_conv_fused tests/test_onnx_device tests/test_nn_model \
+    tests/test_precision \
     tests/test_splat_render tests/test_splat_soak tests/test_splat_backward tests/test_splat_loss \
     tests/test_splat_adam tests/test_splat_densify tests/test_splat_train tests/cli_splat.sh \
     tests/cli_segment.sh tests/stage_pixels.sh" >"$logs/check.log" 2>&1
@@ -44,6 +49,7 @@ grep -h -E '^(PASS|FAIL|SKIP|ERROR|XFAIL)' "$logs/check.log" | tee -a "$logs/sum
 for t in test_splat_render test_splat_soak test_splat_backward test_splat_train; do
     cp "$build/tests/$t.log" "$logs/" 2>/dev/null
 done
+grep -h 'fp16 vs fp32' "$build/tests/test_precision.log" 2>/dev/null | tee -a "$logs/summary.txt"
 grep -h -E '^(parity|oracle|splat soak)' "$build/tests/test_splat_render.log" \
     "$build/tests/test_splat_soak.log" 2>/dev/null | tee -a "$logs/summary.txt"
 
@@ -70,6 +76,15 @@ if [ -f "$m" ]; then
         printf 'u2netp-320 %-9s ' "$a" | tee -a "$logs/summary.txt"
         KILN_CONV_ALGO=$a timeout 60 "$build/kiln" model-info "$m" --run 20 2>&1 |
             grep 'run median_ms=' | tail -n 1 | tee -a "$logs/summary.txt"
+    done
+    step "segment precision fp16 against fp32 (U^2-Net-p 320)"
+    KILN_PRECISION_MODEL=$m KILN_PRECISION_SIZE=320 timeout 60 "$build/tests/test_precision" 2>&1 |
+        tail -n 2 | tee -a "$logs/summary.txt"
+    for p in fp32 fp16; do
+        printf 'u2netp-320 %s ' "$p" | tee -a "$logs/summary.txt"
+        timeout 60 "$build/kiln" model-info "$m" --run 20 --precision $p 2>&1 |
+            grep -E '^(precision|run median_ms=)' | tr '\n' ' ' | tee -a "$logs/summary.txt"
+        echo | tee -a "$logs/summary.txt"
     done
     step "batch throughput, one and two items in flight"
     BATCH_BENCH_IMAGES=24 BATCH_BENCH_ROUNDS=1 BATCH_BENCH_MODEL=$m \

@@ -9,8 +9,10 @@
 # into the build tree (not committed) and reused while export.py and
 # u2net_arch.py are unchanged.  U2-Netp also runs with each conv
 # algorithm forced (KILN_CONV_ALGO: tiled, Winograd F(2,3) and F(4,3),
-# CLBlast GEMM) under the same bound.  Skipped when PyTorch is not
-# installed.
+# CLBlast GEMM) under the same bound.  Each also runs at segment
+# precision fp16 against fp32 (tests/test_precision with
+# KILN_PRECISION_MODEL), printing the mask IoU and mean |d|.  Skipped when
+# PyTorch is not installed.
 . "$TOP_SRCDIR/tests/lib.sh"
 
 py=/usr/bin/python3
@@ -51,6 +53,11 @@ for spec in "u2netp 320 --full" "u2net 320" "isnet 288"; do
                 --atol 1e-4
         done
     fi
+    # segment precision fp16 against fp32: mask IoU and mean |d| printed
+    # (and bounded by test_precision's published-network limits)
+    ok "$1: fp16 storage keeps the first output's mask (IoU, mean |d|)" \
+        env KILN_PRECISION_MODEL="$dir/model.onnx" KILN_PRECISION_SIZE="$2" \
+        "$TOP_BUILDDIR/tests/test_precision"
     run_kiln 0 "$log" model-info "$dir/model.onnx"
     expect_in "$log" "arena"
     grep -E "parameters|MACs|arena|lower bound|activation" "$log" | sed "s/^/  $1: /"

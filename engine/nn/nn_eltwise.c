@@ -92,7 +92,6 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
     cl_int op, half_out = nn_half_out(ctx->g, n->outputs[0]);
     cl_float lo = -INFINITY, hi = INFINITY;
     unsigned mask;
-    char options[96];
     cl_uint count;
     size_t global;
     kiln_status st;
@@ -129,6 +128,7 @@ kiln_status nn_launch_unary(const nn_launch *ctx, const graph_node *n)
             DEV_ARG(px.mem), DEV_ARG(px.offset), DEV_ARG(py.mem), DEV_ARG(py.offset),
             DEV_ARG(count), DEV_ARG(op), DEV_ARG(lo), DEV_ARG(hi), DEV_ARG(half_out)
         };
+        char options[96];
         global = count;
         st = dev_kernel_launch(ctx->dev, ELTWISE_SOURCE,
                                nn_build_options(ctx, mask, NULL, options, sizeof(options)),

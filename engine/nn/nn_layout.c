@@ -34,7 +34,6 @@ static kiln_status strided_copy(const nn_launch *ctx, int tin, nn_place src, int
     cl_uint count = 1;
     size_t global;
     unsigned mask = nn_half_bit(ctx->g, tin, NN_R_X) | nn_half_bit(ctx->g, tout, NN_R_Y);
-    char options[96];
 
     for (int i = 0; i < rank; i++)
         count *= (cl_uint)dims[i];
@@ -59,6 +58,7 @@ static kiln_status strided_copy(const nn_launch *ctx, int tin, nn_place src, int
             DEV_ARG(dst.offset), DEV_ARG(count), DEV_ARG(crank), DEV_ARG(dims_v),
             DEV_ARG(istr), DEV_ARG(ostr)
         };
+        char options[96];
         global = count;
         return dev_kernel_launch(ctx->dev, ELTWISE_SOURCE,
                                  nn_build_options(ctx, mask, NULL, options, sizeof(options)),
