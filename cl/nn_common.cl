@@ -37,18 +37,6 @@
 #define NN_LD4(role, p, i) \
     (NN_IS_HALF(role) ? vload_half4((i), (const __global half *)(p)) : vload4((i), (p)))
 
-/* The products of a Conv's taps: with -D NN_HALF_MATH (segment precision
- * fp16 on a device with cl_khr_fp16) the product of a weight and an input
- * (both half-representable: they were loaded from half storage) is taken
- * in half and widened for a float accumulation; otherwise in float.
- * Accumulation is float in both. */
-#if defined(NN_HALF_MATH) && defined(cl_khr_fp16)
-#pragma OPENCL EXTENSION cl_khr_fp16 : enable
-#define nn_mul(a, b) ((float)((half)(a) * (half)(b)))
-#else
-#define nn_mul(a, b) ((a) * (b))
-#endif
-
 /* Rounds v to half precision when half_out is set (round to nearest
  * even, overflow to infinity), else returns it unchanged: how a FLOAT16
  * tensor held in float32 storage stores a result. */
@@ -61,3 +49,28 @@ float nn_store_value(float v, int half_out)
     vstore_half_rte(v, 0, (__private half *)&h);
     return vload_half(0, (const __private half *)&h);
 }
+
+/* The products of a Conv's taps: with -D NN_HALF_MATH (segment precision
+ * fp16 on a device with cl_khr_fp16), when both the input and the
+ * weights are half-stored (so both factors are exact halves), the
+ * product of a weight and an input is taken in half and widened for a
+ * float accumulation; otherwise in float (a float32 network input, say).
+ * Accumulation is float in both.  NN_HALF_PRODUCTS says which.  Without
+ * cl_khr_fp16 the half product is emulated (slowly, for measuring on a
+ * CPU what a half device computes): the float product of two halves is
+ * exact (22 significant bits), so rounding it once to half is the half
+ * product. */
+#if defined(NN_HALF_MATH) && ((NN_HALF >> NN_R_X) & 1) && ((NN_HALF >> NN_R_W) & 1)
+#define NN_HALF_PRODUCTS 1
+#else
+#define NN_HALF_PRODUCTS 0
+#endif
+#if NN_HALF_PRODUCTS && defined(cl_khr_fp16)
+#pragma OPENCL EXTENSION cl_khr_fp16 : enable
+#define nn_mul(a, b) ((float)((half)(a) * (half)(b)))
+#elif NN_HALF_PRODUCTS
+#define nn_mul(a, b) nn_store_value((a) * (b), 1)
+#else
+#define nn_mul(a, b) ((a) * (b))
+#endif
+

@@ -56,16 +56,25 @@
 #define XEVEN2(p) ((vec)(XV(p).even, XV((p) + VW).even))
 #endif
 
-/* acc + w * x: a fused multiply-add in float; under NN_HALF_MATH (a
- * device with cl_khr_fp16) the product is taken in half and added in
- * float (see nn_mul, cl/nn_common.cl). */
-#if defined(NN_HALF_MATH) && defined(cl_khr_fp16)
+/* acc + w * x: a fused multiply-add in float; with NN_HALF_PRODUCTS (a
+ * device with cl_khr_fp16, half input and weights) the product is taken
+ * in half and added in float (see nn_mul, cl/nn_common.cl). */
+#if NN_HALF_PRODUCTS && defined(cl_khr_fp16)
 #if VW == 1
 #define VMAC(w, x, a) ((a) + (float)((half)(w) * (half)(x)))
 #else
 #define VMAC(w, x, a) \
     ((a) + CAT(convert_float, VW)(CAT(convert_half, VW)(w) * CAT(convert_half, VW)(x)))
 #endif
+#elif NN_HALF_PRODUCTS
+/* emulated half products (see nn_mul): the exact float product rounded
+   once to half */
+vec nn_vec_round_half(vec v)
+{
+    ushort h[VW];
+    return VROUND_HALF(v, (__private half *)h);
+}
+#define VMAC(w, x, a) ((a) + nn_vec_round_half((w) * (x)))
 #else
 #define VMAC(w, x, a) fma((w), (x), (a))
 #endif

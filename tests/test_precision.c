@@ -8,7 +8,9 @@
  * as onnxconverter_common's float16 conversion with keep_io_types
  * writes), with the default Conv choice (tiled, Winograd F(4,3),
  * few-output-channel) and with each algorithm forced (direct, Winograd
- * F(2,3), CLBlast GEMM).
+ * F(2,3), CLBlast GEMM); and with the Conv products in half
+ * (KILN_HALF_PRODUCTS=1: what a device with cl_khr_fp16 computes,
+ * emulated on one without).
  *
  * Parity of each fp16 run against the fp32 run of the same model and
  * algorithm: the mask IoU at threshold 0.5 and the mean |difference| of
@@ -246,7 +248,8 @@ static void parity(const float *a, const float *b, size_t n, double *iou, double
 
 /* One model at fp32 and fp16 under the current KILN_CONV_ALGO, on a fresh
  * device (the model cache keys on precision, not on the forced algo). */
-static void compare(const char *path, const char *what, const char *algo, int model_half)
+static void compare(const char *path, const char *what, const char *algo, int model_half,
+                    int products)
 {
     kiln_device *dev = test_device_open(0);
     static float m32[SIDE * SIDE], m16[SIDE * SIDE], mauto[SIDE * SIDE];
@@ -260,10 +263,12 @@ static void compare(const char *path, const char *what, const char *algo, int mo
     parity(m32, m16, SIDE * SIDE, &iou, &mean, &worst);
     for (size_t i = 0; i < SIDE * SIDE; i++)
         fg += m32[i] >= 0.5f;
-    printf("  %-14s %-9s fp16 vs fp32: IoU %.5f mean |d| %.2e max |d| %.2e (fg %zu px); "
-           "arena %zu / %zu bytes, weights %zu / %zu bytes, %zu tensors half\n",
-           what, algo, iou, mean, worst, fg, f16.arena_bytes, f32.arena_bytes, f16.weight_bytes,
-           f32.weight_bytes, f16.half_tensors);
+    printf("  %-14s %-9s %-13s fp16 vs fp32: IoU %.5f mean |d| %.2e max |d| %.2e (fg %zu "
+           "px); arena %zu / %zu bytes, weights %zu / %zu bytes, %zu tensors half\n",
+           what, algo, f16.half_products ? "half products" : "float math", iou, mean, worst, fg,
+           f16.arena_bytes, f32.arena_bytes, f16.weight_bytes, f32.weight_bytes,
+           f16.half_tensors);
+    CHECK(f16.half_products == (products || dev->info.fp16));
     /* the mask has a foreground and a background to agree on */
     CHECK(fg > SIDE * SIDE / 20 && fg < SIDE * SIDE * 19 / 20);
     CHECK(iou >= IOU_MIN);
@@ -340,9 +345,16 @@ int main(void)
         int algo = NN_CONV_ALGO_AUTO;
         CHECK(nn_conv_algo_parse(algos[a], &algo));
         setenv("KILN_CONV_ALGO", algos[a], 1);
-        compare(f32, "float32 model", algos[a], 0);
-        compare(f16, "fp16 model", algos[a], 1);
+        compare(f32, "float32 model", algos[a], 0, 0);
+        compare(f16, "fp16 model", algos[a], 1, 0);
     }
+    /* the Conv products in half, as a device with cl_khr_fp16 takes them
+       (emulated where it has none) */
+    setenv("KILN_CONV_ALGO", "auto", 1);
+    setenv("KILN_HALF_PRODUCTS", "1", 1);
+    compare(f32, "float32 model", "auto", 0, 1);
+    compare(f16, "fp16 model", "auto", 1, 1);
+    unsetenv("KILN_HALF_PRODUCTS");
     unsetenv("KILN_CONV_ALGO");
     return test_summary("test_precision");
 }

@@ -193,8 +193,8 @@ static kiln_status run_timed(const char *path, const onnx_input_shape *shape,
            "half-stored, weights %zu bytes\n",
            nn_precision_name((nn_precision)facts.precision),
            facts.precision != NN_PRECISION_FP16 ? "float32 storage and arithmetic"
-           : dev->info.fp16 ? "half storage, half products, float sums"
-                            : "half storage, float arithmetic: no cl_khr_fp16",
+           : facts.half_products ? "half storage, half Conv products, float sums"
+                                 : "half storage, float arithmetic: no cl_khr_fp16",
            facts.arena_bytes, facts.arena_bytes_fp32,
            facts.arena_bytes_fp32 ? (double)facts.arena_bytes / (double)facts.arena_bytes_fp32 : 1.0,
            facts.half_tensors, facts.weight_bytes);

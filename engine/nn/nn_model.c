@@ -333,8 +333,7 @@ static nn_launch model_launch_ctx(const nn_model *m)
 {
     nn_launch ctx = { m->dev, m->g, m->places, &m->tuning, m->conv_algo, { NULL, 0 }, 0, 0 };
 
-    /* half products only where the device has half arithmetic */
-    ctx.half_math = m->facts.precision == NN_PRECISION_FP16 && m->dev->info.fp16;
+    ctx.half_math = m->facts.half_products;
 
     if (m->scratch) {
         ctx.scratch.mem = m->scratch->mem;
@@ -389,6 +388,7 @@ static kiln_status model_build(kiln_device *dev, void *user, void **object)
     m->facts.nodes = m->g->nnodes;
     model_choose_algos(m);
     m->facts.half_tensors = nn_precision_apply(m->g, m->conv_algo, m->facts.precision);
+    m->facts.half_products = nn_precision_half_products(dev, m->facts.precision);
     st = model_plan(m);
     if (st != KILN_OK)
         goto out_free;

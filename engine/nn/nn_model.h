@@ -39,6 +39,8 @@ typedef struct nn_model_facts {
                                        (arena_bytes unless fp16) */
     int precision;                  /* nn_precision it runs at (FP32 or FP16) */
     size_t half_tensors;            /* tensors half-stored (0 at fp32) */
+    int half_products;              /* Conv products in half (see
+                                       nn_precision_half_products) */
     size_t lower_bound;             /* liveness lower bound of the plan */
     size_t activation_sum;          /* sum of every activation's bytes */
     size_t inplace;                 /* tensors written inside a Concat output */

@@ -1,4 +1,7 @@
 /* Tensor storage precision (see nn_precision.h). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "nn_conv_algo.h"
 #include "nn_precision.h"
 
@@ -35,6 +38,16 @@ nn_precision nn_precision_resolve(nn_precision p, const kiln_device *dev, int mo
     if (p != NN_PRECISION_AUTO)
         return p;
     return dev->info.fp16 && model_fp16 ? NN_PRECISION_FP16 : NN_PRECISION_FP32;
+}
+
+/* Half products (see nn_precision.h). */
+int nn_precision_half_products(const kiln_device *dev, nn_precision p)
+{
+    const char *emulate = getenv("KILN_HALF_PRODUCTS");
+
+    if (p != NN_PRECISION_FP16)
+        return 0;
+    return dev->info.fp16 || (emulate && strcmp(emulate, "1") == 0);
 }
 
 /* Keeps tensor t (an index, or -1) float32. */

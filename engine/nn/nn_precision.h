@@ -47,6 +47,12 @@ int nn_precision_model_is_fp16(const kiln_graph *g);
  * (then as above, with model_fp16 from nn_precision_model_is_fp16). */
 nn_precision nn_precision_resolve(nn_precision p, const kiln_device *dev, int model_fp16);
 
+/* Whether a model at precision p takes its Conv products in half on
+ * dev: at fp16 on a device with cl_khr_fp16; also, emulated (slow), on
+ * any device when $KILN_HALF_PRODUCTS is 1, to measure on a CPU the
+ * error a half device adds. */
+int nn_precision_half_products(const kiln_device *dev, nn_precision p);
+
 /* Sets the storage of every tensor of folded graph g for precision p
  * (FP32 or FP16; conv_algo[i] is node i's NN_CONV_ALGO_*): see above.
  * Returns the number of half-stored tensors. */

@@ -185,7 +185,7 @@ static kiln_status segment_open(kiln_device *dev, const stage_context *ctx, void
     {
         nn_model_facts facts;
         nn_model_facts_get(s->model, &facts);
-        s->storage_note = facts.precision == NN_PRECISION_FP16 && !dev->info.fp16;
+        s->storage_note = facts.precision == NN_PRECISION_FP16 && !facts.half_products;
     }
     *state = s;
     return KILN_OK;
