@@ -298,7 +298,8 @@ static void compare(const char *path, const char *what, const char *algo, int mo
 
 /* A published network ($KILN_PRECISION_MODEL at side
  * $KILN_PRECISION_SIZE, e.g. an exported U^2-Net-p): its first output
- * at fp16 against fp32, printed, the arena halved, and bounded by the
+ * at fp16 against fp32, printed, the arena at most 0.75 of fp32's, and
+ * the mask bounded by the
  * looser EXT_IOU_MIN / EXT_MEAN_MAX (a deep network sums more rounding,
  * and on a device with cl_khr_fp16 the Conv products are half). */
 static void compare_external(const char *path, int side)
@@ -314,11 +315,14 @@ static void compare_external(const char *path, int side)
     parity(m32, m16, plane, &iou, &mean, &worst);
     printf("  %s at %d (%s): fp16 vs fp32: IoU %.5f mean |d| %.2e max |d| %.2e; arena %zu / "
            "%zu bytes, weights %zu / %zu bytes\n", path, side,
-           dev->info.fp16 ? "half products" : "half storage, float arithmetic", iou, mean, worst,
+           f16.half_products ? "half storage, half Conv products" : "half storage, float arithmetic",
+           iou, mean, worst,
            f16.arena_bytes, f32.arena_bytes, f16.weight_bytes, f32.weight_bytes);
     CHECK(iou >= EXT_IOU_MIN);
     CHECK(mean <= EXT_MEAN_MAX);
-    CHECK(f16.precision == NN_PRECISION_FP16 && f16.arena_bytes * 100 <= f32.arena_bytes * 55);
+    /* the float32 input and output weigh more in a narrow network (the
+       reduced-width IS-Net of model_parity.sh: 0.625) */
+    CHECK(f16.precision == NN_PRECISION_FP16 && f16.arena_bytes * 100 <= f32.arena_bytes * 75);
     free(m32);
     free(m16);
     test_device_close(dev);
