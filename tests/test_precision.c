@@ -29,6 +29,7 @@
 
 #include "float16.h"
 #include "nn_conv_algo.h"
+#include "nn_kernel.h"
 #include "nn_model.h"
 #include "onnx_build.h"
 #include "resident.h"
@@ -328,6 +329,26 @@ static void compare_external(const char *path, int side)
     test_device_close(dev);
 }
 
+/* The build options that key the compiled programs: float32 kernels
+ * keep their options (and so their cached programs); half storage and
+ * half products add their own defines, so their programs are distinct. */
+static void test_build_options(void)
+{
+    nn_launch ctx;
+    char buf[128];
+    const char *o;
+
+    memset(&ctx, 0, sizeof(ctx));
+    o = nn_build_options(&ctx, 0, "-D TOC=8", buf, sizeof(buf));
+    CHECK(o && strcmp(o, "-D TOC=8") == 0 && o != buf);
+    CHECK(nn_build_options(&ctx, 0, NULL, buf, sizeof(buf)) == NULL);
+    o = nn_build_options(&ctx, 1u << NN_R_X | 1u << NN_R_Y, "-D TOC=8", buf, sizeof(buf));
+    CHECK(o && strcmp(o, "-D NN_HALF=3 -D TOC=8") == 0);
+    ctx.half_math = 1;
+    o = nn_build_options(&ctx, 1u << NN_R_W, NULL, buf, sizeof(buf));
+    CHECK(o && strcmp(o, "-D NN_HALF=4 -D NN_HALF_MATH=1") == 0);
+}
+
 /* The float32 model and its fp16 conversion, default and forced Convs;
  * or, when $KILN_PRECISION_MODEL is set, only that network. */
 int main(void)
@@ -336,6 +357,7 @@ int main(void)
     static const char *const algos[] = { "auto", "direct", "winograd2", "gemm" };
     char f32[4096], f16[4096];
 
+    test_build_options();
     snprintf(f32, sizeof(f32), "%s/rsu.onnx", dir);
     snprintf(f16, sizeof(f16), "%s/rsu-fp16.onnx", dir);
     if (getenv("KILN_PRECISION_MODEL") && *getenv("KILN_PRECISION_MODEL")) {
