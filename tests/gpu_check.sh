@@ -14,7 +14,8 @@
 #   5. segment precision fp16 (half storage, half Conv products with
 #      cl_khr_fp16) against fp32: test_precision's parity printout (mask
 #      IoU, mean |d|) on its U^2-Net-shaped graphs and on U^2-Net-p 320,
-#      and the network's median time and arena at fp32 and fp16.
+#      and the network's median time and arena at fp32 and fp16 (three
+#      interleaved rounds).
 # The segmentation checks need the exported model: models are looked for
 # in $GPU_MODELS (default BUILD_DIR/bench-models, as tests/bench/bench_lib.sh
 # exports them; carry build/bench-models/u2netp-320 to the GPU machine).
@@ -80,11 +81,14 @@ if [ -f "$m" ]; then
     step "segment precision fp16 against fp32 (U^2-Net-p 320)"
     KILN_PRECISION_MODEL=$m KILN_PRECISION_SIZE=320 timeout 60 "$build/tests/test_precision" 2>&1 |
         tail -n 2 | tee -a "$logs/summary.txt"
-    for p in fp32 fp16; do
-        printf 'u2netp-320 %s ' "$p" | tee -a "$logs/summary.txt"
-        timeout 60 "$build/kiln" model-info "$m" --run 20 --precision $p 2>&1 |
-            grep -E '^(precision|run median_ms=)' | tr '\n' ' ' | tee -a "$logs/summary.txt"
-        echo | tee -a "$logs/summary.txt"
+    # interleaved rounds: compare the medians, not one run
+    for r in 1 2 3; do
+        for p in fp32 fp16; do
+            printf 'u2netp-320 round %s %s ' "$r" "$p" | tee -a "$logs/summary.txt"
+            timeout 40 "$build/kiln" model-info "$m" --run 10 --precision $p 2>&1 |
+                grep -E '^(precision|run median_ms=)' | tr '\n' ' ' | tee -a "$logs/summary.txt"
+            echo | tee -a "$logs/summary.txt"
+        done
     done
     step "batch throughput, one and two items in flight"
     BATCH_BENCH_IMAGES=24 BATCH_BENCH_ROUNDS=1 BATCH_BENCH_MODEL=$m \
