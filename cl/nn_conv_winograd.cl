@@ -27,10 +27,10 @@
  * Build options: -D WM=2|4 (m), -D NT=2|4|8|16 (tiles per work-item of
  * the transforms), and for wino_gemm -D TOC, NV, VW.
  *
- * Storage (NN_HALF, cl/nn_common.cl): wino_input's x and wino_output's b,
- * res and y may be half; U (the transformed weights), V and M stay
- * float32 (the transform of half weights is not half-exact, and V and M
- * are scratch, not arena). */
+ * Storage (NN_HALF, cl/nn_common.cl): wino_input's x, wino_gemm's U
+ * (the transformed weights, role w: transformed in float at upload, then
+ * rounded to half) and wino_output's b, res and y may be half; V and M
+ * (scratch, not arena) stay float32, and so do the sums. */
 
 #include "nn_opcodes.h"
 #include "nn_common.cl"
@@ -182,14 +182,23 @@ typedef CAT(float, VW) vec;
 #define TP (NV * VW)
 
 /* global (OCpad / TOC, Ppad / TP, A2). */
-__kernel void wino_gemm(__global const float *u, uint u_off, __global const float *v, uint v_off,
+/* U's storage: half or float (role w). */
+#if (NN_HALF >> NN_R_W) & 1
+#define UT half
+#define U1(p) vload_half(0, (p))
+#else
+#define UT float
+#define U1(p) (*(p))
+#endif
+
+__kernel void wino_gemm(__global const UT *u, uint u_off, __global const float *v, uint v_off,
                         __global float *m, uint m_off, int C, int OCpad, int Ppad)
 {
     const int ocb = get_global_id(0), pt = get_global_id(1), a = get_global_id(2);
 
     if (ocb * TOC >= OCpad || pt * TP >= Ppad || a >= A2)
         return;
-    __global const float *up = u + u_off + ((size_t)a * OCpad + (size_t)ocb * TOC) * C;
+    __global const UT *up = u + u_off + ((size_t)a * OCpad + (size_t)ocb * TOC) * C;
     __global const float *vp = v + v_off + (size_t)a * C * Ppad + (size_t)pt * TP;
     vec acc[TOC][NV];
 
@@ -205,7 +214,7 @@ __kernel void wino_gemm(__global const float *u, uint u_off, __global const floa
             xv[k] = VLOAD(vp + k * VW);
 #pragma unroll
         for (int j = 0; j < TOC; j++) {
-            const vec wv = (vec)(up[j]);
+            const vec wv = (vec)(U1(up + j));
 #pragma unroll
             for (int k = 0; k < NV; k++)
                 acc[j][k] = fma(wv, xv[k], acc[j][k]);

@@ -17,8 +17,8 @@
  * the sigmoid mask, bounded below (IOU_MIN, MEAN_MAX, set from measured
  * values with margin, see the printout).  The fp16 run must really be
  * fp16: the model reports fp16 with half-stored tensors, its arena is at
- * most 0.55 of the fp32 arena (GEMM: smaller) and its weights fewer
- * bytes, and its mask
+ * most 0.55 of the fp32 arena and its weights of fp32's (GEMM: smaller),
+ * and its mask
  * differs from the fp32 mask.  auto resolves to fp16 only for the fp16
  * model on a device with cl_khr_fp16.  Every model is released and the
  * device closes with an empty pool. */
@@ -36,9 +36,10 @@
 #include "testutil.h"
 
 #define SIDE 64
-/* Measured on POCL (half storage, float arithmetic), every algorithm:
- * IoU 0.9994-1 (one pixel of 4096 at most), mean |d| 4e-5 to 1.1e-4,
- * max |d| <= 4.2e-4.  The bounds leave about 10x. */
+/* Measured on POCL (half storage; float arithmetic, or emulated half
+ * products), every algorithm: IoU 0.9992-1 (three pixels of 4096 at
+ * most), mean |d| 4e-6 to 1.2e-4, max |d| <= 4.6e-4.  The bounds leave
+ * about 10x. */
 #define IOU_MIN 0.99
 #define MEAN_MAX 1e-3
 #define EXT_IOU_MIN 0.98
@@ -282,11 +283,13 @@ static void compare(const char *path, const char *what, const char *algo, int mo
     CHECK(f16.arena_bytes_fp32 == f32.arena_bytes);
     /* every Conv forced to GEMM keeps its input and output float32: the
        arena shrinks only by what lies between (Resize, pool outputs) */
-    if (strcmp(algo, "gemm") == 0)
+    if (strcmp(algo, "gemm") == 0) {
         CHECK(f16.arena_bytes < f32.arena_bytes);
-    else
+        CHECK(f16.weight_bytes < f32.weight_bytes);
+    } else {
         CHECK(f16.arena_bytes * 100 <= f32.arena_bytes * 55);
-    CHECK(f16.weight_bytes < f32.weight_bytes);
+        CHECK(f16.weight_bytes * 100 <= f32.weight_bytes * 55);
+    }
     CHECK(worst > 0.0);
     /* auto: fp16 only for a published fp16 model on a half device */
     CHECK(fauto.precision == (model_half && dev->info.fp16 ? NN_PRECISION_FP16

@@ -238,9 +238,9 @@ const job_key job_keys[] = {
              "an fp16 model's weights are widened), fp16 (activations between nodes "
              "and weights stored as half: about half the arena and weight memory; "
              "sums stay float, products run in half on devices with cl_khr_fp16; "
-             "the network's input and output, GEMM convolutions and Winograd's "
-             "transformed weights stay float32), auto (fp16 for a published fp16 "
-             "model on a device with cl_khr_fp16, else fp32).",
+             "the network's input and output and GEMM convolutions stay float32), "
+             "auto (fp16 for a published fp16 model on a device with cl_khr_fp16, "
+             "else fp32).",
       FIELD(segment.precision) },
     /* [refine] */
     { .section = "refine", .name = "enabled", .type = JOB_KEY_BOOL,

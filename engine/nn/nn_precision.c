@@ -82,11 +82,9 @@ size_t nn_precision_apply(kiln_graph *g, const unsigned char *conv_algo, nn_prec
             continue;
         if (algo == NN_CONV_ALGO_GEMM) {
             keep_float(g, n->inputs[0]);
+            keep_float(g, n->inputs[1]);
             keep_float(g, n->outputs[0]);
         }
-        if (algo == NN_CONV_ALGO_GEMM || algo == NN_CONV_ALGO_WINO2 ||
-            algo == NN_CONV_ALGO_WINO4)
-            keep_float(g, n->inputs[1]);
     }
     for (size_t t = 0; t < g->ntensors; t++)
         count += (size_t)g->tensors[t].half_stored;

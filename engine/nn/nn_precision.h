@@ -15,8 +15,9 @@
  *       final Sigmoid writes its float result unrounded);
  *     - the input, weights and output of a GEMM Conv (CLBlast's sgemm
  *       reads and writes float32; half GEMM needs cl_khr_fp16);
- *     - Winograd's transformed weights (the transform of half weights is
- *       not half-exact) and every Conv scratch (V, M, im2col columns);
+ *     - every Conv scratch (Winograd's V and M, im2col columns);
+ *       Winograd's weights are transformed in float at upload and the
+ *       transform stored as half;
  *     - reductions: sums of Conv taps, pooling averages, resize taps.
  * auto: fp16 on a device with cl_khr_fp16 when the model is a published
  *   fp16 model (most of its weight elements are FLOAT16 in the file: its
