@@ -16,10 +16,14 @@
 #include "nn_precision.h"
 #include "nn_tune.h"
 #include "onnx_load.h"
+#include "parallel_for.h"
 #include "phase_time.h"
 #include "pool.h"
 #include "resident.h"
 #include "status.h"
+
+/* The most threads that pack one model's weights. */
+#define WEIGHT_PACK_WORKERS 8
 
 #define NN_WEIGHT_ALIGN 64          /* bytes: 64-byte aligned constants */
 
@@ -197,6 +201,90 @@ static void weight_write(nn_model *m, size_t t, int packed, size_t count, float 
     }
 }
 
+/* The weight packing of a model, shared by the workers that pack its
+ * tensors (largest first) into the mapped weight buffer. */
+typedef struct weight_pack_job {
+    nn_model *m;
+    const int *packed;
+    const size_t *at, *count;
+    size_t *order;              /* tensor indices, largest first */
+    float *tmp;                 /* `most` floats per worker */
+    size_t most;
+    unsigned char *host;
+} weight_pack_job;
+
+/* Bytes tensor t takes in the weight buffer, alignment included. */
+static size_t weight_region(const kiln_graph *g, size_t t, size_t count)
+{
+    size_t n = count * graph_tensor_storage_size(&g->tensors[t]);
+    return (n + NN_WEIGHT_ALIGN - 1) / NN_WEIGHT_ALIGN * NN_WEIGHT_ALIGN;
+}
+
+/* One piece of the packing: the i-th largest tensor, its region zeroed
+ * (alignment padding included) and written. */
+static void weight_pack_piece(void *ctx, size_t i, unsigned worker)
+{
+    const weight_pack_job *j = ctx;
+    size_t t = j->order[i];
+    unsigned char *dst = j->host + j->at[t];
+
+    memset(dst, 0, weight_region(j->m->g, t, j->count[t]));
+    weight_write(j->m, t, j->packed[t], j->count[t], j->tmp ? j->tmp + worker * j->most : NULL,
+                 dst);
+}
+
+/* A tensor of the packing and its bytes, for ordering the pieces. */
+typedef struct weight_piece {
+    size_t bytes;
+    size_t t;
+} weight_piece;
+
+/* Orders pieces by their bytes, largest first, then by index (qsort). */
+static int weight_larger_first(const void *a, const void *b)
+{
+    const weight_piece *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Zeroes and writes every placed tensor (at[t] != SIZE_MAX) into host,
+ * on up to WEIGHT_PACK_WORKERS cores (tmp: `most` floats for each of
+ * parallel_for_workers(ntensors, WEIGHT_PACK_WORKERS) workers).
+ * Without host memory for the order, packs them in index order on this
+ * thread alone. */
+static void weights_write_all(nn_model *m, const int *packed, const size_t *at,
+                              const size_t *count, float *tmp, size_t most, unsigned char *host)
+{
+    const kiln_graph *g = m->g;
+    weight_pack_job job = { m, packed, at, count, NULL, tmp, most, host };
+    weight_piece *pieces = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*pieces));
+    size_t n = 0;
+
+    if (pieces)
+        job.order = kiln_malloc((g->ntensors ? g->ntensors : 1) * sizeof(*job.order));
+    if (!job.order) {
+        kiln_free(pieces);
+        for (size_t t = 0; t < g->ntensors; t++)
+            if (at[t] != SIZE_MAX) {
+                memset(host + at[t], 0, weight_region(g, t, count[t]));
+                weight_write(m, t, packed[t], count[t], tmp, host + at[t]);
+            }
+        return;
+    }
+    for (size_t t = 0; t < g->ntensors; t++)
+        if (at[t] != SIZE_MAX) {
+            pieces[n].bytes = weight_region(g, t, count[t]);
+            pieces[n++].t = t;
+        }
+    qsort(pieces, n, sizeof(*pieces), weight_larger_first);
+    for (size_t i = 0; i < n; i++)
+        job.order[i] = pieces[i].t;
+    kiln_free(pieces);
+    parallel_for(n, WEIGHT_PACK_WORKERS, weight_pack_piece, &job);
+    kiln_free(job.order);
+}
+
 /* Lays out, packs and uploads every constant runtime nodes read, each in
  * its storage (float32, or half: graph_tensor.half_stored); then drops
  * their host copies.  A weight both packed for a Conv and read plainly
@@ -245,7 +333,8 @@ static kiln_status model_upload_weights(nn_model *m)
         st = kiln_fail(KILN_E_LIMIT, "%s: %zu weight bytes exceed 2^32 floats", m->path, total);
         goto out_free;
     }
-    if (most && !(tmp = kiln_malloc(most * sizeof(*tmp)))) {
+    if (most && !(tmp = kiln_malloc(most * parallel_for_workers(g->ntensors, WEIGHT_PACK_WORKERS) *
+                                    sizeof(*tmp)))) {
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory packing half weights", m->path);
         goto out_free;
     }
@@ -261,10 +350,7 @@ static kiln_status model_upload_weights(nn_model *m)
                               "mapping the model weights");
     if (st != KILN_OK)
         goto out_free;
-    memset(host, 0, total);
-    for (size_t t = 0; t < g->ntensors; t++)
-        if (at[t] != SIZE_MAX)
-            weight_write(m, t, packed[t], count[t], tmp, host + at[t]);
+    weights_write_all(m, packed, at, count, tmp, most, host);
     kiln_phase_lap(KILN_PHASE_WEIGHT_PACK, &t0);
     st = dev_buffer_unmap(m->dev, m->weights->mem, host, "uploading model weights");
     kiln_phase_lap(KILN_PHASE_WEIGHT_UPLOAD, &t0);
