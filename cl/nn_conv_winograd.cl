@@ -22,7 +22,8 @@
  *                work-item.
  *
  * The host runs the three over bands of tile rows, so that V and M of a
- * band stay in cache.
+ * band stay in cache.  A fourth kernel, wino_fused (below), does all
+ * three per block of tiles without V and M in global memory.
  *
  * Build options: -D WM=2|4 (m), -D NT=2|4|8|16 (tiles per work-item of
  * the transforms), and for wino_gemm -D TOC, NV, VW.
@@ -310,6 +311,234 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
         } else {
             for (int k = 0; k < n; k++)
                 NN_ST(NN_R_Y, y, yp + (uint)k, vals[k]);
+        }
+    }
+}
+
+/* The fused kernel: input transform, product and output transform of one
+ * block of tiles in one work-group, V and M kept in the work-item's
+ * private arrays (on a CPU: cache), never written to global memory.
+ * (Not __local memory: under POCL 3.1 the kernel's __local buffers were
+ * corrupted once another kernel had run with a larger work-group.)
+ *
+ * A work-group (one work-item) owns FNV tile rows x NT tiles of a row
+ * (lanes of a tvec) and FOCB output channels: global (ceil(tiles_x /
+ * NT), ceil(tiles_y / FNV), ceil(OC / FOCB)).  Over chunks of FCK input
+ * channels it transforms the chunk's input tiles into vl[a][c][tile],
+ * then adds the chunk's product into ml[a][o][tile], FTOC channels x FNV
+ * vectors in registers per step; after the last chunk it transforms ml
+ * into the outputs, with the bias / activation / residual / half_out
+ * epilogue of wino_output.  U is packed as for wino_gemm with TOC = FTOC
+ * ([a][OCpad/FTOC][C][FTOC]).
+ *
+ * Build options: -D WM, NT as above; -D FNV, FTOC, FCK, FOCB (FOCB a
+ * multiple of FTOC). */
+#ifndef FNV
+#define FNV 2
+#endif
+#ifndef FTOC
+#define FTOC 6
+#endif
+#ifndef FCK
+#define FCK 32
+#endif
+#ifndef FOCB
+#define FOCB 48
+#endif
+#define FTP (FNV * NT)
+
+/* Transforms input channel c's tiles of tile rows ty0 .. ty0 + FNV - 1
+ * (strip from tile column tx0) into dst[a * FCK * FTP + v * NT + lane]. */
+static inline void fused_input(__global const float *xc, int H, int W, int py, int px,
+                               int tx0, int ty0, float *dst)
+{
+    const int ix0 = tx0 * WM - px;
+    const int inner = ix0 >= 0 && ix0 + SPAN <= W;
+
+    for (int v = 0; v < FNV; v++) {
+        const int iy0 = (ty0 + v) * WM - py;
+        tvec d[ALPHA][ALPHA], r[ALPHA][ALPHA];
+#pragma unroll
+        for (int i = 0; i < ALPHA; i++) {
+            const int iy = iy0 + i;
+            float buf[SPAN];
+            if (iy < 0 || iy >= H) {
+#pragma unroll
+                for (int k = 0; k < SPAN; k++)
+                    buf[k] = 0.0f;
+            } else if (inner) {
+                __global const float *row = xc + (size_t)iy * W + ix0;
+#pragma unroll
+                for (int k = 0; k < SPAN; k++)
+                    buf[k] = row[k];
+            } else {
+                __global const float *row = xc + (size_t)iy * W;
+#pragma unroll
+                for (int k = 0; k < SPAN; k++) {
+                    const int ix = ix0 + k;
+                    buf[k] = ix >= 0 && ix < W ? row[ix] : 0.0f;
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < ALPHA; j++) {
+                tvec_lanes u;
+#pragma unroll
+                for (int l = 0; l < NT; l++)
+                    u.f[l] = buf[l * WM + j];
+                d[i][j] = u.v;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < ALPHA; i++)
+            wino_bt(d[i], r[i]);
+#pragma unroll
+        for (int j = 0; j < ALPHA; j++) {
+            tvec col[ALPHA], t[ALPHA];
+#pragma unroll
+            for (int i = 0; i < ALPHA; i++)
+                col[i] = r[i][j];
+            wino_bt(col, t);
+#pragma unroll
+            for (int i = 0; i < ALPHA; i++)
+                TSTORE(t[i], dst + (i * ALPHA + j) * FCK * FTP + v * NT);
+        }
+    }
+}
+
+__kernel void wino_fused(__global const float *x, uint x_off, __global const float *u,
+                         uint u_off, __global const float *b, uint b_off, int has_bias,
+                         __global const float *res, uint res_off, int has_res,
+                         __global float *y, uint y_off, int C, int H, int W, int py, int px,
+                         int OC, int OCpad, int OH, int OW, int act, int half_out)
+{
+    float vl[A2 * FCK * FTP];
+    float ml[A2 * FOCB * FTP];
+    const int tiles_x = (OW + WM - 1) / WM, tiles_y = (OH + WM - 1) / WM;
+    const int tx0 = get_global_id(0) * NT, ty0 = get_global_id(1) * FNV;
+    const int ob = get_global_id(2) * FOCB;
+    const int nblk = min(FOCB, OCpad - ob) / FTOC;
+
+    if (tx0 >= tiles_x || ty0 >= tiles_y || ob >= OC)
+        return;
+    for (int c0 = 0; c0 < C; c0 += FCK) {
+        const int ck = min(FCK, C - c0);
+        for (int c = 0; c < ck; c++)
+            fused_input(x + x_off + (size_t)(c0 + c) * H * W, H, W, py, px, tx0, ty0,
+                        vl + c * FTP);
+        for (int a = 0; a < A2; a++) {
+            const float *va = vl + a * FCK * FTP;
+            for (int k = 0; k < nblk; k++) {
+                __global const float *up =
+                    u + u_off +
+                    (((size_t)a * (OCpad / FTOC) + ob / FTOC + k) * C + c0) * FTOC;
+                float *ma = ml + (a * FOCB + k * FTOC) * FTP;
+                tvec acc[FTOC][FNV];
+                if (c0 == 0) {
+#pragma unroll
+                    for (int j = 0; j < FTOC; j++)
+#pragma unroll
+                        for (int v = 0; v < FNV; v++)
+                            acc[j][v] = (tvec)(0.0f);
+                } else {
+#pragma unroll
+                    for (int j = 0; j < FTOC; j++)
+#pragma unroll
+                        for (int v = 0; v < FNV; v++)
+                            acc[j][v] = TLOAD(ma + j * FTP + v * NT);
+                }
+                for (int c = 0; c < ck; c++, up += FTOC) {
+                    tvec xv[FNV];
+#pragma unroll
+                    for (int v = 0; v < FNV; v++)
+                        xv[v] = TLOAD(va + c * FTP + v * NT);
+#pragma unroll
+                    for (int j = 0; j < FTOC; j++) {
+                        const tvec wv = (tvec)(up[j]);
+#pragma unroll
+                        for (int v = 0; v < FNV; v++)
+                            acc[j][v] = fma(wv, xv[v], acc[j][v]);
+                    }
+                }
+#pragma unroll
+                for (int j = 0; j < FTOC; j++)
+#pragma unroll
+                    for (int v = 0; v < FNV; v++)
+                        TSTORE(acc[j][v], ma + j * FTP + v * NT);
+            }
+        }
+    }
+
+    const int ox0 = tx0 * WM, n = min(NT * WM, OW - ox0);
+    const int oend = min(ob + FOCB, OC);
+    for (int o = ob; o < oend; o++) {
+        const tvec bias = (tvec)(has_bias ? b[b_off + o] : 0.0f);
+        for (int v = 0; v < FNV; v++) {
+            const int ty = ty0 + v;
+            if (ty >= tiles_y)
+                break;
+            const float *mp = ml + (o - ob) * FTP + v * NT;
+            tvec t[ALPHA][WM], out[WM][WM];
+#pragma unroll
+            for (int i = 0; i < ALPHA; i++) {
+                tvec row[ALPHA];
+#pragma unroll
+                for (int j = 0; j < ALPHA; j++)
+                    row[j] = TLOAD(mp + (i * ALPHA + j) * FOCB * FTP);
+                wino_at(row, t[i]);
+            }
+#pragma unroll
+            for (int j = 0; j < WM; j++) {
+                tvec col[ALPHA], oj[WM];
+#pragma unroll
+                for (int i = 0; i < ALPHA; i++)
+                    col[i] = t[i][j];
+                wino_at(col, oj);
+#pragma unroll
+                for (int i = 0; i < WM; i++) {
+                    tvec r = oj[i] + bias;
+                    if (act == NN_ACT_RELU)
+                        r = fmax(r, (tvec)(0.0f));
+                    else if (act == NN_ACT_SIGMOID)
+                        r = (tvec)(1.0f) / ((tvec)(1.0f) + exp(-r));
+                    out[i][j] = r;
+                }
+            }
+#pragma unroll
+            for (int i = 0; i < WM; i++) {
+                const int oy = ty * WM + i;
+                if (oy >= OH)
+                    break;
+                const size_t at = ((size_t)o * OH + oy) * OW + ox0;
+                float vals[NT * WM];
+#pragma unroll
+                for (int j = 0; j < WM; j++) {
+                    tvec_lanes q;
+                    q.v = out[i][j];
+#pragma unroll
+                    for (int l = 0; l < NT; l++)
+                        vals[l * WM + j] = q.f[l];
+                }
+                if (has_res) {
+                    for (int k = 0; k < n; k++)
+                        vals[k] += res[res_off + at + k];
+                }
+                if (half_out) {
+                    for (int k = 0; k < n; k++) {
+                        ushort h;
+                        vstore_half_rte(vals[k], 0, (__private half *)&h);
+                        vals[k] = vload_half(0, (const __private half *)&h);
+                    }
+                }
+                __global float *yp = y + y_off + at;
+                if (n == NT * WM) {
+#pragma unroll
+                    for (int k = 0; k < NT * WM; k++)
+                        yp[k] = vals[k];
+                } else {
+                    for (int k = 0; k < n; k++)
+                        yp[k] = vals[k];
+                }
+            }
         }
     }
 }

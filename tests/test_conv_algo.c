@@ -1,17 +1,19 @@
 /* Tests of the Conv algorithms (engine/nn/nn_conv.c, nn_conv_winograd.c,
- * nn_conv_gemm.c): each algorithm that fits a case (tiled, Winograd F(2,3)
- * and F(4,3), CLBlast GEMM) against the host reference graph_eval_conv
+ * nn_conv_wino_fused.c, nn_conv_gemm.c): each algorithm that fits a case
+ * (tiled, Winograd F(2,3) and F(4,3) in three kernels, F(4,3) fused,
+ * CLBlast GEMM, narrow), one after another in one process, against the host reference graph_eval_conv
  * (double accumulation), on odd sizes, pads 0 / 1 / asymmetric, 1, 3
  * and 64+ channels, with and without bias, no activation / relu /
  * sigmoid, a FLOAT16 output, a residual input (inputs[3], added after
  * the activation), a U^2-Net layer shape, and an image that the Winograd
- * path runs in several bands of tile rows; the per-node choice
+ * path runs in several bands of tile rows (the fused kernel: several
+ * chunks of input channels and blocks of output channels); the per-node choice
  * (forced, recorded, default); the tuning file's per-shape records; and
  * that every pool buffer is released.
  *
  * Tolerance, relative to the output's scale m = max |want|:
  *   tiled, GEMM, F(2,3): |d| <= 1e-5 * (1 + m) + 1e-4 * |want|
- *   F(4,3):              |d| <= 1e-4 * (1 + m) + 1e-4 * |want|
+ *   F(4,3), fused F(4,3): |d| <= 1e-4 * (1 + m) + 1e-4 * |want|
  *   (FLOAT16 outputs: 1e-3 * |want| more, the neighbouring half).
  * The largest error of each algorithm is printed. */
 #include <math.h>
@@ -155,7 +157,7 @@ static double run_algo(kiln_device *dev, const conv_graph *cg, const conv_case *
     float *packed = test_xmalloc(np, sizeof(float)), *got = test_xmalloc(ny, sizeof(float));
     nn_place places[5];
     double worst = 0.0, scale = 0.0;
-    const double tol = algo == NN_CONV_ALGO_WINO4 ? 1e-4 : 1e-5;
+    const double tol = algo == NN_CONV_ALGO_WINO4 || algo == NN_CONV_ALGO_WINO4F ? 1e-4 : 1e-5;
     const double half = cc->out_dtype == GRAPH_DT_FLOAT16 ? 1e-3 : 0.0;
     kiln_status st;
 
@@ -261,7 +263,7 @@ static void test_choose(void)
     CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
           NN_CONV_ALGO_TILED);
     CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
-          NN_CONV_ALGO_WINO4);
+          NN_CONV_ALGO_WINO4F);
     CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
           NN_CONV_ALGO_TILED);
     /* a forced algorithm that does not fit falls back */
@@ -275,6 +277,7 @@ static void test_choose(void)
     CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_DIRECT) ==
           NN_CONV_ALGO_DIRECT);
     CHECK(nn_conv_algo_parse("winograd4", &algo) && algo == NN_CONV_ALGO_WINO4);
+    CHECK(nn_conv_algo_parse("winograd4f", &algo) && algo == NN_CONV_ALGO_WINO4F);
     CHECK(nn_conv_algo_parse("auto", &algo) && algo == NN_CONV_ALGO_AUTO);
     CHECK(!nn_conv_algo_parse("fft", &algo));
     graph_free(a.g);

@@ -5,6 +5,7 @@
 #include "nn_conv_algo.h"
 #include "nn_conv_gemm.h"
 #include "nn_conv_narrow.h"
+#include "nn_conv_wino_fused.h"
 #include "nn_conv_winograd.h"
 #include "nn_ops.h"
 #include "status.h"
@@ -13,6 +14,7 @@ static const char *const algo_names[NN_CONV_ALGOS] = {
     [NN_CONV_ALGO_DIRECT] = "direct", [NN_CONV_ALGO_TILED] = "tiled",
     [NN_CONV_ALGO_WINO2] = "winograd2", [NN_CONV_ALGO_WINO4] = "winograd4",
     [NN_CONV_ALGO_GEMM] = "gemm", [NN_CONV_ALGO_NARROW] = "narrow",
+    [NN_CONV_ALGO_WINO4F] = "winograd4f",
 };
 
 /* The algorithm's name (see nn_conv_algo.h). */
@@ -61,6 +63,7 @@ int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo)
         return nn_conv_tiled_fits(g, n);
     case NN_CONV_ALGO_WINO2:
     case NN_CONV_ALGO_WINO4:
+    case NN_CONV_ALGO_WINO4F:
         return nn_conv_winograd_fits(g, n);
     case NN_CONV_ALGO_GEMM:
         return nn_conv_gemm_fits(g, n);
@@ -86,29 +89,25 @@ void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape 
     };
 }
 
-/* The default for an untuned shape (see nn_conv_algo.h): Winograd F(4,3)
- * for 3x3 stride-1 dilation-1 convs of at least 32 output channels and
- * either at least 64 input channels on outputs of 16x16 or more, or at
- * least 32 on 40x40 or more; the tiled kernel otherwise.  Measured with
- * kiln tune --model on U^2-Net-p at 320 and IS-Net at 1024 under POCL on
- * a 2-core AVX-512 EPYC (shared with other work, so ratios only), F(4,3)
- * time / tiled time: 0.05-0.5 from 128 input channels at 16x16 to
- * 128x128 (0.09 on 512->256 at 16x16 and 32x32, where the tiled kernel's
- * one vector per row starves it), 0.3-0.8 for 64->32..128 at 16x16 to
- * 512x512, 0.4-0.9 for 32->32..64 from 40x40; but 1.2-2.9 for 32->32..64
- * at 10x10 to 32x32, 1.6 for 64->64 at 10x10, 0.7-3.5 with 16 output
- * channels (the transforms cost about what the smaller product saves)
- * and 1.6-9 with one.  F(2,3) beat F(4,3) on few shapes; CLBlast's GEMM
- * ran at 1-5 GFLOP/s there (10-20x slower than tiled) and is left to the
- * tuning. */
+/* The default for an untuned shape (see nn_conv_algo.h): the fused
+ * Winograd F(4,3) kernel for 3x3 stride-1 dilation-1 convs of more than
+ * 4 output channels on outputs of 16x16 or more; the tiled kernel
+ * otherwise.  Measured with kiln tune --model on U^2-Net-p at 320 under
+ * POCL on a 2-core AVX2 EPYC (shared with other work, so ratios only),
+ * fused F(4,3) time / tiled time: 0.3-0.55 from 20x20 to 320x320 on
+ * every channel count of the network (16 -> 16, 32 -> 16, 64 -> 16,
+ * 32 -> 64, 64 -> 64, 128 -> 64), 0.78 on 3 -> 64 at 320x320, but
+ * 0.9-1.5 at 10x10 and 1.3-2 with one output channel (where the narrow
+ * kernel wins).  The three-kernel F(4,3) took 1.5-2.5x the fused time on
+ * the same shapes, F(2,3) more, and CLBlast's GEMM ran at 1-5 GFLOP/s
+ * (10-20x slower than tiled); they are left to the tuning. */
 int nn_conv_algo_default(const nn_conv_shape *s)
 {
     int wino = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == 1 && s->dx == 1;
     long pixels = (long)s->oh * s->ow;
 
-    if (wino && s->oc >= 32 &&
-        ((s->c >= 64 && pixels >= 256) || (s->c >= 32 && pixels >= 1600)))
-        return NN_CONV_ALGO_WINO4;
+    if (wino && s->oc > 4 && pixels >= 256)
+        return NN_CONV_ALGO_WINO4F;
     return NN_CONV_ALGO_TILED;
 }
 
@@ -136,7 +135,8 @@ int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_
 /* Whether the algorithm packs its weights (see nn_conv_algo.h). */
 int nn_conv_algo_packs(int algo)
 {
-    return algo == NN_CONV_ALGO_TILED || algo == NN_CONV_ALGO_WINO2 || algo == NN_CONV_ALGO_WINO4;
+    return algo == NN_CONV_ALGO_TILED || algo == NN_CONV_ALGO_WINO2 || algo == NN_CONV_ALGO_WINO4 ||
+           algo == NN_CONV_ALGO_WINO4F;
 }
 
 /* Packed weight floats (see nn_conv_algo.h). */
@@ -150,6 +150,8 @@ size_t nn_conv_algo_packed_elements(const kiln_graph *g, const graph_node *n, in
         return nn_conv_winograd_packed_elements(g, n, 2, t);
     case NN_CONV_ALGO_WINO4:
         return nn_conv_winograd_packed_elements(g, n, 4, t);
+    case NN_CONV_ALGO_WINO4F:
+        return nn_conv_wino_fused_packed_elements(g, n);
     default:
         return (size_t)graph_tensor_elements(&g->tensors[n->inputs[1]]);
     }
@@ -170,6 +172,9 @@ void nn_conv_algo_pack(const kiln_graph *g, const graph_node *n, int algo,
         break;
     case NN_CONV_ALGO_WINO4:
         nn_conv_winograd_pack(g, n, 4, t, dst);
+        break;
+    case NN_CONV_ALGO_WINO4F:
+        nn_conv_wino_fused_pack(g, n, dst);
         break;
     default:
         memcpy(dst, w->f32, (size_t)graph_tensor_elements(w) * sizeof(float));
@@ -203,6 +208,8 @@ kiln_status nn_conv_algo_launch(const nn_launch *ctx, const graph_node *n, int a
         return nn_launch_conv_winograd(ctx, n, 2);
     case NN_CONV_ALGO_WINO4:
         return nn_launch_conv_winograd(ctx, n, 4);
+    case NN_CONV_ALGO_WINO4F:
+        return nn_launch_conv_wino_fused(ctx, n);
     case NN_CONV_ALGO_GEMM:
         return nn_launch_conv_gemm(ctx, n);
     case NN_CONV_ALGO_NARROW:

@@ -25,6 +25,7 @@ enum {
     NN_CONV_ALGO_WINO4,        /* Winograd F(4,3) */
     NN_CONV_ALGO_GEMM,         /* im2col (1x1: none) + CLBlast (nn_conv_gemm.h) */
     NN_CONV_ALGO_NARROW,       /* few output channels, plain OIHW (nn_conv_narrow.h) */
+    NN_CONV_ALGO_WINO4F,       /* Winograd F(4,3) in one kernel (nn_conv_wino_fused.h) */
     NN_CONV_ALGOS
 };
 
@@ -32,7 +33,7 @@ enum {
 #define NN_CONV_ALGO_AUTO (-1)
 
 /* The name of an algorithm ("direct", "tiled", "winograd2", "winograd4",
- * "gemm", "narrow"), or "?" for another value. */
+ * "gemm", "narrow", "winograd4f"), or "?" for another value. */
 const char *nn_conv_algo_name(int algo);
 
 /* Parses a name of nn_conv_algo_name or "auto" (NN_CONV_ALGO_AUTO) into

@@ -106,20 +106,19 @@ size_t nn_conv_winograd_packed_elements(const kiln_graph *g, const graph_node *n
 
 /* U = G g G^T per (oc, c), packed [a][OCpad/toc][C][toc] (see
  * nn_conv_winograd.h). */
-void nn_conv_winograd_pack(const kiln_graph *g, const graph_node *n, int m,
-                           const nn_conv_tuning *t, float *dst)
+void nn_conv_winograd_pack_toc(const kiln_graph *g, const graph_node *n, int m, int toc,
+                               float *dst)
 {
     const graph_tensor *w = &g->tensors[n->inputs[1]];
-    nn_conv_tile k = nn_conv_winograd_tile(t, w->dims[1], w->dims[0]);
     const double (*gmat)[3] = m == 2 ? g2 : g4;
-    const size_t alpha = (size_t)m + 2, toc = (size_t)k.toc;
-    wino_geom gm;
+    const size_t alpha = (size_t)m + 2, tc = (size_t)toc, a2 = alpha * alpha;
+    const size_t oc_n = (size_t)w->dims[0], c_n = (size_t)w->dims[1];
+    const size_t ocpad = (oc_n + tc - 1) / tc * tc;
 
-    wino_geometry(g, n, m, &k, &gm);
-    memset(dst, 0, gm.a2 * gm.ocpad * gm.c * sizeof(float));
-    for (size_t o = 0; o < gm.oc; o++)
-        for (size_t c = 0; c < gm.c; c++) {
-            const float *f = w->f32 + (o * gm.c + c) * 9;
+    memset(dst, 0, a2 * ocpad * c_n * sizeof(float));
+    for (size_t o = 0; o < oc_n; o++)
+        for (size_t c = 0; c < c_n; c++) {
+            const float *f = w->f32 + (o * c_n + c) * 9;
             double tmp[6][3];
             for (size_t i = 0; i < alpha; i++)
                 for (size_t j = 0; j < 3; j++)
@@ -129,10 +128,20 @@ void nn_conv_winograd_pack(const kiln_graph *g, const graph_node *n, int m,
                     double u = tmp[i][0] * gmat[j][0] + tmp[i][1] * gmat[j][1] +
                                tmp[i][2] * gmat[j][2];
                     size_t a = i * alpha + j;
-                    size_t at = ((a * (gm.ocpad / toc) + o / toc) * gm.c + c) * toc + o % toc;
+                    size_t at = ((a * (ocpad / tc) + o / tc) * c_n + c) * tc + o % tc;
                     dst[at] = (float)u;
                 }
         }
+}
+
+/* Packs for the product's toc of tuning t (see nn_conv_winograd.h). */
+void nn_conv_winograd_pack(const kiln_graph *g, const graph_node *n, int m,
+                           const nn_conv_tuning *t, float *dst)
+{
+    const graph_tensor *w = &g->tensors[n->inputs[1]];
+    nn_conv_tile k = nn_conv_winograd_tile(t, w->dims[1], w->dims[0]);
+
+    nn_conv_winograd_pack_toc(g, n, m, k.toc, dst);
 }
 
 /* Scratch floats (see nn_conv_winograd.h). */

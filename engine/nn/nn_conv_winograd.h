@@ -43,6 +43,12 @@ size_t nn_conv_winograd_packed_elements(const kiln_graph *g, const graph_node *n
 void nn_conv_winograd_pack(const kiln_graph *g, const graph_node *n, int m,
                            const nn_conv_tuning *t, float *dst);
 
+/* Transforms node n's OIHW weights for m (2 or 4) into dst, packed as
+ * [alpha^2][OCpad/toc][C][toc] with OCpad = OC rounded up to toc
+ * (alpha^2 * OCpad * C floats; padding channels zero). */
+void nn_conv_winograd_pack_toc(const kiln_graph *g, const graph_node *n, int m, int toc,
+                               float *dst);
+
 /* Floats of scratch (V then M) one launch of node n needs. */
 size_t nn_conv_winograd_scratch_floats(const kiln_graph *g, const graph_node *n, int m,
                                        const nn_conv_tuning *t);

@@ -20,7 +20,7 @@
 
 /* The algorithms the search compares, in order of preference on a tie. */
 static const int algos[] = { NN_CONV_ALGO_TILED, NN_CONV_ALGO_WINO2, NN_CONV_ALGO_WINO4,
-                             NN_CONV_ALGO_GEMM, NN_CONV_ALGO_NARROW };
+                             NN_CONV_ALGO_GEMM, NN_CONV_ALGO_NARROW, NN_CONV_ALGO_WINO4F };
 #define NALGOS (sizeof(algos) / sizeof(algos[0]))
 
 /* One shape's timing state: its graph, buffers and launch context. */
