@@ -9,8 +9,8 @@
 # into the build tree (not committed) and reused while export.py and
 # u2net_arch.py are unchanged.  U2-Netp also runs with each conv
 # algorithm forced (KILN_CONV_ALGO: tiled, Winograd F(2,3) and F(4,3),
-# CLBlast GEMM) under the same bound.  Each also runs at segment
-# precision fp16 against fp32 (tests/test_precision with
+# fused F(4,3), CLBlast GEMM) under the same bound.  Each also runs at
+# segment precision fp16 against fp32 (tests/test_precision with
 # KILN_PRECISION_MODEL), printing the mask IoU and mean |d|.  Skipped when
 # PyTorch is not installed.
 . "$TOP_SRCDIR/tests/lib.sh"
@@ -47,7 +47,7 @@ for spec in "u2netp 320 --full" "u2net 320" "isnet 288"; do
     if [ "$1" = u2netp ]; then
         # every conv algorithm forced where it fits keeps the whole model
         # within the same bound (Winograd F(4,3) has the largest error)
-        for algo in tiled winograd2 winograd4 gemm; do
+        for algo in tiled winograd2 winograd4 winograd4f gemm; do
             ok "$1: kiln with every conv $algo matches PyTorch within 1e-4" \
                 env KILN_CONV_ALGO=$algo "$TOP_BUILDDIR/tests/test_onnx_device" --case "$dir" \
                 --atol 1e-4
