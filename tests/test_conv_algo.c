@@ -353,6 +353,10 @@ int main(void)
         { 128, 40, 40, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         /* several bands of tile rows (the last one partial), with residual */
         { 48, 131, 127, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
+        /* the fused Winograd kernel: two blocks of output channels (the
+           second partial) and two chunks of input channels (the second
+           partial), residual */
+        { 40, 19, 23, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_SIGMOID, GRAPH_DT_FLOAT32 },
         /* GEMM-only shapes: 1x1 (plain GEMM), dilated and strided (im2col) */
         { 40, 12, 36, 37, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         { 16, 33, 29, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },

@@ -10,22 +10,36 @@
 #define WINO_SOURCE "nn_conv_winograd.cl"
 #define WINO_M 4   /* F(4,3) */
 
+/* Output channels of one work-group at most: its V and M (36 x 32 x 16
+ * and 36 x 96 x 16 floats, 294 KiB) stay within a core's L2. */
+#define FUSED_OCB_MAX 96
+
 /* The blocking (see nn_conv_wino_fused.h): 8 tiles a vector (one AVX2
  * register) x 2 tile rows, 6 output channels x 2 vectors in registers
  * (12 accumulators of the 16 registers), chunks of 32 input channels,
- * 48 output channels a work-group: V and M of a work-group 184 KiB,
- * within a core's L2.  Measured under POCL on the 2-core EPYC with kiln
- * tune --model (the other blockings tried: 8x2 tiles with 6 x 16 x 24,
- * 6 x 64 x 48 and 6 x 32 x 96; 8x3 with 4 x 16 x 32; 16x1 with 6 x 16 x
- * 24; 8x1 with 12 x 16 x 24): the best or within noise of it on 128 ->
- * 64 at 160x160, 512 -> 512 at 32x32, 64 -> 16 at 160x160 and 16 -> 16
- * at 20x20.  The conv's channel counts do not change it. */
+ * and the output channels (rounded up to 6) in as few work-groups of
+ * equal size as keep each at most FUSED_OCB_MAX, so that the input
+ * transform runs once for the 64 output channels of most U^2-Net convs.
+ * Measured under POCL on the 2-core EPYC with kiln tune --model (noisy,
+ * shared machine; fused time / tiled time): the register blocking beat
+ * 8x2 tiles with 4 channels, 16x1 with 6 and 8x1 with 12 on 128 -> 64 at
+ * 160x160, 512 -> 512 at 32x32 and 64 -> 16 at 160x160; 48 output
+ * channels a work-group gave 0.27-0.28 / 0.14-0.21 / 0.19-0.25 on 128 ->
+ * 64 at 160, 512 -> 512 at 32 and 32 -> 64 at 160, at most 96 (as
+ * here) 0.21 / 0.16-0.25 / 0.18-0.23, at most 192 within the noise of
+ * 96 with twice the memory. */
 nn_wino_fused_block nn_conv_wino_fused_block(int64_t c, int64_t oc)
 {
-    const nn_wino_fused_block k = { 8, 2, 6, 32, 48 };
+    nn_wino_fused_block k = { 8, 2, 6, 32, FUSED_OCB_MAX };
+    int64_t ocpad, groups, per;
 
     (void)c;
-    (void)oc;
+    if (oc < 1)
+        return k;
+    ocpad = (oc + k.toc - 1) / k.toc * k.toc;
+    groups = (ocpad + FUSED_OCB_MAX - 1) / FUSED_OCB_MAX;
+    per = (ocpad + groups - 1) / groups;
+    k.ocb = (int)((per + k.toc - 1) / k.toc * k.toc);
     return k;
 }
 

@@ -25,7 +25,7 @@ typedef struct nn_wino_fused_block {
     int nt, nv, toc, ck, ocb;
 } nn_wino_fused_block;
 
-/* The blocking for a conv of C -> OC. */
+/* The blocking for a conv of C -> OC (ocb depends on OC). */
 nn_wino_fused_block nn_conv_wino_fused_block(int64_t c, int64_t oc);
 
 /* Floats of node n's transformed weights: 36 * OCpad * C with OCpad =
