@@ -323,7 +323,7 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
  *
  * A work-group (one work-item) owns FNV tile rows x NT tiles of a row
  * (lanes of a tvec) and FOCB output channels: global (ceil(tiles_x /
- * NT), ceil(tiles_y / FNV), ceil(OC / FOCB)).  Over chunks of FCK input
+ * NT), ceil(tiles_y / FNV), ceil(OC / FOCB) * DIL^2).  Over chunks of FCK input
  * channels it transforms the chunk's input tiles into vl[a][c][tile],
  * then adds the chunk's product into ml[a][o][tile], FTOC channels x FNV
  * vectors in registers per step; after the last chunk it transforms ml
@@ -331,8 +331,19 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
  * epilogue of wino_output.  U is packed as for wino_gemm with TOC = FTOC
  * ([a][OCpad/FTOC][C][FTOC]).
  *
+ * Dilation DIL (3x3 taps DIL apart, stride 1): the output splits into
+ * DIL x DIL phases (rows ry mod DIL, columns rx mod DIL), each an
+ * undilated 3x3 conv of the input's same phase, so the kernel runs
+ * F(4,3) on each phase's sub-grid: a tile's pixel (i, j) is output pixel
+ * ((ty * WM + i) * DIL + ry, (tx * WM + j) * DIL + rx).  Global dim 2
+ * walks the output-channel blocks x the DIL^2 phases; tiles_x and
+ * tiles_y count the tiles of the largest phase.
+ *
  * Build options: -D WM, NT as above; -D FNV, FTOC, FCK, FOCB (FOCB a
- * multiple of FTOC). */
+ * multiple of FTOC), -D DIL (default 1). */
+#ifndef DIL
+#define DIL 1
+#endif
 #ifndef FNV
 #define FNV 2
 #endif
@@ -348,19 +359,20 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
 #define FTP (FNV * NT)
 
 /* Transforms input channel c's tiles of tile rows ty0 .. ty0 + FNV - 1
- * (strip from tile column tx0) into dst[a * FCK * FTP + v * NT + lane]. */
+ * (strip from tile column tx0) of phase (ry, rx) into dst[a * FCK * FTP
+ * + v * NT + lane]. */
 static inline void fused_input(__global const float *xc, int H, int W, int py, int px,
-                               int tx0, int ty0, float *dst)
+                               int tx0, int ty0, int ry, int rx, float *dst)
 {
-    const int ix0 = tx0 * WM - px;
-    const int inner = ix0 >= 0 && ix0 + SPAN <= W;
+    const int ix0 = tx0 * WM * DIL + rx - px;
+    const int inner = ix0 >= 0 && ix0 + (SPAN - 1) * DIL < W;
 
     for (int v = 0; v < FNV; v++) {
-        const int iy0 = (ty0 + v) * WM - py;
+        const int iy0 = (ty0 + v) * WM * DIL + ry - py;
         tvec d[ALPHA][ALPHA], r[ALPHA][ALPHA];
 #pragma unroll
         for (int i = 0; i < ALPHA; i++) {
-            const int iy = iy0 + i;
+            const int iy = iy0 + i * DIL;
             float buf[SPAN];
             if (iy < 0 || iy >= H) {
 #pragma unroll
@@ -370,12 +382,12 @@ static inline void fused_input(__global const float *xc, int H, int W, int py, i
                 __global const float *row = xc + (size_t)iy * W + ix0;
 #pragma unroll
                 for (int k = 0; k < SPAN; k++)
-                    buf[k] = row[k];
+                    buf[k] = row[k * DIL];
             } else {
                 __global const float *row = xc + (size_t)iy * W;
 #pragma unroll
                 for (int k = 0; k < SPAN; k++) {
-                    const int ix = ix0 + k;
+                    const int ix = ix0 + k * DIL;
                     buf[k] = ix >= 0 && ix < W ? row[ix] : 0.0f;
                 }
             }
@@ -413,9 +425,11 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
 {
     float vl[A2 * FCK * FTP];
     float ml[A2 * FOCB * FTP];
-    const int tiles_x = (OW + WM - 1) / WM, tiles_y = (OH + WM - 1) / WM;
+    const int tiles_x = ((OW + DIL - 1) / DIL + WM - 1) / WM;
+    const int tiles_y = ((OH + DIL - 1) / DIL + WM - 1) / WM;
     const int tx0 = get_global_id(0) * NT, ty0 = get_global_id(1) * FNV;
-    const int ob = get_global_id(2) * FOCB;
+    const int ob = get_global_id(2) / (DIL * DIL) * FOCB;
+    const int phase = get_global_id(2) % (DIL * DIL), ry = phase / DIL, rx = phase % DIL;
     const int nblk = min(FOCB, OCpad - ob) / FTOC;
 
     if (tx0 >= tiles_x || ty0 >= tiles_y || ob >= OC)
@@ -423,7 +437,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
     for (int c0 = 0; c0 < C; c0 += FCK) {
         const int ck = min(FCK, C - c0);
         for (int c = 0; c < ck; c++)
-            fused_input(x + x_off + (size_t)(c0 + c) * H * W, H, W, py, px, tx0, ty0,
+            fused_input(x + x_off + (size_t)(c0 + c) * H * W, H, W, py, px, tx0, ty0, ry, rx,
                         vl + c * FTP);
         for (int a = 0; a < A2; a++) {
             const float *va = vl + a * FCK * FTP;
@@ -468,8 +482,12 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
         }
     }
 
-    const int ox0 = tx0 * WM, n = min(NT * WM, OW - ox0);
+    /* the phase's columns from ox0, DIL apart: n of them inside */
+    const int ox0 = tx0 * WM * DIL + rx, n = min(NT * WM, (OW - ox0 + DIL - 1) / DIL);
     const int oend = min(ob + FOCB, OC);
+
+    if (n <= 0)
+        return;
     for (int o = ob; o < oend; o++) {
         const tvec bias = (tvec)(has_bias ? b[b_off + o] : 0.0f);
         for (int v = 0; v < FNV; v++) {
@@ -505,7 +523,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
             }
 #pragma unroll
             for (int i = 0; i < WM; i++) {
-                const int oy = ty * WM + i;
+                const int oy = (ty * WM + i) * DIL + ry;
                 if (oy >= OH)
                     break;
                 const size_t at = ((size_t)o * OH + oy) * OW + ox0;
@@ -520,7 +538,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                 }
                 if (has_res) {
                     for (int k = 0; k < n; k++)
-                        vals[k] += res[res_off + at + k];
+                        vals[k] += res[res_off + at + k * DIL];
                 }
                 if (half_out) {
                     for (int k = 0; k < n; k++) {
@@ -533,10 +551,10 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                 if (n == NT * WM) {
 #pragma unroll
                     for (int k = 0; k < NT * WM; k++)
-                        yp[k] = vals[k];
+                        yp[k * DIL] = vals[k];
                 } else {
                     for (int k = 0; k < n; k++)
-                        yp[k] = vals[k];
+                        yp[k * DIL] = vals[k];
                 }
             }
         }

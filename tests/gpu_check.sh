@@ -73,7 +73,7 @@ m=$models/u2netp-320/model.onnx
 if [ -f "$m" ]; then
     timeout 150 "$build/kiln" tune --model "$m" --size 320 >"$logs/tune.log" 2>&1
     tail -n 25 "$logs/tune.log" | tee -a "$logs/summary.txt"
-    for a in auto tiled winograd4 winograd2 gemm; do
+    for a in auto tiled winograd4f winograd4 winograd2 gemm; do
         printf 'u2netp-320 %-9s ' "$a" | tee -a "$logs/summary.txt"
         KILN_CONV_ALGO=$a timeout 60 "$build/kiln" model-info "$m" --run 20 2>&1 |
             grep 'run median_ms=' | tail -n 1 | tee -a "$logs/summary.txt"

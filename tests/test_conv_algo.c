@@ -251,7 +251,9 @@ static void test_choose(void)
                                      GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
     static const conv_case c3d = { 32, 20, 20, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
                                    GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
-    conv_graph a, b, c;
+    static const conv_case big_d2 = { 32, 64, 64, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
+                                      GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
+    conv_graph a, b, c, d;
     nn_conv_tuning t;
     nn_conv_shape s;
     int algo = 99;
@@ -259,22 +261,33 @@ static void test_choose(void)
     graph_build(&c3, &a);
     graph_build(&c3d, &b);
     graph_build(&small, &c);
+    graph_build(&big_d2, &d);
     nn_conv_tuning_default(NULL, &t);
-    CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
+    CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_TILED);
-    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
+    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_WINO4F);
-    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
+    /* dilation 2 on 32x32 phases: fused on CPUs, tiled on GPUs */
+    CHECK(nn_conv_algo_choose(d.g, &d.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
+          NN_CONV_ALGO_WINO4F);
+    CHECK(nn_conv_algo_choose(d.g, &d.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
+          NN_CONV_ALGO_TILED);
+    /* GPUs keep the three-kernel F(4,3) by default */
+    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
+          NN_CONV_ALGO_WINO4);
+    CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
+          NN_CONV_ALGO_TILED);
+    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_TILED);
     /* a forced algorithm that does not fit falls back */
-    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_WINO2) ==
+    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_WINO2, 0) ==
           NN_CONV_ALGO_TILED);
-    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_GEMM) == NN_CONV_ALGO_GEMM);
+    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_GEMM, 0) == NN_CONV_ALGO_GEMM);
     nn_conv_node_shape(a.g, &a.g->nodes[0], &s);
     CHECK(nn_conv_tuning_record(&t, &s, NN_CONV_ALGO_WINO2));
-    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO) ==
+    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_WINO2);
-    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_DIRECT) ==
+    CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_DIRECT, 0) ==
           NN_CONV_ALGO_DIRECT);
     CHECK(nn_conv_algo_parse("winograd4", &algo) && algo == NN_CONV_ALGO_WINO4);
     CHECK(nn_conv_algo_parse("winograd4f", &algo) && algo == NN_CONV_ALGO_WINO4F);
@@ -283,6 +296,7 @@ static void test_choose(void)
     graph_free(a.g);
     graph_free(b.g);
     graph_free(c.g);
+    graph_free(d.g);
 }
 
 /* The tuning file keeps per-shape records; bad records make it corrupt. */
@@ -357,7 +371,10 @@ int main(void)
            second partial) and two chunks of input channels (the second
            partial), residual */
         { 40, 19, 23, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, GRAPH_ACT_SIGMOID, GRAPH_DT_FLOAT32 },
-        /* GEMM-only shapes: 1x1 (plain GEMM), dilated and strided (im2col) */
+        /* dilation 3 (the fused kernel's phases), asymmetric pads */
+        { 20, 27, 31, 14, 3, 3, 1, 1, 3, 3, 3, 2, 3, 4, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
+        /* 1x1 (plain GEMM), dilated (im2col; fused Winograd) and strided
+           (im2col) */
         { 40, 12, 36, 37, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         { 16, 33, 29, 24, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0, GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 },
         { 5, 37, 41, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0, GRAPH_ACT_SIGMOID, GRAPH_DT_FLOAT32 },

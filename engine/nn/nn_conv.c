@@ -63,8 +63,9 @@ int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo)
         return nn_conv_tiled_fits(g, n);
     case NN_CONV_ALGO_WINO2:
     case NN_CONV_ALGO_WINO4:
-    case NN_CONV_ALGO_WINO4F:
         return nn_conv_winograd_fits(g, n);
+    case NN_CONV_ALGO_WINO4F:
+        return nn_conv_wino_fused_fits(g, n);
     case NN_CONV_ALGO_GEMM:
         return nn_conv_gemm_fits(g, n);
     case NN_CONV_ALGO_NARROW:
@@ -89,31 +90,51 @@ void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape 
     };
 }
 
-/* The default for an untuned shape (see nn_conv_algo.h): the fused
- * Winograd F(4,3) kernel for 3x3 stride-1 dilation-1 convs of more than
- * 4 output channels on outputs of 16x16 or more; the tiled kernel
- * otherwise.  Measured with kiln tune --model on U^2-Net-p at 320 under
- * POCL on a 2-core AVX2 EPYC (shared with other work, so ratios only),
- * fused F(4,3) time / tiled time: 0.3-0.55 from 20x20 to 320x320 on
- * every channel count of the network (16 -> 16, 32 -> 16, 64 -> 16,
- * 32 -> 64, 64 -> 64, 128 -> 64), 0.78 on 3 -> 64 at 320x320, but
- * 0.9-1.5 at 10x10 and 1.3-2 with one output channel (where the narrow
- * kernel wins).  The three-kernel F(4,3) took 1.5-2.5x the fused time on
- * the same shapes, F(2,3) more, and CLBlast's GEMM ran at 1-5 GFLOP/s
- * (10-20x slower than tiled); they are left to the tuning. */
-int nn_conv_algo_default(const nn_conv_shape *s)
+/* The default for an untuned shape (see nn_conv_algo.h).
+ *
+ * CPUs: the fused Winograd F(4,3) kernel for 3x3 stride-1 dilation-1
+ * convs of more than 4 output channels on outputs of 16x16 or more; the
+ * tiled kernel otherwise.  Measured with kiln tune --model on U^2-Net-p
+ * at 320 and IS-Net at 1024 under POCL on a 2-core AVX2 EPYC (shared
+ * with other work, so ratios only), fused F(4,3) time / tiled time:
+ * 0.3-0.55 from 20x20 to 320x320 on every channel count of U^2-Net-p
+ * (16 -> 16 to 128 -> 64), 0.1-0.45 on IS-Net's from 16x16 to 512x512
+ * (16 -> 16 to 1024 -> 512), 0.78 on 3 -> 64 at 320x320, but 0.9-1.5 at
+ * 10x10 and 1.3-2 with one output channel (where the narrow kernel
+ * wins).  The three-kernel F(4,3) took 1.5-4x the fused time on nearly
+ * every shape (it won 512 -> 512 and 512 -> 256 at 16x16, where a
+ * work-group's 8 x 2 tiles are half padding), F(2,3) more, and CLBlast's
+ * GEMM ran at 1-13 GFLOP/s (5-20x slower than tiled); they are left to
+ * the tuning.
+ *
+ * GPUs: the fused kernel's per-work-item arrays (294 KiB) and few
+ * work-items do not suit them; the three-kernel F(4,3) for 3x3 stride-1
+ * convs of at least 32 output channels and either at least 64 input
+ * channels on outputs of 16x16 or more, or at least 32 on 40x40 or more
+ * (the rule measured on the CPU before the fused kernel existed), the
+ * tiled kernel otherwise. */
+int nn_conv_algo_default(const nn_conv_shape *s, int gpu)
 {
     int wino = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == 1 && s->dx == 1;
     long pixels = (long)s->oh * s->ow;
 
-    if (wino && s->oc > 4 && pixels >= 256)
-        return NN_CONV_ALGO_WINO4F;
+    if (!gpu) {
+        int fused = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == s->dx &&
+                    s->dy >= 1 && s->dy <= NN_WINO_FUSED_MAX_DIL;
+        long phase = fused ? (long)((s->oh + s->dy - 1) / s->dy) * ((s->ow + s->dx - 1) / s->dx)
+                           : 0;
+        return fused && s->oc > 4 && phase >= 256 ? NN_CONV_ALGO_WINO4F : NN_CONV_ALGO_TILED;
+    }
+    if (!wino)
+        return NN_CONV_ALGO_TILED;
+    if (s->oc >= 32 && ((s->c >= 64 && pixels >= 256) || (s->c >= 32 && pixels >= 1600)))
+        return NN_CONV_ALGO_WINO4;
     return NN_CONV_ALGO_TILED;
 }
 
 /* Chooses node n's algorithm (see nn_conv_algo.h). */
 int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_tuning *t,
-                        int forced)
+                        int forced, int gpu)
 {
     nn_conv_shape s;
     int algo;
@@ -128,7 +149,7 @@ int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_
         return algo;
     if (nn_conv_narrow_fits(g, n))
         return NN_CONV_ALGO_NARROW;
-    algo = nn_conv_algo_default(&s);
+    algo = nn_conv_algo_default(&s, gpu);
     return nn_conv_algo_fits(g, n, algo) ? algo : NN_CONV_ALGO_TILED;
 }
 

@@ -57,15 +57,16 @@ int nn_conv_algo_fits(const kiln_graph *g, const graph_node *n, int algo);
  * act and half_out zero. */
 void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape *s);
 
-/* The default algorithm for a shape the tuning did not record. */
-int nn_conv_algo_default(const nn_conv_shape *s);
+/* The default algorithm for a shape the tuning did not record, on a GPU
+ * (gpu nonzero) or another device (CPUs). */
+int nn_conv_algo_default(const nn_conv_shape *s, int gpu);
 
 /* The algorithm for node n: `forced` when it fits (NN_CONV_ALGO_AUTO:
  * none), else the tuning's record for the node's shape when it fits,
- * else nn_conv_algo_default when it fits, else tiled when it fits, else
- * direct. */
+ * else nn_conv_algo_default (gpu: whether the device is a GPU) when it
+ * fits, else tiled when it fits, else direct. */
 int nn_conv_algo_choose(const kiln_graph *g, const graph_node *n, const nn_conv_tuning *t,
-                        int forced);
+                        int forced, int gpu);
 
 /* Floats of node n's weights packed for algo under tuning t; for the
  * direct and GEMM algorithms, the plain OIHW count. */

@@ -28,12 +28,11 @@
  * 64 at 160, 512 -> 512 at 32 and 32 -> 64 at 160, at most 96 (as
  * here) 0.21 / 0.16-0.25 / 0.18-0.23, at most 192 within the noise of
  * 96 with twice the memory. */
-nn_wino_fused_block nn_conv_wino_fused_block(int64_t c, int64_t oc)
+nn_wino_fused_block nn_conv_wino_fused_block(int64_t oc)
 {
     nn_wino_fused_block k = { 8, 2, 6, 32, FUSED_OCB_MAX };
     int64_t ocpad, groups, per;
 
-    (void)c;
     if (oc < 1)
         return k;
     ocpad = (oc + k.toc - 1) / k.toc * k.toc;
@@ -43,11 +42,26 @@ nn_wino_fused_block nn_conv_wino_fused_block(int64_t c, int64_t oc)
     return k;
 }
 
+/* Checks the conv and its optional residual (see nn_conv_wino_fused.h). */
+int nn_conv_wino_fused_fits(const kiln_graph *g, const graph_node *n)
+{
+    const graph_window *win;
+
+    if (!nn_conv_tiled_fits(g, n))
+        return 0;
+    win = &n->attr.conv.win;
+    if (win->kernel[0] != 3 || win->kernel[1] != 3 || win->strides[0] != 1 ||
+        win->strides[1] != 1 || win->dilations[0] != win->dilations[1] ||
+        win->dilations[0] > NN_WINO_FUSED_MAX_DIL)
+        return 0;
+    return nn_conv_residual_fits(g, n);
+}
+
 /* Transformed weight floats (see nn_conv_wino_fused.h). */
 size_t nn_conv_wino_fused_packed_elements(const kiln_graph *g, const graph_node *n)
 {
     const graph_tensor *w = &g->tensors[n->inputs[1]];
-    nn_wino_fused_block k = nn_conv_wino_fused_block(w->dims[1], w->dims[0]);
+    nn_wino_fused_block k = nn_conv_wino_fused_block(w->dims[0]);
     size_t toc = (size_t)k.toc, a = WINO_M + 2;
     size_t ocpad = ((size_t)w->dims[0] + toc - 1) / toc * toc;
 
@@ -58,7 +72,7 @@ size_t nn_conv_wino_fused_packed_elements(const kiln_graph *g, const graph_node 
 void nn_conv_wino_fused_pack(const kiln_graph *g, const graph_node *n, float *dst)
 {
     const graph_tensor *w = &g->tensors[n->inputs[1]];
-    nn_wino_fused_block k = nn_conv_wino_fused_block(w->dims[1], w->dims[0]);
+    nn_wino_fused_block k = nn_conv_wino_fused_block(w->dims[0]);
 
     nn_conv_winograd_pack_toc(g, n, WINO_M, k.toc, dst);
 }
@@ -72,11 +86,12 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
     nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 };
     nn_wino_fused_block k;
     char label[NN_LABEL_MAX], options[160];
+    int dil;
     uint64_t in_plane, out_plane;
     kiln_status st;
 
     graph_node_label(n, label, sizeof(label));
-    if (!nn_conv_winograd_fits(g, n))
+    if (!nn_conv_wino_fused_fits(g, n))
         return kiln_fail(KILN_E_INVAL, "%s: not a conv the fused Winograd F(4,3) kernel runs",
                          label);
     x = &g->tensors[n->inputs[0]];
@@ -99,17 +114,20 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
         py.offset + out_plane * (uint64_t)x->dims[0] > UINT32_MAX ||
         pres.offset + out_plane * (uint64_t)x->dims[0] > UINT32_MAX)
         return kiln_fail(KILN_E_LIMIT, "%s: tensor offsets past 2^32 floats", label);
-    k = nn_conv_wino_fused_block(w->dims[1], w->dims[0]);
+    k = nn_conv_wino_fused_block(w->dims[0]);
+    dil = (int)n->attr.conv.win.dilations[0];
     snprintf(options, sizeof(options),
-             "-D WM=%d -D NT=%d -D FNV=%d -D FTOC=%d -D FCK=%d -D FOCB=%d", m, k.nt, k.nv,
-             k.toc, k.ck, k.ocb);
+             "-D WM=%d -D NT=%d -D FNV=%d -D FTOC=%d -D FCK=%d -D FOCB=%d -D DIL=%d", m, k.nt,
+             k.nv, k.toc, k.ck, k.ocb, dil);
     {
-        const size_t tiles_x = ((size_t)y->dims[3] + (size_t)m - 1) / (size_t)m;
-        const size_t tiles_y = ((size_t)y->dims[2] + (size_t)m - 1) / (size_t)m;
+        /* tiles of the largest phase (the whole output when dil is 1) */
+        const size_t d = (size_t)dil;
+        const size_t tiles_x = (((size_t)y->dims[3] + d - 1) / d + (size_t)m - 1) / (size_t)m;
+        const size_t tiles_y = (((size_t)y->dims[2] + d - 1) / d + (size_t)m - 1) / (size_t)m;
         const size_t toc = (size_t)k.toc;
         size_t global[3] = { (tiles_x + (size_t)k.nt - 1) / (size_t)k.nt,
                              (tiles_y + (size_t)k.nv - 1) / (size_t)k.nv,
-                             ((size_t)w->dims[0] + (size_t)k.ocb - 1) / (size_t)k.ocb };
+                             ((size_t)w->dims[0] + (size_t)k.ocb - 1) / (size_t)k.ocb * d * d };
         const size_t local[3] = { 1, 1, 1 };
         cl_int ci = (cl_int)x->dims[1], hi = (cl_int)x->dims[2], wi = (cl_int)x->dims[3];
         cl_int pyi = (cl_int)n->attr.conv.win.pads[0], pxi = (cl_int)n->attr.conv.win.pads[1];

@@ -404,7 +404,8 @@ static void model_choose_algos(nn_model *m)
         if (n->ninputs > 1 && weight_shared(g, i))
             algo = nn_conv_tiled_fits(g, n) ? NN_CONV_ALGO_TILED : NN_CONV_ALGO_DIRECT;
         else
-            algo = nn_conv_algo_choose(g, n, &m->tuning, forced);
+            algo = nn_conv_algo_choose(g, n, &m->tuning, forced,
+                                       (m->dev->info.type & CL_DEVICE_TYPE_GPU) != 0);
         m->conv_algo[i] = (unsigned char)algo;
         m->facts.conv_algo[algo]++;
         need = nn_conv_algo_scratch_floats(g, n, algo, &m->tuning);

@@ -178,8 +178,11 @@ kiln_status nn_tune_shape(kiln_device *dev, FILE *log, const char *name, const n
         if (st == KILN_OK)
             st = bench_read(&b, b.algo == NN_CONV_ALGO_TILED ? ref : got, ny);
         bench_unprepare(&b);
-        if (st != KILN_OK && b.algo == NN_CONV_ALGO_GEMM && st == KILN_E_CL) {
-            /* CLBlast unavailable or refusing: not a contender */
+        if ((st == KILN_E_CL && b.algo == NN_CONV_ALGO_GEMM) ||
+            ((st == KILN_E_CL || st == KILN_E_BUILD) && b.algo == NN_CONV_ALGO_WINO4F)) {
+            /* CLBlast unavailable or refusing, or a device that cannot
+               build or run the fused kernel's per-work-item arrays: not
+               a contender */
             if (log)
                 fprintf(log, "  %-10s %-34s skipped: %s\n", nn_conv_algo_name(b.algo), name,
                         kiln_last_error());
