@@ -251,9 +251,11 @@ static void test_choose(void)
                                      GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
     static const conv_case c3d = { 32, 20, 20, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
                                    GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
-    static const conv_case big_d2 = { 32, 64, 64, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
+    static const conv_case big_d2 = { 32, 16, 16, 32, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 0,
                                       GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
-    conv_graph a, b, c, d;
+    static const conv_case thin_d4 = { 16, 40, 40, 16, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 1, 0,
+                                       GRAPH_ACT_RELU, GRAPH_DT_FLOAT32 };
+    conv_graph a, b, c, d, e;
     nn_conv_tuning t;
     nn_conv_shape s;
     int algo = 99;
@@ -262,14 +264,18 @@ static void test_choose(void)
     graph_build(&c3d, &b);
     graph_build(&small, &c);
     graph_build(&big_d2, &d);
+    graph_build(&thin_d4, &e);
     nn_conv_tuning_default(NULL, &t);
     CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_TILED);
     CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_WINO4F);
-    /* dilation 2 on 32x32 phases: fused on CPUs, tiled on GPUs */
+    /* dilation 2 on 8x8 phases, 32 inputs: fused on CPUs, tiled on GPUs;
+       16 inputs: tiled */
     CHECK(nn_conv_algo_choose(d.g, &d.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
           NN_CONV_ALGO_WINO4F);
+    CHECK(nn_conv_algo_choose(e.g, &e.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
+          NN_CONV_ALGO_TILED);
     CHECK(nn_conv_algo_choose(d.g, &d.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
           NN_CONV_ALGO_TILED);
     /* GPUs keep the three-kernel F(4,3) by default */
@@ -277,11 +283,16 @@ static void test_choose(void)
           NN_CONV_ALGO_WINO4);
     CHECK(nn_conv_algo_choose(c.g, &c.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
           NN_CONV_ALGO_TILED);
+    /* 32 -> 32 dilated 2 on 10x10 phases: fused on CPUs, tiled on GPUs */
     CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 0) ==
+          NN_CONV_ALGO_WINO4F);
+    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_AUTO, 1) ==
           NN_CONV_ALGO_TILED);
     /* a forced algorithm that does not fit falls back */
-    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_WINO2, 0) ==
+    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_WINO2, 1) ==
           NN_CONV_ALGO_TILED);
+    CHECK(nn_conv_algo_choose(b.g, &b.g->nodes[0], &t, NN_CONV_ALGO_WINO2, 0) ==
+          NN_CONV_ALGO_WINO4F);
     CHECK(nn_conv_algo_choose(a.g, &a.g->nodes[0], &t, NN_CONV_ALGO_GEMM, 0) == NN_CONV_ALGO_GEMM);
     nn_conv_node_shape(a.g, &a.g->nodes[0], &s);
     CHECK(nn_conv_tuning_record(&t, &s, NN_CONV_ALGO_WINO2));
@@ -297,6 +308,7 @@ static void test_choose(void)
     graph_free(b.g);
     graph_free(c.g);
     graph_free(d.g);
+    graph_free(e.g);
 }
 
 /* The tuning file keeps per-shape records; bad records make it corrupt. */

@@ -92,16 +92,21 @@ void nn_conv_node_shape(const kiln_graph *g, const graph_node *n, nn_conv_shape 
 
 /* The default for an untuned shape (see nn_conv_algo.h).
  *
- * CPUs: the fused Winograd F(4,3) kernel for 3x3 stride-1 dilation-1
- * convs of more than 4 output channels on outputs of 16x16 or more; the
- * tiled kernel otherwise.  Measured with kiln tune --model on U^2-Net-p
+ * CPUs: the fused Winograd F(4,3) kernel for 3x3 stride-1 convs of more
+ * than 4 output channels, undilated on outputs of 16x16 or more, or
+ * dilated by d with at least 32 input channels and phases (the output's
+ * pixels d apart) of 8x8 or more; the tiled kernel otherwise.  Measured with kiln tune --model on U^2-Net-p
  * at 320 and IS-Net at 1024 under POCL on a 2-core AVX2 EPYC (shared
  * with other work, so ratios only), fused F(4,3) time / tiled time:
  * 0.3-0.55 from 20x20 to 320x320 on every channel count of U^2-Net-p
  * (16 -> 16 to 128 -> 64), 0.1-0.45 on IS-Net's from 16x16 to 512x512
  * (16 -> 16 to 1024 -> 512), 0.78 on 3 -> 64 at 320x320, but 0.9-1.5 at
  * 10x10 and 1.3-2 with one output channel (where the narrow kernel
- * wins).  The three-kernel F(4,3) took 1.5-4x the fused time on nearly
+ * wins).  Dilated, on IS-Net's and U^2-Net-p's shapes: 0.3-0.6 with
+ * dilation 2 or 4 on phases of 8x8 to 16x16 and 64 to 512 input
+ * channels, 0.7-1.0 with 32, but 1.2-3 with 16 input channels and
+ * 2.5-10 on phases of 5x5 or smaller (dilation 4 at 16x16, 8 at 32x32),
+ * where most of a work-group's 8 x 2 tiles are padding.  The three-kernel F(4,3) took 1.5-4x the fused time on nearly
  * every shape (it won 512 -> 512 and 512 -> 256 at 16x16, where a
  * work-group's 8 x 2 tiles are half padding), F(2,3) more, and CLBlast's
  * GEMM ran at 1-13 GFLOP/s (5-20x slower than tiled); they are left to
@@ -120,10 +125,13 @@ int nn_conv_algo_default(const nn_conv_shape *s, int gpu)
 
     if (!gpu) {
         int fused = s->kh == 3 && s->kw == 3 && s->sy == 1 && s->sx == 1 && s->dy == s->dx &&
-                    s->dy >= 1 && s->dy <= NN_WINO_FUSED_MAX_DIL;
-        long phase = fused ? (long)((s->oh + s->dy - 1) / s->dy) * ((s->ow + s->dx - 1) / s->dx)
-                           : 0;
-        return fused && s->oc > 4 && phase >= 256 ? NN_CONV_ALGO_WINO4F : NN_CONV_ALGO_TILED;
+                    s->dy >= 1 && s->dy <= NN_WINO_FUSED_MAX_DIL && s->oc > 4;
+        int side_y = (s->oh + s->dy - 1) / s->dy, side_x = (s->ow + s->dx - 1) / s->dx;
+        if (fused && s->dy == 1 && pixels >= 256)
+            return NN_CONV_ALGO_WINO4F;
+        if (fused && s->dy > 1 && side_y >= 8 && side_x >= 8 && s->c >= 32)
+            return NN_CONV_ALGO_WINO4F;
+        return NN_CONV_ALGO_TILED;
     }
     if (!wino)
         return NN_CONV_ALGO_TILED;
