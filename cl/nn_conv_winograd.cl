@@ -340,7 +340,9 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
  * tiles_y count the tiles of the largest phase.
  *
  * Build options: -D WM, NT as above; -D FNV, FTOC, FCK, FOCB (FOCB a
- * multiple of FTOC), -D DIL (default 1). */
+ * multiple of FTOC), -D DIL (default 1).  Storage (NN_HALF): x, U, b,
+ * res and y may be half, read and written by element index; the
+ * transformed tiles and products stay float. */
 #ifndef DIL
 #define DIL 1
 #endif
@@ -361,8 +363,8 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
 /* Transforms input channel c's tiles of tile rows ty0 .. ty0 + FNV - 1
  * (strip from tile column tx0) of phase (ry, rx) into dst[a * FCK * FTP
  * + v * NT + lane]. */
-static inline void fused_input(__global const float *xc, int H, int W, int py, int px,
-                               int tx0, int ty0, int ry, int rx, float *dst)
+static inline void fused_input(__global const float *x, size_t xc, int H, int W, int py,
+                               int px, int tx0, int ty0, int ry, int rx, float *dst)
 {
     const int ix0 = tx0 * WM * DIL + rx - px;
     const int inner = ix0 >= 0 && ix0 + (SPAN - 1) * DIL < W;
@@ -379,16 +381,16 @@ static inline void fused_input(__global const float *xc, int H, int W, int py, i
                 for (int k = 0; k < SPAN; k++)
                     buf[k] = 0.0f;
             } else if (inner) {
-                __global const float *row = xc + (size_t)iy * W + ix0;
+                const size_t row = xc + (size_t)iy * W + ix0;
 #pragma unroll
                 for (int k = 0; k < SPAN; k++)
-                    buf[k] = row[k * DIL];
+                    buf[k] = NN_LD(NN_R_X, x, row + k * DIL);
             } else {
-                __global const float *row = xc + (size_t)iy * W;
+                const size_t row = xc + (size_t)iy * W;
 #pragma unroll
                 for (int k = 0; k < SPAN; k++) {
                     const int ix = ix0 + k * DIL;
-                    buf[k] = ix >= 0 && ix < W ? row[ix] : 0.0f;
+                    buf[k] = ix >= 0 && ix < W ? NN_LD(NN_R_X, x, row + ix) : 0.0f;
                 }
             }
 #pragma unroll
@@ -437,14 +439,13 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
     for (int c0 = 0; c0 < C; c0 += FCK) {
         const int ck = min(FCK, C - c0);
         for (int c = 0; c < ck; c++)
-            fused_input(x + x_off + (size_t)(c0 + c) * H * W, H, W, py, px, tx0, ty0, ry, rx,
+            fused_input(x, x_off + (size_t)(c0 + c) * H * W, H, W, py, px, tx0, ty0, ry, rx,
                         vl + c * FTP);
         for (int a = 0; a < A2; a++) {
             const float *va = vl + a * FCK * FTP;
             for (int k = 0; k < nblk; k++) {
-                __global const float *up =
-                    u + u_off +
-                    (((size_t)a * (OCpad / FTOC) + ob / FTOC + k) * C + c0) * FTOC;
+                size_t up = u_off +
+                            (((size_t)a * (OCpad / FTOC) + ob / FTOC + k) * C + c0) * FTOC;
                 float *ma = ml + (a * FOCB + k * FTOC) * FTP;
                 tvec acc[FTOC][FNV];
                 if (c0 == 0) {
@@ -467,7 +468,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                         xv[v] = TLOAD(va + c * FTP + v * NT);
 #pragma unroll
                     for (int j = 0; j < FTOC; j++) {
-                        const tvec wv = (tvec)(up[j]);
+                        const tvec wv = (tvec)(NN_LD(NN_R_W, u, up + j));
 #pragma unroll
                         for (int v = 0; v < FNV; v++)
                             acc[j][v] = fma(wv, xv[v], acc[j][v]);
@@ -489,7 +490,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
     if (n <= 0)
         return;
     for (int o = ob; o < oend; o++) {
-        const tvec bias = (tvec)(has_bias ? b[b_off + o] : 0.0f);
+        const tvec bias = (tvec)(has_bias ? NN_LD(NN_R_B, b, b_off + o) : 0.0f);
         for (int v = 0; v < FNV; v++) {
             const int ty = ty0 + v;
             if (ty >= tiles_y)
@@ -538,7 +539,7 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                 }
                 if (has_res) {
                     for (int k = 0; k < n; k++)
-                        vals[k] += res[res_off + at + k * DIL];
+                        vals[k] += NN_LD(NN_R_RES, res, res_off + at + k * DIL);
                 }
                 if (half_out) {
                     for (int k = 0; k < n; k++) {
@@ -547,14 +548,14 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                         vals[k] = vload_half(0, (const __private half *)&h);
                     }
                 }
-                __global float *yp = y + y_off + at;
+                const size_t yp = y_off + at;
                 if (n == NT * WM) {
 #pragma unroll
                     for (int k = 0; k < NT * WM; k++)
-                        yp[k * DIL] = vals[k];
+                        NN_ST(NN_R_Y, y, yp + k * DIL, vals[k]);
                 } else {
                     for (int k = 0; k < n; k++)
-                        yp[k * DIL] = vals[k];
+                        NN_ST(NN_R_Y, y, yp + k * DIL, vals[k]);
                 }
             }
         }

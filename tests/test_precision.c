@@ -357,7 +357,7 @@ static void test_build_options(void)
 int main(void)
 {
     const char *dir = test_tmpdir("test_precision");
-    static const char *const algos[] = { "auto", "direct", "winograd2", "gemm" };
+    static const char *const algos[] = { "auto", "direct", "winograd2", "winograd4f", "gemm" };
     char f32[4096], f16[4096];
 
     test_build_options();

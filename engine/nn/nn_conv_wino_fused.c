@@ -85,7 +85,8 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
     const graph_tensor *x, *w, *y;
     nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 };
     nn_wino_fused_block k;
-    char label[NN_LABEL_MAX], options[160];
+    char label[NN_LABEL_MAX], tile[160], buf[256];
+    const char *options;
     int dil;
     uint64_t in_plane, out_plane;
     kiln_status st;
@@ -116,9 +117,10 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
         return kiln_fail(KILN_E_LIMIT, "%s: tensor offsets past 2^32 floats", label);
     k = nn_conv_wino_fused_block(w->dims[0]);
     dil = (int)n->attr.conv.win.dilations[0];
-    snprintf(options, sizeof(options),
+    snprintf(tile, sizeof(tile),
              "-D WM=%d -D NT=%d -D FNV=%d -D FTOC=%d -D FCK=%d -D FOCB=%d -D DIL=%d", m, k.nt,
              k.nv, k.toc, k.ck, k.ocb, dil);
+    options = nn_build_options(ctx, nn_conv_half_mask(g, n), tile, buf, sizeof(buf));
     {
         /* tiles of the largest phase (the whole output when dil is 1) */
         const size_t d = (size_t)dil;
