@@ -123,7 +123,7 @@ kiln_status nn_launch_conv_gemm(const nn_launch *ctx, const graph_node *n)
 {
     const kiln_graph *g = ctx->g;
     const graph_tensor *x, *w, *y;
-    nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 };
+    nn_place px, pw, py, pb, pres;
     char label[NN_LABEL_MAX];
     size_t oc, npix, ck, need;
     uint64_t in_plane, out_plane;
@@ -143,15 +143,7 @@ kiln_status nn_launch_conv_gemm(const nn_launch *ctx, const graph_node *n)
                          ctx->scratch.mem ? ctx->scratch_floats : 0, need);
     if (need && (uint64_t)ctx->scratch.offset + need > UINT32_MAX)
         return kiln_fail(KILN_E_LIMIT, "%s: the im2col scratch ends past 2^32 floats", label);
-    st = nn_place_of(ctx, n->inputs[0], label, &px);
-    if (st == KILN_OK)
-        st = nn_place_of(ctx, n->outputs[0], label, &py);
-    if (st == KILN_OK)
-        st = nn_place_of(ctx, n->inputs[1], label, &pw);
-    if (st == KILN_OK && n->ninputs > 2 && n->inputs[2] >= 0)
-        st = nn_place_of(ctx, n->inputs[2], label, &pb);
-    if (st == KILN_OK && n->ninputs > 3 && n->inputs[3] >= 0)
-        st = nn_place_of(ctx, n->inputs[3], label, &pres);
+    st = nn_conv_places_of(ctx, n, label, 0, &px, &pw, &py, &pb, &pres);
     if (st != KILN_OK)
         return st;
     /* the GEMM reads x and w and writes y as float32 (nn_precision keeps

@@ -83,7 +83,7 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
     const int m = WINO_M;
     const kiln_graph *g = ctx->g;
     const graph_tensor *x, *w, *y;
-    nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 };
+    nn_place px, pw, py, pb, pres;
     nn_wino_fused_block k;
     char label[NN_LABEL_MAX], tile[160], buf[256];
     const char *options;
@@ -98,15 +98,7 @@ kiln_status nn_launch_conv_wino_fused(const nn_launch *ctx, const graph_node *n)
     x = &g->tensors[n->inputs[0]];
     w = &g->tensors[n->inputs[1]];
     y = &g->tensors[n->outputs[0]];
-    st = nn_place_of(ctx, n->inputs[0], label, &px);
-    if (st == KILN_OK)
-        st = nn_place_of(ctx, n->outputs[0], label, &py);
-    if (st == KILN_OK && !(pw = ctx->places[n->inputs[1]]).mem)
-        st = kiln_fail(KILN_E_INVAL, "%s: the weights have no device place", label);
-    if (st == KILN_OK && n->ninputs > 2 && n->inputs[2] >= 0)
-        st = nn_place_of(ctx, n->inputs[2], label, &pb);
-    if (st == KILN_OK && n->ninputs > 3 && n->inputs[3] >= 0)
-        st = nn_place_of(ctx, n->inputs[3], label, &pres);
+    st = nn_conv_places_of(ctx, n, label, 1, &px, &pw, &py, &pb, &pres);
     if (st != KILN_OK)
         return st;
     in_plane = (uint64_t)x->dims[1] * (uint64_t)x->dims[2] * (uint64_t)x->dims[3];

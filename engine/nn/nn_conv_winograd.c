@@ -229,7 +229,7 @@ kiln_status nn_launch_conv_winograd(const nn_launch *ctx, const graph_node *n, i
 {
     const kiln_graph *g = ctx->g;
     const graph_tensor *x, *w, *y;
-    nn_place px, pw, py, pb = { NULL, 0 }, pres = { NULL, 0 }, v, mm;
+    nn_place px, pw, py, pb, pres, v, mm;
     nn_conv_tile k;
     wino_geom gm;
     char label[NN_LABEL_MAX];
@@ -251,15 +251,7 @@ kiln_status nn_launch_conv_winograd(const nn_launch *ctx, const graph_node *n, i
                          gm.a2 * gm.ppad * (gm.c + gm.ocpad));
     if ((uint64_t)ctx->scratch.offset + gm.a2 * gm.ppad * (gm.c + gm.ocpad) > UINT32_MAX)
         return kiln_fail(KILN_E_LIMIT, "%s: the Winograd scratch ends past 2^32 floats", label);
-    st = nn_place_of(ctx, n->inputs[0], label, &px);
-    if (st == KILN_OK)
-        st = nn_place_of(ctx, n->outputs[0], label, &py);
-    if (st == KILN_OK && !(pw = ctx->places[n->inputs[1]]).mem)
-        st = kiln_fail(KILN_E_INVAL, "%s: the weights have no device place", label);
-    if (st == KILN_OK && n->ninputs > 2 && n->inputs[2] >= 0)
-        st = nn_place_of(ctx, n->inputs[2], label, &pb);
-    if (st == KILN_OK && n->ninputs > 3 && n->inputs[3] >= 0)
-        st = nn_place_of(ctx, n->inputs[3], label, &pres);
+    st = nn_conv_places_of(ctx, n, label, 1, &px, &pw, &py, &pb, &pres);
     if (st != KILN_OK)
         return st;
     v = ctx->scratch;

@@ -26,6 +26,27 @@ kiln_status nn_place_of(const nn_launch *ctx, int t, const char *label, nn_place
     return KILN_OK;
 }
 
+/* Looks up and checks a Conv's places (see nn_kernel.h). */
+kiln_status nn_conv_places_of(const nn_launch *ctx, const graph_node *n, const char *label,
+                              int packed, nn_place *x, nn_place *w, nn_place *y, nn_place *b,
+                              nn_place *res)
+{
+    kiln_status st = nn_place_of(ctx, n->inputs[0], label, x);
+
+    *b = *res = (nn_place){ NULL, 0 };
+    if (st == KILN_OK)
+        st = nn_place_of(ctx, n->outputs[0], label, y);
+    if (st == KILN_OK && !packed)
+        st = nn_place_of(ctx, n->inputs[1], label, w);
+    else if (st == KILN_OK && !(*w = ctx->places[n->inputs[1]]).mem)
+        st = kiln_fail(KILN_E_INVAL, "%s: the weights have no device place", label);
+    if (st == KILN_OK && n->ninputs > 2 && n->inputs[2] >= 0)
+        st = nn_place_of(ctx, n->inputs[2], label, b);
+    if (st == KILN_OK && n->ninputs > 3 && n->inputs[3] >= 0)
+        st = nn_place_of(ctx, n->inputs[3], label, res);
+    return st;
+}
+
 /* FLOAT16 outputs hold half-precision values. */
 int nn_half_out(const kiln_graph *g, int t)
 {

@@ -30,6 +30,16 @@ extern const size_t nn_local[3];
  * and the tensor. */
 kiln_status nn_place_of(const nn_launch *ctx, int t, const char *label, nn_place *out);
 
+/* The places of Conv node n's tensors: input x, output y, weights w and
+ * the optional bias b and fused residual res ({NULL, 0} when absent),
+ * each through nn_place_of, except weights packed for an algorithm
+ * (`packed`: they may hold more elements than the tensor declares), of
+ * which only the buffer is checked.  Returns KILN_OK, or KILN_E_INVAL
+ * naming the node (`label`) and the tensor. */
+kiln_status nn_conv_places_of(const nn_launch *ctx, const graph_node *n, const char *label,
+                              int packed, nn_place *x, nn_place *w, nn_place *y, nn_place *b,
+                              nn_place *res);
+
 /* Whether tensor t is FLOAT16 (its results are rounded to half). */
 int nn_half_out(const kiln_graph *g, int t);
 
