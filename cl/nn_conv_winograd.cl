@@ -297,11 +297,8 @@ __kernel void wino_output(__global const float *m, uint m_off, __global const fl
                 vals[k] += NN_LD(NN_R_RES, res, res_off + (uint)(at + k));
         }
         if (half_out) {
-            for (int k = 0; k < n; k++) {
-                ushort h;
-                vstore_half_rte(vals[k], 0, (__private half *)&h);
-                vals[k] = vload_half(0, (const __private half *)&h);
-            }
+            for (int k = 0; k < n; k++)
+                vals[k] = nn_store_value(vals[k], 1);
         }
         const uint yp = y_off + (uint)at;
         if (n == NT * WM) {
@@ -542,11 +539,8 @@ __kernel void wino_fused(__global const float *x, uint x_off, __global const flo
                         vals[k] += NN_LD(NN_R_RES, res, res_off + at + k * DIL);
                 }
                 if (half_out) {
-                    for (int k = 0; k < n; k++) {
-                        ushort h;
-                        vstore_half_rte(vals[k], 0, (__private half *)&h);
-                        vals[k] = vload_half(0, (const __private half *)&h);
-                    }
+                    for (int k = 0; k < n; k++)
+                        vals[k] = nn_store_value(vals[k], 1);
                 }
                 const size_t yp = y_off + at;
                 if (n == NT * WM) {
