@@ -123,6 +123,29 @@ static kiln_status check_image(const char *path, const host_image *img)
     return KILN_OK;
 }
 
+/* Encodes img through e (e->path and e->fp set, the rest zeroed): creates
+ * libpng's writer and info, writes, destroys them.  Returns KILN_OK, or
+ * the error naming e->path; the caller owns and closes e->fp. */
+static kiln_status encoder_run(png_encoder *e, const host_image *img)
+{
+    kiln_status st = KILN_OK;
+
+    e->png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e->failure, png_failure_error,
+                                       png_failure_warning, &e->failure, png_failure_malloc,
+                                       png_failure_free);
+    if (!e->png)
+        return kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng writer",
+                         e->path);
+    e->info = png_create_info_struct(e->png);
+    if (!e->info)
+        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct",
+                       e->path);
+    else if (encoder_write_protected(e, img) != 0)
+        st = encoder_failure(e);
+    png_destroy_write_struct(&e->png, &e->info);
+    return st;
+}
+
 /* Encodes img into path through a temporary file; see png_io.h.  The
  * temporary file is committed only when libpng finished without error,
  * and removed otherwise. */
@@ -143,23 +166,7 @@ kiln_status png_write_file(const char *path, const host_image *img)
     memset(&e, 0, sizeof(e));
     e.path = path;
     e.fp = af.fp;
-    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e.failure, png_failure_error,
-                                      png_failure_warning, &e.failure, png_failure_malloc, png_failure_free);
-    if (!e.png) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng writer", path);
-        goto out_finish_file;
-    }
-    e.info = png_create_info_struct(e.png);
-    if (!e.info) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct", path);
-        goto out_destroy_writer;
-    }
-    if (encoder_write_protected(&e, img) != 0)
-        st = encoder_failure(&e);
-
-out_destroy_writer:
-    png_destroy_write_struct(&e.png, &e.info);
-out_finish_file:
+    st = encoder_run(&e, img);
     if (st == KILN_OK)
         return atomic_file_commit(&af);   /* removes the temporary on failure */
     atomic_file_abort(&af);
@@ -189,23 +196,7 @@ kiln_status png_write_memory(const char *name, const host_image *img, unsigned c
     if (!e.fp)
         return kiln_fail(KILN_E_HOSTMEM, "%s: cannot open a memory stream: %s", name,
                          strerror(errno));
-    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &e.failure, png_failure_error,
-                                      png_failure_warning, &e.failure, png_failure_malloc, png_failure_free);
-    if (!e.png) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng writer", name);
-        goto out_close_stream;
-    }
-    e.info = png_create_info_struct(e.png);
-    if (!e.info) {
-        st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory creating a libpng info struct", name);
-        goto out_destroy_writer;
-    }
-    if (encoder_write_protected(&e, img) != 0)
-        st = encoder_failure(&e);
-
-out_destroy_writer:
-    png_destroy_write_struct(&e.png, &e.info);
-out_close_stream:
+    st = encoder_run(&e, img);
     if (fclose(e.fp) != 0 && st == KILN_OK)
         st = kiln_fail(KILN_E_HOSTMEM, "%s: out of host memory encoding the PNG", name);
     if (st != KILN_OK) {
